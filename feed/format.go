@@ -1,0 +1,65 @@
+package feed
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/patchcore/sdk/patchcore"
+)
+
+// Format reads one feed format. Implementations live in feed/<format>
+// packages; feed/formats lists them all for detection by content.
+type Format interface {
+	// Name is the format's short name, as `patchctl feed parse --format` takes it ("msrc-cvrf").
+	Name() string
+	// Detect reports whether head, the first bytes of a (decompressed)
+	// document, look like this format. It must be cheap and never fail.
+	Detect(head []byte) bool
+	// Parse reads a whole document from r and calls emit for each patch, in
+	// document order, without holding the document in memory twice. An error
+	// from emit stops parsing and is returned as is. A malformed document
+	// gives a *ParseError.
+	Parse(ctx context.Context, r io.Reader, emit func(patchcore.Patch) error) error
+}
+
+// ParseError says what is wrong in a feed document and where. It wraps
+// patchcore.ErrMalformedFeed (or patchcore.ErrTooLarge for limits) so callers
+// can test with errors.Is.
+type ParseError struct {
+	// File names the document, when known.
+	File string
+	// Line and Column (1-based) or Offset (bytes, 0-based) locate the problem;
+	// zero when unknown.
+	Line, Column int
+	Offset       int64
+	// Field is the element, attribute or JSON path concerned ("Vulnerability/Remediations/Remediation[2]/FixedBuild").
+	Field string
+	// Err is the underlying problem.
+	Err error
+}
+
+func (e *ParseError) Error() string {
+	s := e.File
+	if s == "" {
+		s = "feed"
+	}
+	switch {
+	case e.Line > 0 && e.Column > 0:
+		s += fmt.Sprintf(":%d:%d", e.Line, e.Column)
+	case e.Line > 0:
+		s += fmt.Sprintf(":%d", e.Line)
+	case e.Offset > 0:
+		s += fmt.Sprintf(": offset %d", e.Offset)
+	}
+	if e.Field != "" {
+		s += ": " + e.Field
+	}
+	return s + ": " + e.Err.Error()
+}
+
+// Unwrap returns the underlying error.
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// Is makes every ParseError match patchcore.ErrMalformedFeed.
+func (e *ParseError) Is(target error) bool { return target == patchcore.ErrMalformedFeed }
