@@ -172,6 +172,22 @@ type Fix struct {
 	Reboot     RebootBehavior `json:"reboot,omitempty"`
 	// Installer is set for application fixes delivered as an installer.
 	Installer *Installer `json:"installer,omitempty"`
+	// Severity is this fix's own severity when the feed rates each package or
+	// release separately (Debian's urgency per release); zero otherwise, and
+	// the patch's Severity applies.
+	Severity Severity `json:"severity,omitzero"`
+	// Binaries lists the binary packages built from a source-package fix when
+	// the feed says (debsecan): nil when the feed does not say, empty and
+	// non-nil when it lists none.
+	Binaries []string `json:"binaries,omitempty"`
+	// ExcludedVersions are versions that sort before FixedVersion but are not
+	// affected, matched exactly: fixes released for one suite under a lower
+	// version (debsecan's "other versions").
+	ExcludedVersions []string `json:"excluded_versions,omitempty"`
+	// Attributes keeps facts a feed states about this fix that have no field
+	// of their own, under the feed's own key ("remote": "yes", "advisory":
+	// "RHSA-2024:6163"). The feed packages document their keys.
+	Attributes map[string]string `json:"attributes,omitempty"`
 }
 
 // Installer describes a downloadable installer for an application fix.
