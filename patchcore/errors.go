@@ -43,4 +43,7 @@ var (
 	ErrBusy = errors.New("another deployment in progress")
 	// ErrTampered reports stored data, such as an audit log, whose integrity check failed.
 	ErrTampered = errors.New("integrity check failed")
+	// ErrConflict reports a write that lost a race with a concurrent writer
+	// (an audit entry appended with a sequence number already taken). It is retryable.
+	ErrConflict = errors.New("conflicting concurrent update")
 )

@@ -1,0 +1,428 @@
+package approve
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/patchcore/sdk/patchcore"
+)
+
+// Fleet rolls device compliance up into per-patch, per-device and per-group
+// rows and the dashboard widgets. Add devices as their scans are evaluated;
+// a Fleet keeps counts, not the per-patch rows of each device. A Fleet is
+// not safe for concurrent use: give each goroutine its own and Merge them.
+type Fleet struct {
+	e        *Evaluation
+	groupKey func(*patchcore.Device) []string
+
+	devices []DeviceRow
+	patches []patchTally // by evaluation index
+	extra   map[string]*patchTally
+	groups  map[string]*GroupRow
+
+	states              StateCounts
+	unknown, unapproved int
+	pendingReboot       int
+	compliant           int
+	worst               SeverityCounts
+	devicesWithUnknown  int
+	nonCompliantBySev   SeverityCounts
+	nonCompliantByLevel LevelCounts
+}
+
+type patchTally struct {
+	seen       bool
+	states     StateCounts
+	unknown    int
+	unapproved int // devices missing it while it is not approved for them
+	devices    int
+	title      string
+	class      patchcore.Classification
+	sev        patchcore.SeverityLevel
+}
+
+// FleetOption configures NewFleet.
+type FleetOption func(*Fleet)
+
+// WithGroupKey names the groups a device is rolled up into; the default is
+// patchcore.Device.Groups. GroupByCustomer and GroupByPartner are ready-made.
+func WithGroupKey(f func(*patchcore.Device) []string) FleetOption {
+	return func(fl *Fleet) { fl.groupKey = f }
+}
+
+// GroupByCustomer rolls devices up by customer.
+func GroupByCustomer(d *patchcore.Device) []string { return nonEmpty(d.Customer) }
+
+// GroupByPartner rolls devices up by partner.
+func GroupByPartner(d *patchcore.Device) []string { return nonEmpty(d.Partner) }
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+// NewFleet returns an empty roll-up for evaluation e.
+func NewFleet(e *Evaluation, opts ...FleetOption) *Fleet {
+	f := &Fleet{e: e, groupKey: func(d *patchcore.Device) []string { return d.Groups },
+		patches: make([]patchTally, len(e.patches)), extra: map[string]*patchTally{}, groups: map[string]*GroupRow{}}
+	for _, o := range opts {
+		o(f)
+	}
+	return f
+}
+
+// Add counts one device's compliance.
+func (f *Fleet) Add(c *DeviceCompliance) {
+	row := DeviceRow{
+		DeviceID: c.Device.ID, Name: c.Device.Name, Partner: c.Device.Partner, Customer: c.Device.Customer,
+		Groups: strings.Join(c.Device.Groups, ";"), Ring: c.Device.Ring, Compliant: c.Compliant,
+		PendingReboot: c.PendingReboot, StateCounts: c.States, Unknown: c.Unknown,
+		UnapprovedMissing: c.UnapprovedMissing, NonCompliantBySeverity: c.NonCompliantBySeverity,
+		NonCompliantByLevel: c.NonCompliantByLevel, ScannedAt: c.ScannedAt,
+	}
+	f.devices = append(f.devices, row)
+	f.states.plus(c.States)
+	f.unknown += c.Unknown
+	f.unapproved += c.UnapprovedMissing
+	f.nonCompliantBySev.plus(c.NonCompliantBySeverity)
+	f.nonCompliantByLevel.plus(c.NonCompliantByLevel)
+	if c.Unknown > 0 {
+		f.devicesWithUnknown++
+	}
+	if c.PendingReboot {
+		f.pendingReboot++
+	}
+	if c.Compliant {
+		f.compliant++
+	} else if w, ok := worstSeverity(c.NonCompliantBySeverity); ok {
+		f.worst.add(w, 1)
+	}
+	for i := range c.Patches {
+		t := f.tally(&c.Patches[i])
+		t.states.add(c.Patches[i].State, 1)
+		if c.Patches[i].Unknown {
+			t.unknown++
+		}
+	}
+	for i := range c.Unapproved {
+		t := f.tally(&c.Unapproved[i])
+		t.unapproved++
+		if c.Unapproved[i].Unknown {
+			t.unknown++
+		}
+	}
+	for _, g := range f.groupKey(&c.Device) {
+		gr := f.groups[g]
+		if gr == nil {
+			gr = &GroupRow{Group: g}
+			f.groups[g] = gr
+		}
+		gr.Devices++
+		if c.Compliant {
+			gr.Compliant++
+		} else {
+			gr.NonCompliant++
+		}
+		gr.StateCounts.plus(c.States)
+		gr.NonCompliantBySeverity.plus(c.NonCompliantBySeverity)
+		gr.Unknown += c.Unknown
+		gr.UnapprovedMissing += c.UnapprovedMissing
+	}
+}
+
+func (f *Fleet) tally(ps *PatchStatus) *patchTally {
+	var t *patchTally
+	if ps.idx >= 0 && ps.idx < len(f.patches) {
+		t = &f.patches[ps.idx]
+	} else {
+		t = f.extra[ps.PatchID]
+		if t == nil {
+			t = &patchTally{}
+			f.extra[ps.PatchID] = t
+		}
+	}
+	if !t.seen {
+		t.seen, t.class, t.sev = true, ps.Classification, ps.Severity
+	}
+	t.devices++
+	return t
+}
+
+// Merge adds the counts of o, a Fleet of the same evaluation, to f.
+func (f *Fleet) Merge(o *Fleet) {
+	f.devices = append(f.devices, o.devices...)
+	f.states.plus(o.states)
+	f.unknown += o.unknown
+	f.unapproved += o.unapproved
+	f.pendingReboot += o.pendingReboot
+	f.compliant += o.compliant
+	f.devicesWithUnknown += o.devicesWithUnknown
+	f.worst.plus(o.worst)
+	f.nonCompliantBySev.plus(o.nonCompliantBySev)
+	f.nonCompliantByLevel.plus(o.nonCompliantByLevel)
+	merge := func(dst, src *patchTally) {
+		if !src.seen {
+			return
+		}
+		if !dst.seen {
+			dst.seen, dst.class, dst.sev = true, src.class, src.sev
+		}
+		dst.states.plus(src.states)
+		dst.unknown += src.unknown
+		dst.unapproved += src.unapproved
+		dst.devices += src.devices
+	}
+	for i := range o.patches {
+		if i < len(f.patches) {
+			merge(&f.patches[i], &o.patches[i])
+		}
+	}
+	for id, src := range o.extra {
+		dst := f.extra[id]
+		if dst == nil {
+			dst = &patchTally{}
+			f.extra[id] = dst
+		}
+		merge(dst, src)
+	}
+	for name, src := range o.groups {
+		dst := f.groups[name]
+		if dst == nil {
+			dst = &GroupRow{Group: name}
+			f.groups[name] = dst
+		}
+		dst.Devices += src.Devices
+		dst.Compliant += src.Compliant
+		dst.NonCompliant += src.NonCompliant
+		dst.StateCounts.plus(src.StateCounts)
+		dst.NonCompliantBySeverity.plus(src.NonCompliantBySeverity)
+		dst.Unknown += src.Unknown
+		dst.UnapprovedMissing += src.UnapprovedMissing
+	}
+}
+
+func worstSeverity(c SeverityCounts) (patchcore.SeverityLevel, bool) {
+	switch {
+	case c.Critical > 0:
+		return patchcore.SeverityCritical, true
+	case c.High > 0:
+		return patchcore.SeverityHigh, true
+	case c.Medium > 0:
+		return patchcore.SeverityMedium, true
+	case c.Low > 0:
+		return patchcore.SeverityLow, true
+	case c.None > 0:
+		return patchcore.SeverityNone, true
+	case c.Unknown > 0:
+		return patchcore.SeverityUnknown, true
+	}
+	return 0, false
+}
+
+// DeviceRow is one device in the by-device report.
+type DeviceRow struct {
+	DeviceID      string `json:"device_id"`
+	Name          string `json:"name,omitempty"`
+	Partner       string `json:"partner,omitempty"`
+	Customer      string `json:"customer,omitempty"`
+	Groups        string `json:"groups,omitempty"`
+	Ring          string `json:"ring,omitempty"`
+	Compliant     bool   `json:"compliant"`
+	PendingReboot bool   `json:"pending_reboot"`
+	StateCounts
+	Unknown                int            `json:"unknown"`
+	UnapprovedMissing      int            `json:"unapproved_missing"`
+	NonCompliantBySeverity SeverityCounts `json:"noncompliant_by_severity"`
+	NonCompliantByLevel    LevelCounts    `json:"noncompliant_by_level"`
+	ScannedAt              time.Time      `json:"scanned_at,omitzero"`
+}
+
+// PatchRow is one patch in the by-patch report: the baseline's decision and
+// how many devices are in each state.
+type PatchRow struct {
+	PatchID         string                   `json:"patch_id"`
+	Title           string                   `json:"title,omitempty"`
+	Classification  patchcore.Classification `json:"classification,omitempty"`
+	Severity        patchcore.SeverityLevel  `json:"severity"`
+	ComplianceLevel ComplianceLevel          `json:"compliance_level"`
+	Approval        Status                   `json:"approval"`
+	Source          Source                   `json:"source,omitempty"`
+	Reason          string                   `json:"reason"`
+	// Devices is the number of devices that reported the patch.
+	Devices int `json:"devices"`
+	StateCounts
+	Unknown int `json:"unknown"`
+	// UnapprovedMissing is the number of devices missing the patch while it
+	// is not approved for them.
+	UnapprovedMissing int `json:"unapproved_missing"`
+}
+
+// GroupRow is one group (or customer, partner: see WithGroupKey) in the
+// by-group report.
+type GroupRow struct {
+	Group        string `json:"group"`
+	Devices      int    `json:"devices"`
+	Compliant    int    `json:"compliant"`
+	NonCompliant int    `json:"noncompliant"`
+	// CompliancePercent is Compliant/Devices*100, rounded down to 0.1.
+	CompliancePercent float64 `json:"compliance_percent"`
+	StateCounts
+	NonCompliantBySeverity SeverityCounts `json:"noncompliant_by_severity"`
+	Unknown                int            `json:"unknown"`
+	UnapprovedMissing      int            `json:"unapproved_missing"`
+}
+
+func percent(part, whole int) float64 {
+	if whole == 0 {
+		return 0
+	}
+	return float64(part*1000/whole) / 10
+}
+
+// DeviceRows returns a row per device, in the order they were added.
+func (f *Fleet) DeviceRows() []DeviceRow { return slices.Clone(f.devices) }
+
+// PatchRows returns a row per patch that some device reported or that the
+// evaluation decided, in evaluation order, then the patches the evaluation
+// did not know by ID.
+func (f *Fleet) PatchRows() []PatchRow {
+	out := make([]PatchRow, 0, len(f.patches)+len(f.extra))
+	for i := range f.e.patches {
+		d := &f.e.patches[i].decision
+		t := &f.patches[i]
+		out = append(out, PatchRow{PatchID: d.PatchID, Title: d.Title, Classification: d.Classification,
+			Severity: d.Severity.Level, ComplianceLevel: d.ComplianceLevel, Approval: d.Status, Source: d.Source,
+			Reason: d.Reason, Devices: t.devices, StateCounts: t.states, Unknown: t.unknown, UnapprovedMissing: t.unapproved})
+	}
+	ids := make([]string, 0, len(f.extra))
+	for id := range f.extra {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		t := f.extra[id]
+		out = append(out, PatchRow{PatchID: id, Classification: t.class, Severity: t.sev,
+			ComplianceLevel: ComplianceUnspecified, Approval: StatusPending, Reason: "not among the evaluated patches",
+			Devices: t.devices, StateCounts: t.states, Unknown: t.unknown, UnapprovedMissing: t.unapproved})
+	}
+	return out
+}
+
+// GroupRows returns a row per group, by name.
+func (f *Fleet) GroupRows() []GroupRow {
+	out := make([]GroupRow, 0, len(f.groups))
+	for _, g := range f.groups {
+		r := *g
+		r.CompliancePercent = percent(r.Compliant, r.Devices)
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b GroupRow) int { return cmp.Compare(a.Group, b.Group) })
+	return out
+}
+
+// Dashboard is the data behind the three dashboard widgets.
+type Dashboard struct {
+	BaselineID string    `json:"baseline_id"`
+	At         time.Time `json:"at"`
+	// Compliance is the Patch Compliance widget.
+	Compliance ComplianceWidget `json:"compliance"`
+	// PendingApprovals is the Patch Pending Approvals widget.
+	PendingApprovals PendingApprovalsWidget `json:"pending_approvals"`
+	// Status is the Patch Status widget.
+	Status StatusWidget `json:"status"`
+}
+
+// ComplianceWidget shows how many devices comply with the baseline.
+type ComplianceWidget struct {
+	Devices      int     `json:"devices"`
+	Compliant    int     `json:"compliant"`
+	NonCompliant int     `json:"noncompliant"`
+	Percent      float64 `json:"percent"`
+	// ByWorstSeverity counts non-compliant devices by the most severe of
+	// their non-compliant patches.
+	ByWorstSeverity SeverityCounts `json:"by_worst_severity"`
+	// PendingReboot and WithUnknown count devices waiting for a restart and
+	// devices with findings detection could not decide.
+	PendingReboot int `json:"pending_reboot"`
+	WithUnknown   int `json:"with_unknown"`
+}
+
+// PendingApprovalsWidget shows the patches waiting for a person.
+type PendingApprovalsWidget struct {
+	Pending          int                              `json:"pending"`
+	Scheduled        int                              `json:"scheduled"`
+	BySeverity       SeverityCounts                   `json:"by_severity"`
+	ByClassification map[patchcore.Classification]int `json:"by_classification"`
+	// Top lists up to MaxPendingTop pending patches, most devices missing
+	// them first, then most severe, then by ID.
+	Top []PendingPatch `json:"top"`
+}
+
+// MaxPendingTop is how many patches PendingApprovalsWidget.Top lists.
+const MaxPendingTop = 10
+
+// PendingPatch is one patch waiting for approval.
+type PendingPatch struct {
+	PatchID        string                   `json:"patch_id"`
+	Title          string                   `json:"title,omitempty"`
+	Severity       patchcore.SeverityLevel  `json:"severity"`
+	Classification patchcore.Classification `json:"classification,omitempty"`
+	DevicesMissing int                      `json:"devices_missing"`
+	Reason         string                   `json:"reason"`
+}
+
+// StatusWidget shows the fleet's patches by state.
+type StatusWidget struct {
+	Devices int `json:"devices"`
+	StateCounts
+	NonCompliantBySeverity SeverityCounts `json:"noncompliant_by_severity"`
+	NonCompliantByLevel    LevelCounts    `json:"noncompliant_by_level"`
+	Unknown                int            `json:"unknown"`
+	UnapprovedMissing      int            `json:"unapproved_missing"`
+}
+
+// Dashboard returns the widgets' data.
+func (f *Fleet) Dashboard() Dashboard {
+	n := len(f.devices)
+	d := Dashboard{BaselineID: f.e.BaselineID, At: f.e.At,
+		Compliance: ComplianceWidget{Devices: n, Compliant: f.compliant, NonCompliant: n - f.compliant,
+			Percent: percent(f.compliant, n), ByWorstSeverity: f.worst, PendingReboot: f.pendingReboot,
+			WithUnknown: f.devicesWithUnknown},
+		PendingApprovals: PendingApprovalsWidget{ByClassification: map[patchcore.Classification]int{}},
+		Status: StatusWidget{Devices: n, StateCounts: f.states, NonCompliantBySeverity: f.nonCompliantBySev,
+			NonCompliantByLevel: f.nonCompliantByLevel, Unknown: f.unknown, UnapprovedMissing: f.unapproved},
+	}
+	w := &d.PendingApprovals
+	var top []PendingPatch
+	for i := range f.e.patches {
+		dec := &f.e.patches[i].decision
+		switch dec.Status {
+		case StatusScheduled:
+			w.Scheduled++
+		case StatusPending:
+			w.Pending++
+			w.BySeverity.add(dec.Severity.Level, 1)
+			w.ByClassification[dec.Classification]++
+			top = append(top, PendingPatch{PatchID: dec.PatchID, Title: dec.Title, Severity: dec.Severity.Level,
+				Classification: dec.Classification, DevicesMissing: f.patches[i].unapproved, Reason: dec.Reason})
+		}
+	}
+	slices.SortFunc(top, func(a, b PendingPatch) int {
+		if c := cmp.Compare(b.DevicesMissing, a.DevicesMissing); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Severity, a.Severity); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.PatchID, b.PatchID)
+	})
+	if len(top) > MaxPendingTop {
+		top = top[:MaxPendingTop]
+	}
+	w.Top = top
+	return d
+}
