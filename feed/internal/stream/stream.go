@@ -1,0 +1,172 @@
+// Package stream holds what the streaming feed parsers share: turning
+// encoding/xml and encoding/json decoder errors into *feed.ParseError values
+// that carry the position, and walking a JSON document key by key.
+package stream
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/patchcore/sdk/feed"
+	"github.com/patchcore/sdk/patchcore"
+)
+
+// passThrough reports errors that must reach the caller unchanged: already
+// located parse errors and cancellation.
+func passThrough(err error) bool {
+	var pe *feed.ParseError
+	return errors.As(err, &pe) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// malformed makes err match patchcore.ErrMalformedFeed unless it already
+// matches it or patchcore.ErrTooLarge.
+func malformed(err error) error {
+	if errors.Is(err, patchcore.ErrMalformedFeed) || errors.Is(err, patchcore.ErrTooLarge) {
+		return err
+	}
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("%w: %w", patchcore.ErrMalformedFeed, err)
+}
+
+// XMLError locates err at the decoder's position (the syntax error's line
+// when there is one) in a *feed.ParseError about field.
+func XMLError(d *xml.Decoder, field string, err error) error {
+	if passThrough(err) {
+		return err
+	}
+	line, col := d.InputPos()
+	var se *xml.SyntaxError
+	if errors.As(err, &se) && se.Line != line {
+		line, col = se.Line, 0
+	}
+	return &feed.ParseError{Line: line, Column: col, Offset: d.InputOffset(), Field: field, Err: malformed(err)}
+}
+
+// JSONError locates err at the decoder's byte offset (the syntax or type
+// error's own offset when there is one) in a *feed.ParseError about field.
+func JSONError(dec *json.Decoder, field string, err error) error {
+	if passThrough(err) {
+		return err
+	}
+	off := dec.InputOffset()
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+		if te.Field != "" {
+			if field != "" {
+				field += "."
+			}
+			field += te.Field
+		}
+	}
+	return &feed.ParseError{Offset: off, Field: field, Err: malformed(err)}
+}
+
+// Object walks the JSON object the decoder is at, calling fn with each key;
+// fn must consume the key's value (dec.Decode or Skip). The opening and
+// closing braces are checked.
+func Object(dec *json.Decoder, field string, fn func(key string) error) error {
+	if err := Delim(dec, field, '{'); err != nil {
+		return err
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return JSONError(dec, field, err)
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return JSONError(dec, field, fmt.Errorf("object key is %v, want a string", tok))
+		}
+		if err := fn(key); err != nil {
+			return err
+		}
+	}
+	return Delim(dec, field, '}')
+}
+
+// Array walks the JSON array the decoder is at, calling fn for each element
+// with its index; fn must consume the element.
+func Array(dec *json.Decoder, field string, fn func(i int) error) error {
+	if err := Delim(dec, field, '['); err != nil {
+		return err
+	}
+	for i := 0; dec.More(); i++ {
+		if err := fn(i); err != nil {
+			return err
+		}
+	}
+	return Delim(dec, field, ']')
+}
+
+// Delim reads the next token and checks it is want.
+func Delim(dec *json.Decoder, field string, want json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return JSONError(dec, field, err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return JSONError(dec, field, fmt.Errorf("found %v, want %q", tok, want))
+	}
+	return nil
+}
+
+// Skip consumes one JSON value of any kind without keeping it.
+func Skip(dec *json.Decoder, field string) error {
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return JSONError(dec, field, err)
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+			if depth > MaxJSONDepth {
+				return &feed.ParseError{Offset: dec.InputOffset(), Field: field,
+					Err: fmt.Errorf("values nested deeper than %d: %w", MaxJSONDepth, patchcore.ErrTooLarge)}
+			}
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+		if depth == 0 {
+			return nil
+		}
+	}
+}
+
+// MaxJSONDepth bounds nesting in values skipped with Skip.
+const MaxJSONDepth = 256
+
+// SkipXML consumes the rest of the element whose start tag was just read,
+// failing with patchcore.ErrTooLarge when it nests deeper than maxDepth
+// below it.
+func SkipXML(d *xml.Decoder, field string, maxDepth int) error {
+	depth := 1
+	for depth > 0 {
+		tok, err := d.Token()
+		if err != nil {
+			return XMLError(d, field, err)
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			depth++
+			if depth > maxDepth {
+				return XMLError(d, field, fmt.Errorf("elements nested deeper than %d: %w", maxDepth, patchcore.ErrTooLarge))
+			}
+		case xml.EndElement:
+			depth--
+		}
+	}
+	return nil
+}

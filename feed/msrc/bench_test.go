@@ -1,0 +1,51 @@
+package msrc_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/patchcore/sdk/feed"
+	"github.com/patchcore/sdk/feed/internal/feedtest"
+	"github.com/patchcore/sdk/feed/msrc"
+	"github.com/patchcore/sdk/patchcore"
+)
+
+func benchParse(b *testing.B, f feed.Format, data []byte) {
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := f.Parse(context.Background(), bytes.NewReader(data), func(patchcore.Patch) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCVRF(b *testing.B) {
+	data, err := os.ReadFile(feedtest.Shared(b, "microsoft/cvrfDocument-2024-Jan.xml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("Jan2024", func(b *testing.B) { benchParse(b, msrc.CVRF{}, data) })
+	// A 47 MB document of the same shape: the vulnerabilities repeated 30 times.
+	s := string(data)
+	i, j := strings.Index(s, "<vuln:Vulnerability"), strings.LastIndex(s, "</cvrf:cvrfdoc>")
+	big := s[:i] + strings.Repeat(s[i:j], 30) + s[j:]
+	b.Run("generated47MB", func(b *testing.B) { benchParse(b, msrc.CVRF{}, []byte(big)) })
+}
+
+func BenchmarkCSAF(b *testing.B) {
+	data, err := os.ReadFile("testdata/msrc_cve-2024-21338.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("fixture", func(b *testing.B) { benchParse(b, msrc.CSAF{}, data) })
+	s := string(data)
+	i := strings.Index(s, `"vulnerabilities": [`) + len(`"vulnerabilities": [`)
+	j := strings.LastIndex(s, "]")
+	vuln := s[i:j]
+	big := s[:i] + strings.Repeat(vuln+",", 5000) + vuln + s[j:]
+	b.Run("generated20MB", func(b *testing.B) { benchParse(b, msrc.CSAF{}, []byte(big)) })
+}

@@ -1,0 +1,354 @@
+// Package msrc reads Microsoft Security Response Center feeds: the monthly
+// CVRF 1.1 security update documents (https://api.msrc.microsoft.com/cvrf/v3.0/cvrf/2024-Jan)
+// and the CSAF 2.0 JSON documents that replaced them
+// (https://msrc.microsoft.com/csaf/advisories/2024/msrc_cve-2024-21413.json).
+//
+// Both give one patchcore.Patch per KB article: ID "KB5034441", Source
+// "msrc-cvrf" or "msrc-csaf", Vendor "Microsoft", Classification security,
+// Severity the highest any of its CVEs has on a product the KB fixes, and
+// the CVEs with their CVSS base score. The patch has one Fix per (KB,
+// MSRC ProductID): Distro "windows", Product the full MSRC product name,
+// ProductID, KB, FixedBuild when published, Supersedes (the Supercedence
+// KBs, normalised to "KBnnnnnnn"), Reboot (RestartRequired) and Scheme
+// "dotted".
+//
+// Remediations that are not KB articles (Edge "Release Notes", CBL-Mariner
+// package names, Office "Click to Run") carry no KB and are not emitted as
+// patches; their products still appear in the Document's product tree.
+//
+// A CVRF document lists a KB under every vulnerability it fixes, so patches
+// are complete only at the end of the document: the parser streams the XML
+// (one vulnerability decoded at a time) and emits the KB patches, in order
+// of first appearance, once the document is read.
+package msrc
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/patchcore/sdk/patchcore"
+)
+
+// Source names, as Patch.Source carries them.
+const (
+	SourceCVRF = "msrc-cvrf"
+	SourceCSAF = "msrc-csaf"
+)
+
+// Product is one entry of an MSRC product tree.
+type Product struct {
+	// ID is MSRC's ProductID ("12243"; "12079-12243" for a product on a platform).
+	ID string `json:"id"`
+	// Name is the full product name ("Windows 11 Version 23H2 for x64-based Systems").
+	Name string `json:"name"`
+	// Family is the product family branch ("Windows", "ESU", "Browser"), when given.
+	Family string `json:"family,omitempty"`
+}
+
+// Document is what a parsed MSRC document says about itself: its identity,
+// dates and product tree. Detection maps devices to MSRC products with
+// Products.
+type Document struct {
+	// ID is the document's identifier ("2024-Jan", "msrc_CVE-2024-21413").
+	ID    string `json:"id"`
+	Title string `json:"title,omitempty"`
+	// Released and Revised are the initial and current release dates.
+	Released time.Time `json:"released,omitzero"`
+	Revised  time.Time `json:"revised,omitzero"`
+	// Products maps ProductID to product.
+	Products map[string]Product `json:"products"`
+}
+
+// ProductIDs returns the document's product IDs in a stable order.
+func (d *Document) ProductIDs() []string {
+	ids := make([]string, 0, len(d.Products))
+	for id := range d.Products {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// NormalizeKB turns "5034441", "KB5034441" or "kb 5034441" into
+// "KB5034441". It reports false for anything that is not a KB number
+// (package names, "Release Notes").
+func NormalizeKB(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if len(s) >= 2 && (s[0] == 'K' || s[0] == 'k') && (s[1] == 'B' || s[1] == 'b') {
+		s = strings.TrimSpace(s[2:])
+	}
+	if len(s) < 4 || len(s) > 9 {
+		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return "", false
+		}
+	}
+	return "KB" + s, true
+}
+
+// splitKBs splits a Supercedence value ("5033371", "5033371; 5033372",
+// "KB4497936,KB4499162") into normalised KBs, dropping what is not a KB.
+func splitKBs(s string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n' }) {
+		if kb, ok := NormalizeKB(f); ok && !slices.Contains(out, kb) {
+			out = append(out, kb)
+		}
+	}
+	return out
+}
+
+// reboot maps RestartRequired ("Yes", "No", "Maybe") and CSAF
+// restart_required categories to a RebootBehavior.
+func reboot(s string) patchcore.RebootBehavior {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "yes", "machine", "system", "required":
+		return patchcore.RebootRequired
+	case "no", "none":
+		return patchcore.RebootNever
+	case "maybe", "service", "parent", "child", "zone", "dependencies", "vulnerable_component":
+		return patchcore.RebootMay
+	}
+	return patchcore.RebootUnknown
+}
+
+func strongerReboot(a, b patchcore.RebootBehavior) patchcore.RebootBehavior {
+	rank := func(r patchcore.RebootBehavior) int {
+		switch r {
+		case patchcore.RebootRequired:
+			return 3
+		case patchcore.RebootMay:
+			return 2
+		case patchcore.RebootNever:
+			return 1
+		}
+		return 0
+	}
+	if rank(b) > rank(a) {
+		return b
+	}
+	return a
+}
+
+// parseTime reads MSRC dates, with or without zone and fraction.
+func parseTime(s string) time.Time {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04:05.999999999", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}
+
+// remediation is one KB remediation of one vulnerability, common to CVRF and CSAF.
+type remediation struct {
+	kb          string
+	url         string
+	supersedes  []string
+	productIDs  []string
+	restart     patchcore.RebootBehavior
+	subType     string
+	fixedBuild  string            // for every product, CVRF
+	rawBuild    string            // a FixedBuild that is not a dotted build
+	fixedBuilds map[string]string // per product, CSAF
+}
+
+// vulnInfo is what a vulnerability says about severity and scores, per product.
+type vulnInfo struct {
+	cve      string
+	severity map[string]patchcore.Severity // by ProductID
+	scores   map[string]patchcore.CVE      // by ProductID
+	anySev   patchcore.Severity
+	anyScore patchcore.CVE
+}
+
+func newVulnInfo(cve string) *vulnInfo {
+	return &vulnInfo{cve: cve, severity: map[string]patchcore.Severity{}, scores: map[string]patchcore.CVE{}, anyScore: patchcore.CVE{ID: cve}}
+}
+
+func (v *vulnInfo) addSeverity(word string, products []string) {
+	s := patchcore.ParseSeverity(word)
+	if s.Compare(v.anySev) > 0 {
+		v.anySev = s
+	}
+	for _, p := range products {
+		if s.Compare(v.severity[p]) > 0 {
+			v.severity[p] = s
+		}
+	}
+}
+
+func (v *vulnInfo) addScore(base string, vector string, products []string) {
+	score, err := strconv.ParseFloat(strings.TrimSpace(base), 64)
+	if err != nil || score < 0 || score > 10 {
+		return
+	}
+	c := patchcore.CVE{ID: v.cve, CVSSScore: score, CVSSVector: strings.TrimSpace(vector)}
+	if c.CVSSScore > v.anyScore.CVSSScore {
+		v.anyScore = c
+	}
+	for _, p := range products {
+		if c.CVSSScore > v.scores[p].CVSSScore {
+			v.scores[p] = c
+		}
+	}
+}
+
+// builder accumulates KB patches across a document.
+type builder struct {
+	source  string
+	doc     *Document
+	order   []string
+	patches map[string]*kbPatch
+}
+
+type kbPatch struct {
+	patch  patchcore.Patch
+	fixIdx map[string]int // ProductID -> index in Fixes
+	cveIdx map[string]int
+}
+
+func newBuilder(source string, doc *Document) *builder {
+	return &builder{source: source, doc: doc, patches: map[string]*kbPatch{}}
+}
+
+// add records that rem fixes vuln.
+func (b *builder) add(v *vulnInfo, rem *remediation) {
+	kp := b.patches[rem.kb]
+	if kp == nil {
+		kp = &kbPatch{
+			patch: patchcore.Patch{
+				ID:             rem.kb,
+				Source:         b.source,
+				Vendor:         "Microsoft",
+				Classification: patchcore.ClassSecurity,
+			},
+			fixIdx: map[string]int{},
+			cveIdx: map[string]int{},
+		}
+		b.patches[rem.kb] = kp
+		b.order = append(b.order, rem.kb)
+	}
+	p := &kp.patch
+	if rem.url != "" && !slices.Contains(p.References, rem.url) {
+		p.References = append(p.References, rem.url)
+	}
+	if p.Title == "" && rem.subType != "" {
+		p.Title = rem.subType + " " + rem.kb
+	}
+	for _, s := range rem.supersedes {
+		if s != rem.kb && !slices.Contains(p.Supersedes, s) {
+			p.Supersedes = append(p.Supersedes, s)
+		}
+	}
+	p.Reboot = strongerReboot(p.Reboot, rem.restart)
+	sev := patchcore.Severity{}
+	score := patchcore.CVE{ID: v.cve}
+	for _, id := range rem.productIDs {
+		if s, ok := v.severity[id]; ok && s.Compare(sev) > 0 {
+			sev = s
+		}
+		if c, ok := v.scores[id]; ok && c.CVSSScore > score.CVSSScore {
+			score = c
+		}
+		b.addFix(kp, id, rem, v.severity[id])
+	}
+	if sev.Level == patchcore.SeverityUnknown {
+		sev = v.anySev
+	}
+	if score.CVSSScore == 0 {
+		score = v.anyScore
+	}
+	if sev.Compare(p.Severity) > 0 {
+		p.Severity = sev
+	}
+	if v.cve != "" {
+		if i, ok := kp.cveIdx[v.cve]; !ok {
+			kp.cveIdx[v.cve] = len(p.CVEs)
+			p.CVEs = append(p.CVEs, score)
+		} else if score.CVSSScore > p.CVEs[i].CVSSScore {
+			p.CVEs[i] = score
+		}
+	}
+}
+
+func (b *builder) addFix(kp *kbPatch, id string, rem *remediation, sev patchcore.Severity) {
+	p := &kp.patch
+	build := rem.fixedBuild
+	if fb, ok := rem.fixedBuilds[id]; ok {
+		build = fb
+	}
+	if i, ok := kp.fixIdx[id]; ok {
+		f := &p.Fixes[i]
+		for _, s := range rem.supersedes {
+			if s != rem.kb && !slices.Contains(f.Supersedes, s) {
+				f.Supersedes = append(f.Supersedes, s)
+			}
+		}
+		if f.FixedBuild == "" {
+			f.FixedBuild = build
+		}
+		f.Reboot = strongerReboot(f.Reboot, rem.restart)
+		if sev.Compare(f.Severity) > 0 {
+			f.Severity = sev
+		}
+		return
+	}
+	var sup []string
+	for _, s := range rem.supersedes {
+		if s != rem.kb {
+			sup = append(sup, s)
+		}
+	}
+	kp.fixIdx[id] = len(p.Fixes)
+	p.Fixes = append(p.Fixes, patchcore.Fix{
+		Distro:     "windows",
+		ProductID:  id,
+		Ecosystem:  patchcore.EcosystemWindows,
+		Scheme:     "dotted",
+		KB:         rem.kb,
+		FixedBuild: build,
+		Supersedes: sup,
+		Reboot:     rem.restart,
+		Severity:   sev,
+	})
+	if rem.rawBuild != "" {
+		p.Fixes[len(p.Fixes)-1].Attributes = map[string]string{"fixed_build_text": rem.rawBuild}
+	}
+}
+
+// finish fills document-level fields and returns the patches in order of first appearance.
+func (b *builder) finish() []patchcore.Patch {
+	out := make([]patchcore.Patch, 0, len(b.order))
+	for _, kb := range b.order {
+		p := b.patches[kb].patch
+		// Names are resolved last: a CSAF document may list its
+		// vulnerabilities before its product tree.
+		for i := range p.Fixes {
+			f := &p.Fixes[i]
+			if pr, ok := b.doc.Products[f.ProductID]; ok && pr.Name != "" {
+				f.Product = pr.Name
+				if !slices.Contains(p.Products, pr.Name) {
+					p.Products = append(p.Products, pr.Name)
+				}
+			}
+		}
+		p.Released = b.doc.Released
+		p.Revised = b.doc.Revised
+		if p.Title == "" {
+			p.Title = kb
+		}
+		if b.doc.Title != "" {
+			p.Title += " (" + b.doc.Title + ")"
+		}
+		slices.SortStableFunc(p.CVEs, func(a, c patchcore.CVE) int { return cmp.Compare(a.ID, c.ID) })
+		out = append(out, p)
+	}
+	return out
+}
