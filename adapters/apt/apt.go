@@ -1,0 +1,223 @@
+// Package apt is the patchcore adapter for Debian and Ubuntu: it reads the
+// installed packages with dpkg-query, the available updates with apt, and
+// installs updates with apt-get, on the running system or on an alternate
+// root directory (a chroot, a mounted image).
+//
+// Every command runs through the command.Runner given to New, without a
+// shell, with LC_ALL=C and DEBIAN_FRONTEND=noninteractive, so tests can
+// substitute recorded output and output parses the same on every machine.
+//
+// Updates whose candidate version comes from a security pocket
+// ("bookworm-security", "jammy-security") are classified
+// patchcore.ClassSecurity. Packages on hold (apt-mark hold, dpkg
+// selections) are reported as held and never upgraded unless the request
+// says Force. A dpkg or apt lock held by another process is an error wrapping
+// patchcore.ErrPackageManagerLocked.
+package apt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/patchcore/sdk/adapters"
+	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/patchcore"
+)
+
+// Name is the adapter's short name, as Info reports it and the host's
+// built-in registry knows it.
+const Name = "apt"
+
+// Version is the adapter's own version.
+const Version = "0.1.0"
+
+// ProtocolVersion is the plugin protocol version the adapter speaks.
+const ProtocolVersion = 1
+
+// Options configure an Adapter. The zero value runs commands on this
+// machine and discards log output.
+type Options struct {
+	// Runner runs apt, apt-get, dpkg and dpkg-query. Nil means command.OS{}.
+	Runner command.Runner
+	// Logger receives debug output (the commands run, their durations).
+	// Nil discards it. Adapters never write to stdout.
+	Logger hclog.Logger
+	// LockTimeoutSeconds makes apt-get wait this long for the dpkg lock
+	// (DPkg::Lock::Timeout) before Install reports
+	// patchcore.ErrPackageManagerLocked; 0 fails at once.
+	LockTimeoutSeconds int
+	// ProcRoot is where the running kernel's release is read from
+	// (ProcRoot/sys/kernel/osrelease); empty means /proc. Tests set it.
+	ProcRoot string
+}
+
+// Adapter is the apt adapter. Create it with New; it is safe for
+// concurrent use, but apt itself serialises installs with its lock.
+type Adapter struct {
+	run      command.Runner
+	log      hclog.Logger
+	lockWait int
+	procRoot string
+}
+
+var _ adapters.Adapter = (*Adapter)(nil)
+
+// New returns an apt adapter configured by opts.
+func New(opts Options) *Adapter {
+	a := &Adapter{run: opts.Runner, log: opts.Logger, lockWait: opts.LockTimeoutSeconds, procRoot: opts.ProcRoot}
+	if a.run == nil {
+		a.run = command.OS{}
+	}
+	if a.log == nil {
+		a.log = hclog.NewNullLogger()
+	}
+	if a.procRoot == "" {
+		a.procRoot = "/proc"
+	}
+	return a
+}
+
+// NewAdapter is the factory the host's built-in registry calls: an apt
+// adapter running real commands and logging to logger.
+func NewAdapter(logger hclog.Logger) adapters.Adapter {
+	return New(Options{Logger: logger})
+}
+
+// Info describes the adapter. It runs no command.
+func (a *Adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
+	if err := ctx.Err(); err != nil {
+		return adapters.InfoResponse{}, err
+	}
+	return adapters.InfoResponse{
+		Name:            Name,
+		Version:         Version,
+		ProtocolVersion: ProtocolVersion,
+		Platforms:       []string{"debian", "ubuntu"},
+		VersionScheme:   "deb",
+		Capabilities:    []adapters.Capability{adapters.CapAlternateRoot},
+	}, nil
+}
+
+// target is a resolved request target: the root directory and the
+// options that point apt and dpkg at it.
+type target struct {
+	root string // "" or "/" for the running system, otherwise an absolute path
+}
+
+// resolveTarget checks t.Root: empty means the running system; otherwise it
+// must be a readable directory holding a dpkg database.
+func resolveTarget(t adapters.Target) (target, error) {
+	if t.Root == "" || t.Root == "/" {
+		return target{}, nil
+	}
+	root, err := filepath.Abs(t.Root)
+	if err != nil {
+		return target{}, fmt.Errorf("apt: root %q: %w: %v", t.Root, patchcore.ErrInvalidInput, err)
+	}
+	fi, err := os.Stat(root)
+	if err != nil {
+		return target{}, fmt.Errorf("apt: root %s: %w: %w", root, patchcore.ErrInvalidInput, err)
+	}
+	if !fi.IsDir() {
+		return target{}, fmt.Errorf("apt: root %s: %w: not a directory", root, patchcore.ErrInvalidInput)
+	}
+	status := filepath.Join(root, "var/lib/dpkg/status")
+	f, err := os.Open(status)
+	if err != nil {
+		return target{}, fmt.Errorf("apt: root %s: %w: no readable dpkg database: %w", root, patchcore.ErrInvalidInput, err)
+	}
+	f.Close()
+	return target{root: root}, nil
+}
+
+// host reports whether the target is the running system.
+func (t target) host() bool { return t.root == "" }
+
+// path returns p (absolute, as on the target system) inside the target.
+func (t target) path(p string) string {
+	if t.host() {
+		return p
+	}
+	return filepath.Join(t.root, p)
+}
+
+// aptOptions are the -o options that make apt, apt-get and apt-cache act
+// on the target.
+func (t target) aptOptions() []string {
+	if t.host() {
+		return nil
+	}
+	return []string{
+		"-o", "Dir=" + t.root,
+		"-o", "Dir::State::status=" + t.path("/var/lib/dpkg/status"),
+	}
+}
+
+// dpkgOptions are the options that make dpkg and dpkg-query act on the target.
+func (t target) dpkgOptions() []string {
+	if t.host() {
+		return nil
+	}
+	return []string{"--admindir=" + t.path("/var/lib/dpkg")}
+}
+
+// runCmd runs c, logging it, and turns a missing program into a clear error.
+func (a *Adapter) runCmd(ctx context.Context, c command.Command) (command.Result, error) {
+	a.log.Debug("running", "command", c.String())
+	res, err := a.run.Run(ctx, c)
+	a.log.Debug("finished", "command", c.Name, "duration", res.Duration, "exit", res.ExitCode)
+	if err != nil && errors.Is(err, exec.ErrNotFound) {
+		return res, fmt.Errorf("apt: %s is not installed on this machine (%w): %w", c.Name, patchcore.ErrUnsupported, err)
+	}
+	return res, err
+}
+
+// classifyAptError maps apt and dpkg failures onto patchcore sentinels:
+// a lock held by another process, or missing privileges.
+func classifyAptError(what string, res command.Result, err error) error {
+	if err == nil {
+		return nil
+	}
+	out := string(res.Stderr) + "\n" + string(res.Stdout)
+	switch {
+	case isLockMessage(out):
+		return fmt.Errorf("apt: %s: %w: %s", what, patchcore.ErrPackageManagerLocked, firstErrorLine(out))
+	case strings.Contains(out, "Permission denied") || strings.Contains(out, "are you root?"):
+		return fmt.Errorf("apt: %s: %w: %s", what, patchcore.ErrPermission, firstErrorLine(out))
+	}
+	return fmt.Errorf("apt: %s: %w", what, err)
+}
+
+// isLockMessage reports whether apt or dpkg output says another process holds the lock.
+func isLockMessage(out string) bool {
+	return strings.Contains(out, "Could not get lock") ||
+		strings.Contains(out, "Unable to acquire the dpkg frontend lock") ||
+		strings.Contains(out, "dpkg status database is locked by another process") ||
+		strings.Contains(out, "is another process using it?")
+}
+
+// firstErrorLine returns the first "E: " or "dpkg: error" line of out, or
+// its first non-empty line.
+func firstErrorLine(out string) string {
+	var first string
+	for _, l := range strings.Split(out, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		if strings.HasPrefix(l, "E: ") || strings.HasPrefix(l, "dpkg: error") {
+			return l
+		}
+		if first == "" {
+			first = l
+		}
+	}
+	return first
+}
