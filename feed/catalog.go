@@ -40,6 +40,7 @@ type Catalog struct {
 	supBy    map[string][]string // ID -> IDs of patches that supersede it
 	overlays map[string]Overlay
 	dirty    bool
+	gen      uint64 // incremented by every Add and SetOverlay
 }
 
 type pkgKey struct{ distro, release, pkg string }
@@ -78,6 +79,17 @@ func (c *Catalog) Add(patches ...patchcore.Patch) {
 		}
 	}
 	c.dirty = true
+	c.gen++
+}
+
+// Generation returns a number that changes whenever the catalog's content
+// changes (Add, SetOverlay). Consumers that derive data from the catalog,
+// such as detection's pre-parsed versions, compare it to know when to
+// rebuild.
+func (c *Catalog) Generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
 }
 
 func (c *Catalog) canonical(p *patchcore.Patch) (string, bool) {
@@ -162,6 +174,7 @@ func (c *Catalog) SetOverlay(id string, o Overlay) bool {
 		return false
 	}
 	c.overlays[canon] = o
+	c.gen++
 	return true
 }
 

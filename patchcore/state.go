@@ -38,6 +38,20 @@ type Finding struct {
 	Fix *Fix `json:"fix,omitempty"`
 	// SupersededBy names the installed patch that made this one superseded.
 	SupersededBy string `json:"superseded_by,omitempty"`
+	// Evidence lists every comparison behind the state, one per installed
+	// package and fix (a source-package advisory touches each binary built
+	// from it); Package, versions and Reason above repeat the decisive one.
+	Evidence []Evidence `json:"evidence,omitempty"`
+}
+
+// Evidence is one comparison behind a Finding: an installed package (or the
+// OS build) against one fix of the patch.
+type Evidence struct {
+	Package          string       `json:"package"`
+	InstalledVersion string       `json:"installed_version,omitempty"`
+	FixedVersion     string       `json:"fixed_version,omitempty"`
+	State            FindingState `json:"state"`
+	Reason           string       `json:"reason"`
 }
 
 // ComplianceState is the per-patch compliance state of a device against its

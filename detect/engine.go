@@ -1,0 +1,141 @@
+// Package detect decides which patches of a feed.Catalog apply to a device
+// and whether each is missing, installed, superseded, not applicable or
+// unknown, and says why in one line per finding.
+//
+// An Engine evaluates every catalog patch for the device's platform on
+// every call and keeps no device state between calls: the Result is a full
+// snapshot that replaces the previous one (Result.Diff compares two). What
+// the Engine does keep is derived from the catalog alone: fix versions
+// parsed once and indexed per platform, rebuilt when the catalog's
+// Generation changes.
+//
+// The rules, each from a false positive or negative another scanner shipped:
+//
+//   - Debian/Ubuntu advisories name source packages: a source-keyed fix is
+//     compared with the SOURCE version of each installed binary built from it,
+//     never with the binary's own version (canonical/sec-cvescan#35,
+//     anchore/grype#376); a binary-keyed fix with the binary's version. Fixes
+//     are per release codename (or version number for Ubuntu); another
+//     release's fix never decides. Unfixed and won't-fix entries make an
+//     installed package Missing with no fixed version; not-affected entries
+//     make it NotApplicable.
+//   - Kernel packages count only for the running kernel (Platform.Kernel):
+//     an older or newer kernel image that is installed but not running is
+//     NotApplicable, and a fix installed but not yet running is
+//     InstalledPendingReboot (future-architect/vuls#1559).
+//   - RPM: epochs follow rpm's rule (a missing epoch is 0) unless the
+//     distro's feeds omit epochs (Amazon Linux; configurable with
+//     WithMissingEpoch); a fix for one architecture does not decide another
+//     ("noarch" and empty match all); a fix for one module stream does not
+//     decide a package from another stream (anchore/grype#820); a fix
+//     published for the device's minor release (EUS, "8.4") takes precedence
+//     over the mainline fix for the same package and CVE (aquasecurity/trivy#3576).
+//   - Windows: the device (build, product name, edition, architecture) is
+//     mapped to the MSRC product name by its build number; a KB is missing
+//     when the device's build is below its FixedBuild on the same build line;
+//     an installed later cumulative update makes an earlier KB Superseded
+//     (bitsadmin/wesng#5); a device that maps to no product in the catalog
+//     is Unknown for every Windows patch, never compliant
+//     (fleetdm/fleet#24041, fleetdm/fleet#53615).
+//   - Applications (Chocolatey, winget): the installed version against the
+//     catalog's latest version of the same package id or ProductCode; older
+//     versions are Superseded by the latest.
+//   - An installed or fixed version that its scheme cannot parse gives an
+//     Unknown finding with the parse error, never a skipped one.
+package detect
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/patchcore/sdk/feed"
+	"github.com/patchcore/sdk/patchcore"
+	"github.com/patchcore/sdk/patchcore/version"
+)
+
+// Engine evaluates inventories against a catalog. It is safe for concurrent
+// use; its only state is derived from the catalog.
+type Engine struct {
+	cat  *feed.Catalog
+	opts options
+
+	mu       sync.Mutex
+	compiled *compiled
+}
+
+type options struct {
+	missingEpoch  map[string]version.MissingEpoch
+	notApplicable bool
+	actionable    bool
+}
+
+// Option configures an Engine.
+type Option func(*options)
+
+// WithMissingEpoch sets how RPM versions without an epoch compare for one
+// distro's fixes (version.EpochZero, rpm's rule, or version.EpochIgnore for
+// feeds that omit epochs they should carry). By default "amzn" uses
+// EpochIgnore (ALAS data omits epochs) and every other distro EpochZero.
+func WithMissingEpoch(distro string, p version.MissingEpoch) Option {
+	return func(o *options) { o.missingEpoch[distro] = p }
+}
+
+// WithNotApplicable makes Detect report a NotApplicable finding for every
+// patch of the device's platform that touches nothing installed. Without it
+// such patches are counted in Result.NotApplicable but get no finding,
+// which keeps snapshots of large catalogs small.
+func WithNotApplicable() Option {
+	return func(o *options) { o.notApplicable = true }
+}
+
+// ActionableOnly makes Detect keep only findings that need attention:
+// Missing, Unknown and InstalledPendingReboot. Installed, Superseded and
+// NotApplicable findings are counted in Result.Counts but not built, which
+// is what a fleet-wide re-evaluation after a feed update wants.
+func ActionableOnly() Option {
+	return func(o *options) { o.actionable = true }
+}
+
+// New returns an Engine over cat. The catalog may keep changing; each
+// Detect uses its content at the time of the call.
+func New(cat *feed.Catalog, opts ...Option) *Engine {
+	o := options{missingEpoch: map[string]version.MissingEpoch{"amzn": version.EpochIgnore}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return &Engine{cat: cat, opts: o}
+}
+
+// Detect evaluates every catalog patch for inv's platform and returns one
+// finding per patch that concerns the device (see the package
+// documentation for the rules). Findings are sorted by patch ID.
+//
+// It fails only when ctx is done or the inventory is unusable: OS packages
+// (deb, rpm) without Platform.Distro give an error wrapping
+// patchcore.ErrInvalidInput. Everything that can be decided per patch,
+// including unparsable versions and unmappable Windows products, is a
+// finding, not an error.
+func (e *Engine) Detect(ctx context.Context, inv patchcore.Inventory) (Result, error) {
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("detect: %w", err)
+	}
+	c := e.current()
+	d := newDevice(e, c, &inv)
+	if err := d.run(ctx); err != nil {
+		return Result{}, err
+	}
+	return d.result(), nil
+}
+
+// current returns the compiled catalog, rebuilding it when the catalog has
+// changed since.
+func (e *Engine) current() *compiled {
+	gen := e.cat.Generation()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.compiled == nil || e.compiled.gen != gen {
+		e.compiled = compile(e.cat, gen, &e.opts)
+	}
+	return e.compiled
+}
