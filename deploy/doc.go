@@ -1,0 +1,30 @@
+// Package deploy drives approved patches onto devices: deployment plans,
+// per (device, patch) state machines, maintenance windows, reboot and user
+// deferral policy, retries with backoff, rollout rings and waves with an
+// error threshold, and the alerts every step emits.
+//
+// The pieces, in the order a deployment uses them:
+//
+//   - A [Spec] names the approved patches, the target devices and the
+//     [Policy] (schedule, maintenance windows, reboot, deferral, retries,
+//     purge interval, pre/post steps, rollout).
+//   - [Plan] turns a Spec into a [PlannedDeployment]: one [Item] per (device,
+//     patch) in state Posted, each device's rollout stage and next window.
+//   - [Fire] is the state machine: a pure function that applies one [Input]
+//     to one Item through an explicit transition table ([Transitions]),
+//     checks the guards and returns the [Alert] the transition emits.
+//     Every illegal transition is an error wrapping
+//     [patchcore.ErrIllegalTransition].
+//   - A [Store] persists every transition together with its alerts before
+//     the runner acts on it; [MemStore] keeps them in memory and
+//     deploy/journal keeps them in an fsync'ed append-only file.
+//   - A [Runner] drives the machines against an [Installer] the caller
+//     implements (download, install, rescan, reboot), one device at a time
+//     per deployment, resuming from the stored state after a crash without
+//     installing twice: every effect carries an idempotent operation ID.
+//   - Alerts wait in the store's outbox until [Runner.Deliver] hands them to
+//     a [Sink] and the sink acknowledges them.
+//
+// All time comes from a [Clock], so tests drive schedules, windows,
+// backoff and reboots with a fake clock.
+package deploy
