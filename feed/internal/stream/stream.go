@@ -58,6 +58,13 @@ func JSONError(dec *json.Decoder, field string, err error) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		// The decoder stays at the start of the incomplete value; the end
+		// of what it read is where the input stopped.
+		if br, ok := dec.Buffered().(interface{ Len() int }); ok {
+			off += int64(br.Len())
+		}
+		err = fmt.Errorf("unexpected end of input: %w", io.ErrUnexpectedEOF)
 	case errors.As(err, &se):
 		off = se.Offset
 	case errors.As(err, &te):

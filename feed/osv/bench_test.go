@@ -1,0 +1,39 @@
+package osv_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/patchcore/sdk/feed/internal/feedtest"
+	"github.com/patchcore/sdk/feed/osv"
+	"github.com/patchcore/sdk/patchcore"
+)
+
+func benchParse(b *testing.B, data []byte) {
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := (osv.Format{}).Parse(context.Background(), bytes.NewReader(data), func(patchcore.Patch) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	var all []string
+	for _, f := range []string{"ubuntu/USN-5614-1.osv.json", "rocky/RLSA-2023_3220.osv.json", "osv/GO-2024-2687.json", "osv/PYSEC-2023-120.json"} {
+		data, err := os.ReadFile(feedtest.Shared(b, f))
+		if err != nil {
+			b.Fatal(err)
+		}
+		all = append(all, string(data))
+		b.Run(f, func(b *testing.B) { benchParse(b, data) })
+	}
+	// A 25 MB array of the samples, the shape of an OSV bulk export.
+	one := strings.Join(all, ",")
+	big := "[" + strings.Repeat(one+",", 900) + one + "]"
+	b.Run("generated25MB", func(b *testing.B) { benchParse(b, []byte(big)) })
+}
