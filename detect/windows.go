@@ -235,11 +235,14 @@ func (d *device) windows() {
 	}
 }
 
-// supersededBy walks the supersedence graph from cp and returns the first
-// installed patch that replaces it, directly or through a chain.
+// supersededBy walks the supersedence graph from cp and returns an
+// installed patch that replaces it, directly or through a chain: one the
+// device lists as installed when there is one, otherwise the nearest.
 func (d *device) supersededBy(cp *cpatch, evaluate func(*cpatch) *winState) (*cpatch, *winState) {
 	seen := map[*cpatch]bool{cp: true}
 	queue := slices.Clone(cp.supersededBy)
+	var first *cpatch
+	var firstState *winState
 	for len(queue) > 0 {
 		next := queue[0]
 		queue = queue[1:]
@@ -248,11 +251,16 @@ func (d *device) supersededBy(cp *cpatch, evaluate func(*cpatch) *winState) (*cp
 		}
 		seen[next] = true
 		if s := evaluate(next); s.state == patchcore.FindingInstalled {
-			return next, s
+			if d.hasKB(next.p.ID) {
+				return next, s
+			}
+			if first == nil {
+				first, firstState = next, s
+			}
 		}
 		queue = append(queue, next.supersededBy...)
 	}
-	return nil, nil
+	return first, firstState
 }
 
 func describeWindows(p patchcore.Platform) string {

@@ -1,0 +1,158 @@
+package detect
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/patchcore/sdk/feed"
+	"github.com/patchcore/sdk/feed/debian"
+	"github.com/patchcore/sdk/feed/msrc"
+	"github.com/patchcore/sdk/internal/dpkg"
+	"github.com/patchcore/sdk/patchcore"
+)
+
+// sharedFeed returns the path of a real feed sample, skipping the test
+// when the shared samples are not present.
+func sharedFeed(t testing.TB, name string) string {
+	t.Helper()
+	dir := filepath.Join("..", "..", "shared", "feeds")
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		t.Skip("shared feed samples not present")
+	}
+	return filepath.Join(dir, name)
+}
+
+func addFeed(t testing.TB, cat *feed.Catalog, f feed.Format, path string) {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	err = f.Parse(context.Background(), fh, func(p patchcore.Patch) error {
+		cat.Add(p)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("parsing %s: %v", path, err)
+	}
+}
+
+// TestDebsecanSample: the (CVE, binary package) pairs detection reports
+// as vulnerable on debsecan's test case 001 equal debsecan's own summary.
+func TestDebsecanSample(t *testing.T) {
+	cat := feed.NewCatalog()
+	addFeed(t, cat, debian.Debsecan{Release: "sid"}, sharedFeed(t, "debsecan/001.sid"))
+	fh, err := os.Open(sharedFeed(t, "debsecan/001.status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	pkgs, err := dpkg.Parse(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, cat, patchcore.Inventory{Platform: patchcore.Platform{Family: "linux", Distro: "debian", Codename: "sid"}, Packages: pkgs})
+	var got []string
+	for _, f := range r.Findings {
+		for _, e := range f.Evidence {
+			if e.State == patchcore.FindingMissing {
+				got = append(got, f.PatchID+" "+e.Package)
+			}
+		}
+	}
+	slices.Sort(got)
+	sum, err := os.Open(sharedFeed(t, "debsecan/001.exp.summary"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sum.Close()
+	var want []string
+	sc := bufio.NewScanner(sum)
+	for sc.Scan() {
+		if f := strings.Fields(sc.Text()); len(f) >= 2 {
+			want = append(want, f[0]+" "+f[1])
+		}
+	}
+	slices.Sort(want)
+	if len(want) == 0 || !slices.Equal(got, want) {
+		t.Errorf("vulnerable pairs differ from debsecan's summary:\n got %d: %v\nwant %d: %v", len(got), got, len(want), want)
+	}
+	// The unfixed ones are missing with no fixed version.
+	if f, ok := r.Finding("CVE-2005-3313"); !ok || f.State != patchcore.FindingMissing || !strings.Contains(f.Reason, "no fix exists yet") {
+		t.Errorf("CVE-2005-3313: %+v", f)
+	}
+	if f, ok := r.Finding("CVE-2005-3184"); !ok || !strings.Contains(f.Reason, "ethereal 0.10.12-6 < 0.10.13-1 (deb) from CVE-2005-3184 for sid") {
+		t.Errorf("CVE-2005-3184 reason %q", f.Reason)
+	}
+}
+
+// TestMSRCSample: Windows 11 23H2 x64 against the January and February
+// 2024 MSRC documents. January's cumulative update KB5034123 has FixedBuild
+// 10.0.22631.3007 and February's KB5034765 (10.0.22631.3155) supersedes it.
+func TestMSRCSample(t *testing.T) {
+	cat := feed.NewCatalog()
+	addFeed(t, cat, msrc.CVRF{}, sharedFeed(t, "microsoft/cvrfDocument-2024-Jan.xml"))
+	addFeed(t, cat, msrc.CVRF{}, sharedFeed(t, "microsoft/cvrfDocument-2024-Feb.xml"))
+	dev := func(ubr int, kbs ...string) patchcore.Inventory {
+		return patchcore.Inventory{DeviceID: "pc-1", KBs: kbs, Platform: patchcore.Platform{Family: "windows", Distro: "windows",
+			ProductName: "Windows 10 Pro", DisplayVersion: "23H2", Edition: "Professional", Build: "10.0.22631", UBR: ubr, Arch: "amd64"}}
+	}
+	const w23 = "Windows 11 Version 23H2 for x64-based Systems"
+	e := New(cat)
+	december, err := e.Detect(context.Background(), dev(2861, "KB5033375"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, december, []want{
+		{"KB5034123", patchcore.FindingMissing, "=build 10.0.22631.2861 < 10.0.22631.3007 (dotted) from KB5034123 for " + w23},
+		{"KB5034765", patchcore.FindingMissing, "< 10.0.22631.3155"},
+	})
+	f, _ := december.Finding("KB5034123")
+	if f.Package != w23 || f.InstalledVersion != "10.0.22631.2861" || f.FixedVersion != "10.0.22631.3007" || len(f.CVEs) == 0 || f.Severity.Level == patchcore.SeverityUnknown {
+		t.Errorf("KB5034123 finding %+v", f)
+	}
+	january, err := e.Detect(context.Background(), dev(3007, "KB5034123"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, january, []want{
+		{"KB5034123", patchcore.FindingInstalled, "=build 10.0.22631.3007 >= 10.0.22631.3007 (dotted) from KB5034123 for " + w23},
+		{"KB5034765", patchcore.FindingMissing, ""},
+	})
+	february, err := e.Detect(context.Background(), dev(3155, "KB5034765"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, february, []want{
+		{"KB5034123", patchcore.FindingSuperseded, "superseded by installed KB5034765"},
+		{"KB5034765", patchcore.FindingInstalled, ">= 10.0.22631.3155"},
+	})
+	if f, _ := february.Finding("KB5034123"); f.SupersededBy != "KB5034765" {
+		t.Errorf("KB5034123 superseded by %q", f.SupersededBy)
+	}
+	d := february.Diff(january)
+	if !slices.ContainsFunc(d.Changed, func(c Change) bool {
+		return c.PatchID == "KB5034123" && c.From == patchcore.FindingInstalled && c.To == patchcore.FindingSuperseded
+	}) {
+		t.Errorf("diff January -> February does not show KB5034123 installed -> superseded: %+v", d.Changed)
+	}
+	// No patch of another Windows release, Office or SQL Server is reported.
+	for _, f := range february.Findings {
+		if f.State == patchcore.FindingNotApplicable {
+			t.Errorf("%s: not applicable finding without WithNotApplicable", f.PatchID)
+		}
+		if f.Fix != nil && !strings.HasSuffix(strings.ToLower(f.Fix.Product), strings.ToLower(w23)) {
+			t.Errorf("%s: finding for product %q", f.PatchID, f.Fix.Product)
+		}
+	}
+	if february.Counts.NotApplicable == 0 {
+		t.Error("no patch counted not applicable")
+	}
+}
