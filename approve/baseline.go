@@ -110,6 +110,22 @@ func (d *Date) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// MarshalJSON writes the day as a JSON string (time.Time's own method
+// would write a full timestamp).
+func (d Date) MarshalJSON() ([]byte, error) {
+	b, _ := d.MarshalText()
+	return json.Marshal(string(b))
+}
+
+// UnmarshalJSON reads a "YYYY-MM-DD" JSON string.
+func (d *Date) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("date %s: want a \"YYYY-MM-DD\" string: %w", truncate(string(b), 40), patchcore.ErrInvalidInput)
+	}
+	return d.UnmarshalText([]byte(s))
+}
+
 // endOfDay is the last instant of the day: patches released "on or before"
 // the date include the whole day.
 func (d Date) endOfDay() time.Time {
@@ -283,6 +299,9 @@ func ParseBaseline(data []byte) (*Baseline, error) {
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("parsing baseline: offset %d: data after the baseline object: %w", dec.InputOffset(), patchcore.ErrInvalidInput)
+	}
+	if b.RejectedAction == "" {
+		b.RejectedAction = AllowAsDependency
 	}
 	if err := b.Validate(); err != nil {
 		return nil, err
