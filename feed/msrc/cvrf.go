@@ -92,7 +92,8 @@ type cvrfVulnerability struct {
 // line and column.
 func ParseCVRF(ctx context.Context, r io.Reader, emit func(patchcore.Patch) error) (*Document, error) {
 	doc := &Document{Products: map[string]Product{}}
-	d := xml.NewDecoder(r)
+	x := stream.NewXML(r, MaxDepth)
+	d := x.Decoder
 	b := newBuilder(SourceCVRF, doc)
 	depth := 0
 	sawRoot := false
@@ -103,17 +104,14 @@ func ParseCVRF(ctx context.Context, r io.Reader, emit func(patchcore.Patch) erro
 			break
 		}
 		if err != nil {
-			return doc, stream.XMLError(d, "", err)
+			return doc, x.Error("", err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			depth++
-			if depth > MaxDepth {
-				return doc, stream.XMLError(d, t.Name.Local, fmt.Errorf("elements nested deeper than %d: %w", MaxDepth, patchcore.ErrTooLarge))
-			}
 			if depth == 1 {
 				if t.Name.Local != "cvrfdoc" {
-					return doc, stream.XMLError(d, t.Name.Local, fmt.Errorf("root element is <%s>, want <cvrfdoc>", t.Name.Local))
+					return doc, x.Error(t.Name.Local, fmt.Errorf("root element is <%s>, want <cvrfdoc>", t.Name.Local))
 				}
 				sawRoot = true
 				continue
@@ -124,13 +122,13 @@ func ParseCVRF(ctx context.Context, r io.Reader, emit func(patchcore.Patch) erro
 			switch t.Name.Local {
 			case "DocumentTitle":
 				if err := d.DecodeElement(&doc.Title, &t); err != nil {
-					return doc, stream.XMLError(d, "DocumentTitle", err)
+					return doc, x.Error("DocumentTitle", err)
 				}
 				doc.Title = strings.TrimSpace(doc.Title)
 			case "DocumentTracking":
 				var tr cvrfTracking
 				if err := d.DecodeElement(&tr, &t); err != nil {
-					return doc, stream.XMLError(d, "DocumentTracking", err)
+					return doc, x.Error("DocumentTracking", err)
 				}
 				doc.ID = strings.TrimSpace(tr.ID)
 				doc.Released = parseTime(tr.InitialDate)
@@ -138,7 +136,7 @@ func ParseCVRF(ctx context.Context, r io.Reader, emit func(patchcore.Patch) erro
 			case "ProductTree":
 				var pt cvrfProductTree
 				if err := d.DecodeElement(&pt, &t); err != nil {
-					return doc, stream.XMLError(d, "ProductTree", err)
+					return doc, x.Error("ProductTree", err)
 				}
 				addBranches(doc, pt.Branches, "")
 				addProducts(doc, pt.Products, "")
@@ -150,13 +148,13 @@ func ParseCVRF(ctx context.Context, r io.Reader, emit func(patchcore.Patch) erro
 				var v cvrfVulnerability
 				field := fmt.Sprintf("Vulnerability[%d]", nVuln)
 				if err := d.DecodeElement(&v, &t); err != nil {
-					return doc, stream.XMLError(d, field, err)
+					return doc, x.Error(field, err)
 				}
 				if err := addCVRFVulnerability(b, &v); err != nil {
-					return doc, stream.XMLError(d, field+"/"+v.CVE, err)
+					return doc, x.Error(field+"/"+v.CVE, err)
 				}
 			default:
-				if err := stream.SkipXML(d, t.Name.Local, MaxDepth); err != nil {
+				if err := x.Skip(t.Name.Local); err != nil {
 					return doc, err
 				}
 			}

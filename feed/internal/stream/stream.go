@@ -40,6 +40,9 @@ func XMLError(d *xml.Decoder, field string, err error) error {
 	if passThrough(err) {
 		return err
 	}
+	if err.Error() == "exceeded max depth" { // encoding/xml's unexported unmarshal limit
+		err = fmt.Errorf("elements nested deeper than encoding/xml allows: %w", patchcore.ErrTooLarge)
+	}
 	line, col := d.InputPos()
 	var se *xml.SyntaxError
 	if errors.As(err, &se) && se.Line != line {
@@ -155,25 +158,55 @@ func Skip(dec *json.Decoder, field string) error {
 // MaxJSONDepth bounds nesting in values skipped with Skip.
 const MaxJSONDepth = 256
 
-// SkipXML consumes the rest of the element whose start tag was just read,
-// failing with patchcore.ErrTooLarge when it nests deeper than maxDepth
-// below it.
-func SkipXML(d *xml.Decoder, field string, maxDepth int) error {
-	depth := 1
-	for depth > 0 {
-		tok, err := d.Token()
-		if err != nil {
-			return XMLError(d, field, err)
+// XML is an encoding/xml decoder that refuses documents nesting deeper than
+// a limit, everywhere (encoding/xml bounds only what it unmarshals into
+// structs, not what it skips). Use Decoder for Token and DecodeElement and
+// Error to locate errors in the input.
+type XML struct {
+	// Decoder reads the depth-limited token stream.
+	Decoder *xml.Decoder
+	raw     *xml.Decoder
+	depth   int
+	max     int
+}
+
+// NewXML returns a decoder of r that fails with patchcore.ErrTooLarge past
+// maxDepth nested elements. Undefined entities are errors (Strict), so no
+// entity is ever expanded beyond the five predefined ones.
+func NewXML(r io.Reader, maxDepth int) *XML {
+	x := &XML{raw: xml.NewDecoder(r), max: maxDepth}
+	x.Decoder = xml.NewTokenDecoder(x)
+	return x
+}
+
+// Token implements xml.TokenReader over the underlying decoder.
+func (x *XML) Token() (xml.Token, error) {
+	tok, err := x.raw.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch tok.(type) {
+	case xml.StartElement:
+		x.depth++
+		if x.depth > x.max {
+			return nil, fmt.Errorf("elements nested deeper than %d: %w", x.max, patchcore.ErrTooLarge)
 		}
-		switch tok.(type) {
-		case xml.StartElement:
-			depth++
-			if depth > maxDepth {
-				return XMLError(d, field, fmt.Errorf("elements nested deeper than %d: %w", maxDepth, patchcore.ErrTooLarge))
-			}
-		case xml.EndElement:
-			depth--
-		}
+	case xml.EndElement:
+		x.depth--
+	}
+	return tok, nil
+}
+
+// Depth is the current element depth (1 inside the root element).
+func (x *XML) Depth() int { return x.depth }
+
+// Error locates err at the input position in a *feed.ParseError about field.
+func (x *XML) Error(field string, err error) error { return XMLError(x.raw, field, err) }
+
+// Skip consumes the rest of the element whose start tag was just read.
+func (x *XML) Skip(field string) error {
+	if err := x.Decoder.Skip(); err != nil {
+		return x.Error(field, err)
 	}
 	return nil
 }
