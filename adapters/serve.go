@@ -1,0 +1,168 @@
+package adapters
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+
+	"github.com/patchcore/sdk/adapters/command"
+)
+
+// ServeOption configures Serve.
+type ServeOption func(*serveConfig)
+
+type serveConfig struct {
+	logger hclog.Logger
+	runner command.Runner
+	test   *plugin.ServeTestConfig
+}
+
+// WithServeLogger sets the logger the adapter gets in its Env. It must write
+// to stderr (or anywhere but stdout); the default writes JSON to stderr,
+// which the host re-emits under the adapter's name.
+func WithServeLogger(l hclog.Logger) ServeOption {
+	return func(c *serveConfig) { c.logger = l }
+}
+
+// WithRunner sets the command runner the adapter gets in its Env; the
+// default is command.OS{}.
+func WithRunner(r command.Runner) ServeOption {
+	return func(c *serveConfig) { c.runner = r }
+}
+
+// Serve is the whole main of an adapter plugin binary:
+//
+//	func main() { adapters.Serve(toy.New) }
+//
+// It builds the adapter with f, performs the go-plugin handshake on stdout
+// and serves the adapter over gRPC until the host stops it. While f runs,
+// os.Stdout points at stderr so a stray print cannot corrupt the handshake;
+// after the handshake anything written to os.Stdout reaches the host, which
+// logs it as a warning. Adapters must log through Env.Logger.
+//
+// On SIGTERM, or when the host process disappears, Serve stops accepting
+// installs, lets running ones finish, and exits. Serve exits the process with
+// status 1 when the adapter cannot be built or served; run directly (not by a
+// host) it explains that it is a plugin and exits with status 1.
+func Serve(f Factory, opts ...ServeOption) {
+	if err := serve(context.Background(), f, opts...); err != nil {
+		fmt.Fprintf(os.Stderr, "adapter: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func serve(ctx context.Context, f Factory, opts ...ServeOption) error {
+	cfg := serveConfig{runner: command.OS{}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.logger == nil {
+		level := hclog.LevelFromString(os.Getenv(logLevelEnv))
+		if level == hclog.NoLevel {
+			level = hclog.Info
+		}
+		cfg.logger = hclog.New(&hclog.LoggerOptions{Output: os.Stderr, JSONFormat: true, Level: level})
+	}
+	if cfg.test == nil && os.Getenv(handshake().MagicCookieKey) != handshake().MagicCookieValue {
+		return errors.New("this program is a patchcore adapter plugin; it is started by a patchcore host (patchctl, the agent), not by hand")
+	}
+
+	impl, err := buildAdapter(ctx, f, Env{Runner: cfg.runner, Logger: cfg.logger}, cfg.test == nil)
+	if err != nil {
+		return err
+	}
+	srv := newServer(impl, ProtocolVersion, cfg.logger)
+
+	if cfg.test == nil {
+		go drainOnExitSignal(srv, cfg.logger)
+		// go-plugin points os.Stderr at a gRPC stream before serving; what
+		// is written there just before a crash is lost. Calls run only after
+		// that redirection, so the first one restores the real stderr: the
+		// host reads it directly and shows its last lines when the plugin dies.
+		stderr := os.Stderr
+		var once sync.Once
+		srv.onCall = func() { once.Do(func() { os.Stderr = stderr }) }
+	}
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig:  handshake(),
+		VersionedPlugins: servePluginSets(srv),
+		GRPCServer:       plugin.DefaultGRPCServer,
+		Logger:           cfg.logger.Named("go-plugin"),
+		Test:             cfg.test,
+	})
+	// The host closed the connection (after a Drain, normally): never return,
+	// and so exit, while a package-manager transaction runs.
+	_, err = srv.drain(context.Background())
+	return err
+}
+
+// buildAdapter runs the factory; guardStdout points os.Stdout at stderr
+// meanwhile, because the handshake line has not been written yet.
+func buildAdapter(ctx context.Context, f Factory, env Env, guardStdout bool) (Adapter, error) {
+	if guardStdout {
+		stdout := os.Stdout
+		os.Stdout = os.Stderr
+		defer func() { os.Stdout = stdout }()
+	}
+	impl, err := f(ctx, env)
+	if err != nil {
+		return nil, fmt.Errorf("building the adapter: %w", err)
+	}
+	if impl == nil {
+		return nil, fmt.Errorf("building the adapter: factory returned a nil Adapter: %w", errors.New("invalid factory"))
+	}
+	return impl, nil
+}
+
+// drainOnExitSignal waits for SIGTERM or for the host to go away, lets the
+// running operations finish, and exits.
+func drainOnExitSignal(srv *server, logger hclog.Logger) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM)
+	select {
+	case s := <-sig:
+		logger.Info("received signal; finishing running operations before exiting", "signal", s.String())
+	case <-parentGone(time.Second):
+		logger.Warn("host process went away; finishing running operations before exiting")
+	}
+	if _, err := srv.drain(context.Background()); err != nil {
+		logger.Error("drain", "error", err)
+	}
+	os.Exit(0)
+}
+
+// ServeTest serves f's adapter from this process over real gRPC (go-plugin's
+// test mode), for tests, the conformance kit and debugging. Pass the
+// returned config to Reattach. stop shuts the server down, waits for
+// running operations and returns once it is gone; ctx bounds the start.
+func ServeTest(ctx context.Context, f Factory, opts ...ServeOption) (rc *plugin.ReattachConfig, stop func(), err error) {
+	serveCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	rcCh := make(chan *plugin.ReattachConfig, 1)
+	errCh := make(chan error, 1)
+	opts = append(opts, func(c *serveConfig) {
+		if c.logger == nil {
+			c.logger = hclog.New(&hclog.LoggerOptions{Output: os.Stderr, Level: hclog.Warn})
+		}
+		c.test = &plugin.ServeTestConfig{Context: serveCtx, ReattachConfigCh: rcCh}
+	})
+	go func() { errCh <- serve(serveCtx, f, opts...) }()
+	select {
+	case rc := <-rcCh:
+		return rc, func() { cancel(); <-errCh }, nil
+	case err := <-errCh:
+		cancel()
+		return nil, nil, err
+	case <-ctx.Done():
+		cancel()
+		go func() { <-errCh }()
+		return nil, nil, fmt.Errorf("starting in-process adapter server: %w", ctx.Err())
+	}
+}
