@@ -22,7 +22,8 @@ const (
 	// EvWait reports another deployment in progress on the device: Downloaded -> Waiting.
 	EvWait Event = "wait"
 	// EvBlock records why installs cannot start (a window that never
-	// opens): Downloaded, Waiting -> itself.
+	// opens): Downloaded, Waiting -> itself. Its guard needs a reason other
+	// than the recorded one, so a block is recorded once.
 	EvBlock Event = "block"
 	// EvDefer records a user deferral: Downloaded, Waiting,
 	// InstalledPendingReboot -> itself.
@@ -469,6 +470,10 @@ func guard(it Item, in Input, lim Limits) string {
 		}
 		if !lim.DeferralDeadline.IsZero() && !in.At.Before(lim.DeferralDeadline) {
 			return "deferral deadline " + lim.DeferralDeadline.UTC().Format(time.RFC3339) + " passed"
+		}
+	case EvBlock:
+		if in.Reason == "" || in.Reason == it.Reason {
+			return "blocked already for the same reason"
 		}
 	case EvReboot:
 		if it.Reboots >= lim.MaxReboots {

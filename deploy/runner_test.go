@@ -573,3 +573,8 @@ func (plainInstaller) Rescan(context.Context, string, string, []string) (map[str
 	return nil, nil
 }
 func (plainInstaller) Reboot(context.Context, deploy.Operation) error { return nil }
+
+type (
+	deploytestEffect   = deploytest.Effect
+	deploytestBehavior = deploytest.Behavior
+)
