@@ -20,7 +20,9 @@ func mustLoc(t *testing.T, name string) *time.Location {
 	return loc
 }
 
-func utc(y int, m time.Month, d, hh, mm int) time.Time { return time.Date(y, m, d, hh, mm, 0, 0, time.UTC) }
+func utc(y int, m time.Month, d, hh, mm int) time.Time {
+	return time.Date(y, m, d, hh, mm, 0, 0, time.UTC)
+}
 
 func TestResolveLocalAcrossDST(t *testing.T) {
 	tests := []struct {
