@@ -1,0 +1,341 @@
+// Package dnf is the patchcore adapter for dnf and yum systems (RHEL,
+// Rocky, AlmaLinux, CentOS, Fedora, Amazon Linux): the installed packages
+// come from rpm --queryformat (epoch and module stream included), the
+// available updates from `dnf check-update`, and their advisories (ID,
+// type, severity, CVEs, issued date) from the updateinfo.xml files dnf
+// caches for each repository. Packages pinned with versionlock are reported
+// held and are never upgraded unless the request says Force, whether or
+// not the versionlock plugin is installed.
+//
+// Every command runs through the command.Runner given to New, without a
+// shell, with LC_ALL=C; dnf gets exit_on_lock, so a package-manager lock
+// held by another process is patchcore.ErrPackageManagerLocked instead of
+// a wait without end.
+package dnf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/patchcore/sdk/adapters"
+	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/rpmmeta"
+	"github.com/patchcore/sdk/patchcore"
+)
+
+// Version is the adapter's own version.
+const Version = "0.1.0"
+
+// ProtocolVersion is the plugin protocol version the adapter speaks.
+const ProtocolVersion = 1
+
+// Options configure an Adapter.
+type Options struct {
+	// Runner runs dnf (or yum) and rpm. Nil means command.OS{}.
+	Runner command.Runner
+	// Logger receives debug output. Nil discards it.
+	Logger hclog.Logger
+	// Binary is the package manager: "dnf" (the default) or "yum".
+	Binary string
+	// ProcRoot is where the running kernel and boot time are read from; empty means /proc.
+	ProcRoot string
+}
+
+// Adapter is the dnf/yum adapter. Create it with New.
+type Adapter struct {
+	run      command.Runner
+	log      hclog.Logger
+	bin      string
+	procRoot string
+}
+
+var _ adapters.Adapter = (*Adapter)(nil)
+
+// New returns a dnf (or yum) adapter configured by opts.
+func New(opts Options) *Adapter {
+	a := &Adapter{run: opts.Runner, log: opts.Logger, bin: opts.Binary, procRoot: opts.ProcRoot}
+	if a.run == nil {
+		a.run = command.OS{}
+	}
+	if a.log == nil {
+		a.log = hclog.NewNullLogger()
+	}
+	if a.bin == "" {
+		a.bin = "dnf"
+	}
+	if a.procRoot == "" {
+		a.procRoot = "/proc"
+	}
+	return a
+}
+
+// NewAdapter is the factory the host's built-in registry calls for "dnf".
+func NewAdapter(logger hclog.Logger) adapters.Adapter { return New(Options{Logger: logger}) }
+
+// NewYumAdapter is the factory the host's built-in registry calls for "yum".
+func NewYumAdapter(logger hclog.Logger) adapters.Adapter {
+	return New(Options{Logger: logger, Binary: "yum"})
+}
+
+// Info describes the adapter. It runs no command.
+func (a *Adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
+	if err := ctx.Err(); err != nil {
+		return adapters.InfoResponse{}, err
+	}
+	return adapters.InfoResponse{
+		Name:            a.bin,
+		Version:         Version,
+		ProtocolVersion: ProtocolVersion,
+		Platforms:       []string{"rhel", "rocky", "almalinux", "centos", "fedora", "amzn", "ol"},
+		VersionScheme:   "rpm",
+		Capabilities:    []adapters.Capability{adapters.CapAlternateRoot, adapters.CapAdvisories},
+	}, nil
+}
+
+// target is a resolved request target.
+type target struct{ root string }
+
+func (t target) host() bool { return t.root == "" }
+
+func (t target) path(p string) string {
+	if t.host() {
+		return p
+	}
+	return filepath.Join(t.root, p)
+}
+
+func resolveTarget(t adapters.Target) (target, error) {
+	if t.Root == "" || t.Root == "/" {
+		return target{}, nil
+	}
+	root, err := filepath.Abs(t.Root)
+	if err != nil {
+		return target{}, fmt.Errorf("dnf: root %q: %w: %v", t.Root, patchcore.ErrInvalidInput, err)
+	}
+	fi, err := os.Stat(root)
+	if err != nil {
+		return target{}, fmt.Errorf("dnf: root %s: %w: %w", root, patchcore.ErrInvalidInput, err)
+	}
+	if !fi.IsDir() {
+		return target{}, fmt.Errorf("dnf: root %s: %w: not a directory", root, patchcore.ErrInvalidInput)
+	}
+	return target{root: root}, nil
+}
+
+// osRelease reads the target's os-release ("" values when absent).
+func osRelease(t target) map[string]string {
+	m := map[string]string{}
+	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
+		b, err := os.ReadFile(t.path(p))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+			if !ok || strings.HasPrefix(k, "#") {
+				continue
+			}
+			if u, err := strconv.Unquote(v); err == nil {
+				v = u
+			} else {
+				v = strings.Trim(v, `'"`)
+			}
+			m[k] = v
+		}
+		return m
+	}
+	return m
+}
+
+// pmArgs are the options every dnf/yum call gets: quiet, never waiting on
+// another process's lock, and pointed at the target.
+func (a *Adapter) pmArgs(t target) []string {
+	args := []string{"-q"}
+	if a.bin == "dnf" {
+		args = append(args, "--setopt=exit_on_lock=True")
+	}
+	if !t.host() {
+		args = append(args, "--installroot="+t.root, "--setopt=reposdir="+t.path("/etc/yum.repos.d"))
+		if v := osRelease(t)["VERSION_ID"]; v != "" {
+			args = append(args, "--releasever="+v)
+		}
+	}
+	return args
+}
+
+func (a *Adapter) runCmd(ctx context.Context, c command.Command) (command.Result, error) {
+	a.log.Debug("running", "command", c.String())
+	res, err := a.run.Run(ctx, c)
+	a.log.Debug("finished", "command", c.Name, "duration", res.Duration, "exit", res.ExitCode)
+	if err != nil && errors.Is(err, exec.ErrNotFound) {
+		return res, fmt.Errorf("%s: %s is not installed on this machine (%w): %w", a.bin, c.Name, patchcore.ErrUnsupported, err)
+	}
+	return res, err
+}
+
+// classify maps dnf/yum/rpm failures onto patchcore sentinels.
+func (a *Adapter) classify(what string, res command.Result, err error) error {
+	if err == nil {
+		return nil
+	}
+	out := string(res.Stderr) + "\n" + string(res.Stdout)
+	switch {
+	case res.ExitCode == 200 || strings.Contains(out, "already locked by") || strings.Contains(out, "Another app is currently holding the yum lock") ||
+		strings.Contains(out, "can't create transaction lock"):
+		return fmt.Errorf("%s: %s: %w: %s", a.bin, what, patchcore.ErrPackageManagerLocked, firstLine(out))
+	case strings.Contains(out, "This command has to be run with superuser privileges") || strings.Contains(out, "Permission denied"):
+		return fmt.Errorf("%s: %s: %w: %s", a.bin, what, patchcore.ErrPermission, firstLine(out))
+	}
+	return fmt.Errorf("%s: %s: %w", a.bin, what, err)
+}
+
+func firstLine(out string) string {
+	for _, l := range strings.Split(out, "\n") {
+		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, "Error") || strings.HasPrefix(l, "error:") {
+			return l
+		}
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			return l
+		}
+	}
+	return ""
+}
+
+// installed runs rpm -qa on the target.
+func (a *Adapter) installed(ctx context.Context, t target) ([]rpmmeta.Installed, error) {
+	var args []string
+	if !t.host() {
+		args = append(args, "--root="+t.root)
+	}
+	args = append(args, "-qa", "--queryformat", rpmmeta.QueryFormat)
+	res, err := a.runCmd(ctx, command.Command{Name: "rpm", Args: args})
+	if err != nil {
+		return nil, a.classify("listing installed packages with rpm -qa", res, err)
+	}
+	pkgs, err := rpmmeta.ParseQuery(res.Stdout)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.bin, err)
+	}
+	return pkgs, nil
+}
+
+// Inventory lists the installed rpms, the platform from os-release, the
+// running kernel (running system only) and whether a reboot is pending.
+func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) (adapters.InventoryResponse, error) {
+	start := time.Now()
+	t, err := resolveTarget(req.Target)
+	if err != nil {
+		return adapters.InventoryResponse{}, err
+	}
+	inst, err := a.installed(ctx, t)
+	if err != nil {
+		return adapters.InventoryResponse{}, err
+	}
+	locks := a.versionlocks(t)
+	inv := patchcore.Inventory{Platform: a.platform(t), CollectedAt: start.UTC()}
+	for _, p := range inst {
+		pk := p.Package
+		for _, l := range locks {
+			if l.Name == pk.Name && !l.Exclude {
+				pk.Held = true
+			}
+		}
+		inv.Packages = append(inv.Packages, pk)
+	}
+	inv.PendingReboot, _ = a.rebootReasons(t, inst)
+	inv.Duration = time.Since(start)
+	return adapters.InventoryResponse{Inventory: inv}, nil
+}
+
+func (a *Adapter) platform(t target) patchcore.Platform {
+	osr := osRelease(t)
+	p := patchcore.Platform{Family: patchcore.FamilyLinux, Distro: osr["ID"], Version: osr["VERSION_ID"]}
+	if t.host() {
+		if b, err := os.ReadFile(filepath.Join(a.procRoot, "sys/kernel/osrelease")); err == nil {
+			p.Kernel = strings.TrimSpace(string(b))
+		}
+	}
+	return p
+}
+
+// versionlocks reads the dnf and yum versionlock lists of the target.
+func (a *Adapter) versionlocks(t target) []rpmmeta.Lock {
+	var locks []rpmmeta.Lock
+	for _, p := range []string{"/etc/dnf/plugins/versionlock.list", "/etc/yum/pluginconf.d/versionlock.list"} {
+		if b, err := os.ReadFile(t.path(p)); err == nil {
+			locks = append(locks, rpmmeta.ParseVersionlock(b)...)
+		}
+	}
+	return locks
+}
+
+// rebootPackages are the packages whose update needs a restart, as
+// dnf needs-restarting -r lists them.
+var rebootPackages = []string{"kernel", "kernel-core", "kernel-rt", "kernel-rt-core", "glibc", "linux-firmware",
+	"systemd", "udev", "openssl-libs", "gnutls", "dbus", "dbus-broker", "dbus-daemon"}
+
+// rebootReasons compares the install time of the packages that need a
+// restart with the boot time. On an alternate root there is no boot to
+// compare with, so nothing is pending.
+func (a *Adapter) rebootReasons(t target, inst []rpmmeta.Installed) (bool, []string) {
+	if !t.host() {
+		return false, nil
+	}
+	boot, err := a.bootTime()
+	if err != nil {
+		a.log.Warn("cannot read the boot time", "error", err)
+		return false, nil
+	}
+	var reasons []string
+	for _, p := range inst {
+		if slices.Contains(rebootPackages, p.Name) && p.InstallTime.After(boot) {
+			reasons = append(reasons, p.Name+" "+p.Version+" installed "+p.InstallTime.Format(time.RFC3339)+" after boot")
+		}
+	}
+	return len(reasons) > 0, reasons
+}
+
+func (a *Adapter) bootTime() (time.Time, error) {
+	b, err := os.ReadFile(filepath.Join(a.procRoot, "stat"))
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "btime "); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return time.Time{}, fmt.Errorf("btime %q: %w", v, err)
+			}
+			return time.Unix(n, 0), nil
+		}
+	}
+	return time.Time{}, errors.New("no btime line in stat")
+}
+
+// RebootRequired reports whether a package that needs a restart was
+// installed after the last boot.
+func (a *Adapter) RebootRequired(ctx context.Context, req adapters.RebootRequiredRequest) (adapters.RebootRequiredResponse, error) {
+	t, err := resolveTarget(req.Target)
+	if err != nil {
+		return adapters.RebootRequiredResponse{}, err
+	}
+	inst, err := a.installed(ctx, t)
+	if err != nil {
+		return adapters.RebootRequiredResponse{}, err
+	}
+	req2, reasons := a.rebootReasons(t, inst)
+	return adapters.RebootRequiredResponse{Required: req2, Reasons: reasons}, nil
+}
