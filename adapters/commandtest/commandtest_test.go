@@ -74,8 +74,10 @@ type recordingTB struct {
 	errors []string
 }
 
-func (r *recordingTB) Errorf(format string, args ...any) { r.errors = append(r.errors, fmt.Sprintf(format, args...)) }
-func (r *recordingTB) Helper()                           {}
+func (r *recordingTB) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+func (r *recordingTB) Helper() {}
 
 func TestUnrecordedFailsTheTest(t *testing.T) {
 	tb := &recordingTB{TB: t}
