@@ -39,7 +39,7 @@ const Name = "apt"
 const Version = "0.1.0"
 
 // ProtocolVersion is the plugin protocol version the adapter speaks.
-const ProtocolVersion = 1
+const ProtocolVersion = adapters.ProtocolVersion
 
 // Options configure an Adapter. The zero value runs commands on this
 // machine and discards log output.
@@ -84,10 +84,11 @@ func New(opts Options) *Adapter {
 	return a
 }
 
-// NewAdapter is the factory the host's built-in registry calls: an apt
-// adapter running real commands and logging to logger.
-func NewAdapter(logger hclog.Logger) adapters.Adapter {
-	return New(Options{Logger: logger})
+// Factory is the adapters.Factory the host's built-in registry and
+// adapters.Serve call: an apt adapter running its commands through
+// env.Runner and logging to env.Logger.
+func Factory(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
+	return New(Options{Runner: env.Runner, Logger: env.Logger}), nil
 }
 
 // Info describes the adapter. It runs no command.

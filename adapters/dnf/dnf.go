@@ -37,7 +37,7 @@ import (
 const Version = "0.1.0"
 
 // ProtocolVersion is the plugin protocol version the adapter speaks.
-const ProtocolVersion = 1
+const ProtocolVersion = adapters.ProtocolVersion
 
 // Options configure an Adapter.
 type Options struct {
@@ -79,12 +79,15 @@ func New(opts Options) *Adapter {
 	return a
 }
 
-// NewAdapter is the factory the host's built-in registry calls for "dnf".
-func NewAdapter(logger hclog.Logger) adapters.Adapter { return New(Options{Logger: logger}) }
+// Factory is the adapters.Factory for "dnf": commands run through
+// env.Runner, logs go to env.Logger.
+func Factory(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
+	return New(Options{Runner: env.Runner, Logger: env.Logger}), nil
+}
 
-// NewYumAdapter is the factory the host's built-in registry calls for "yum".
-func NewYumAdapter(logger hclog.Logger) adapters.Adapter {
-	return New(Options{Logger: logger, Binary: "yum"})
+// YumFactory is the adapters.Factory for "yum" (RHEL/CentOS 7, Amazon Linux 2).
+func YumFactory(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
+	return New(Options{Runner: env.Runner, Logger: env.Logger, Binary: "yum"}), nil
 }
 
 // Info describes the adapter. It runs no command.

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/patchcore/sdk/adapters"
+	"github.com/patchcore/sdk/adapters/apt"
+	"github.com/patchcore/sdk/adapters/dnf"
 )
 
 // builtinAdapters is the registry of the adapters compiled into patchctl:
@@ -14,7 +16,11 @@ import (
 // serveBuiltinAdapter), so a crash in a package manager never takes
 // patchctl down.
 func builtinAdapters() adapters.Registry {
-	return adapters.Registry{}
+	return adapters.Registry{
+		"apt": apt.Factory,
+		"dnf": dnf.Factory,
+		"yum": dnf.YumFactory,
+	}
 }
 
 // serveBuiltinAdapter runs a built-in adapter when the host re-executed this

@@ -11,8 +11,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/patchcore/sdk/adapters"
-	"github.com/patchcore/sdk/adapters/apt"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -222,13 +223,25 @@ type oneLineError struct {
 func (e *oneLineError) Error() string { return e.msg }
 func (e *oneLineError) Unwrap() error { return e.err }
 
-// startAdapter starts the named built-in adapter and returns it with a
-// function that stops it.
-// TODO(host): run it as a go-plugin subprocess once the adapter host lands.
+// startAdapter starts the named built-in adapter as a plugin subprocess
+// (patchctl re-executes itself to serve it) and returns it with a function
+// that stops it. PATCHCTL_LOG_LEVEL (debug, info, warn, error) turns on the
+// host's and the adapter's logs on stderr; they are off by default so that
+// an error is one line.
 func startAdapter(ctx context.Context, e *env, name string) (adapters.Adapter, func(), error) {
-	switch name {
-	case "apt":
-		return apt.New(apt.Options{}), func() {}, nil
+	reg := builtinAdapters()
+	if _, ok := reg[name]; !ok {
+		return nil, nil, fmt.Errorf("%w: unknown adapter %q (built in: %s)", errUsage, name, strings.Join(reg.Names(), ", "))
 	}
-	return nil, nil, fmt.Errorf("%w: unknown adapter %q (built in: apt)", errUsage, name)
+	level := hclog.LevelFromString(os.Getenv("PATCHCTL_LOG_LEVEL"))
+	if level == hclog.NoLevel {
+		level = hclog.Off
+	}
+	logger := hclog.New(&hclog.LoggerOptions{Name: "patchctl", Output: e.stderr, Level: level})
+	h := adapters.NewHost(adapters.Builtin(name), adapters.WithLogger(logger))
+	if err := h.Start(ctx); err != nil {
+		_ = h.Close(context.WithoutCancel(ctx))
+		return nil, nil, oneLine(fmt.Errorf("starting adapter %s: %w", name, err))
+	}
+	return h, func() { _ = h.Close(context.WithoutCancel(ctx)) }, nil
 }
