@@ -8,6 +8,7 @@ import (
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/apt"
 	"github.com/patchcore/sdk/adapters/dnf"
+	"github.com/patchcore/sdk/adapters/zypper"
 )
 
 // builtinAdapters is the registry of the adapters compiled into patchctl:

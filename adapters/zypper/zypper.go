@@ -1,0 +1,346 @@
+// Package zypper is the patchcore adapter for SUSE Linux Enterprise and
+// openSUSE: installed packages from rpm --queryformat, available updates
+// from `zypper --xmlout list-updates`, patches (ID, category, severity,
+// CVEs, date) from `zypper --xmlout list-patches` and the updateinfo
+// zypper caches per repository, and locks from /etc/zypp/locks. zypper
+// hides locked packages from list-updates; the adapter finds their newer
+// versions with `zypper search` and reports them held.
+//
+// Commands run through the injected command.Runner with LC_ALL=C and
+// --non-interactive; zypper's exit code 7 (another process holds the
+// package manager) is patchcore.ErrPackageManagerLocked.
+package zypper
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/patchcore/sdk/adapters"
+	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/rpmmeta"
+	"github.com/patchcore/sdk/patchcore"
+	"github.com/patchcore/sdk/patchcore/version"
+)
+
+// Version is the adapter's own version.
+const Version = "0.1.0"
+
+// exitLocked is zypper's ZYPPER_EXIT_ZYPP_LOCKED.
+const exitLocked = 7
+
+// Options configure an Adapter.
+type Options struct {
+	// Runner runs zypper and rpm. Nil means command.OS{}.
+	Runner command.Runner
+	// Logger receives debug output. Nil discards it.
+	Logger hclog.Logger
+	// ProcRoot is where the running kernel is read from; empty means /proc.
+	ProcRoot string
+}
+
+// Adapter is the zypper adapter. Create it with New.
+type Adapter struct {
+	run      command.Runner
+	log      hclog.Logger
+	procRoot string
+}
+
+var _ adapters.Adapter = (*Adapter)(nil)
+
+// New returns a zypper adapter configured by opts.
+func New(opts Options) *Adapter {
+	a := &Adapter{run: opts.Runner, log: opts.Logger, procRoot: opts.ProcRoot}
+	if a.run == nil {
+		a.run = command.OS{}
+	}
+	if a.log == nil {
+		a.log = hclog.NewNullLogger()
+	}
+	if a.procRoot == "" {
+		a.procRoot = "/proc"
+	}
+	return a
+}
+
+// Factory is the adapters.Factory for "zypper".
+func Factory(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
+	return New(Options{Runner: env.Runner, Logger: env.Logger}), nil
+}
+
+// Info describes the adapter. It runs no command.
+func (a *Adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
+	if err := ctx.Err(); err != nil {
+		return adapters.InfoResponse{}, err
+	}
+	return adapters.InfoResponse{
+		Name: "zypper", Version: Version, ProtocolVersion: adapters.ProtocolVersion,
+		Platforms:     []string{"sles", "opensuse-leap", "opensuse-tumbleweed"},
+		VersionScheme: "rpm",
+		Capabilities:  []adapters.Capability{adapters.CapAlternateRoot, adapters.CapAdvisories},
+	}, nil
+}
+
+type target struct{ root string }
+
+func (t target) host() bool { return t.root == "" }
+
+func (t target) path(p string) string {
+	if t.host() {
+		return p
+	}
+	return filepath.Join(t.root, p)
+}
+
+func resolveTarget(t adapters.Target) (target, error) {
+	if t.Root == "" || t.Root == "/" {
+		return target{}, nil
+	}
+	root, err := filepath.Abs(t.Root)
+	if err != nil {
+		return target{}, fmt.Errorf("zypper: root %q: %w: %v", t.Root, patchcore.ErrInvalidInput, err)
+	}
+	fi, err := os.Stat(root)
+	if err != nil {
+		return target{}, fmt.Errorf("zypper: root %s: %w: %w", root, patchcore.ErrInvalidInput, err)
+	}
+	if !fi.IsDir() {
+		return target{}, fmt.Errorf("zypper: root %s: %w: not a directory", root, patchcore.ErrInvalidInput)
+	}
+	return target{root: root}, nil
+}
+
+// zypper runs zypper with the global options for t; okCodes are exit codes
+// that are not failures (100-103 say updates or patches are needed).
+func (a *Adapter) zypper(ctx context.Context, t target, what string, args ...string) (command.Result, error) {
+	full := []string{"--non-interactive", "--no-color"}
+	if !t.host() {
+		full = append(full, "--root", t.root)
+	}
+	full = append(full, args...)
+	c := command.Command{Name: "zypper", Args: full}
+	a.log.Debug("running", "command", c.String())
+	res, err := a.run.Run(ctx, c)
+	a.log.Debug("finished", "command", "zypper", "duration", res.Duration, "exit", res.ExitCode)
+	if err == nil {
+		return res, nil
+	}
+	if errors.Is(err, exec.ErrNotFound) {
+		return res, fmt.Errorf("zypper: zypper is not installed on this machine (%w): %w", patchcore.ErrUnsupported, err)
+	}
+	out := string(res.Stdout) + string(res.Stderr)
+	switch {
+	case res.ExitCode == exitLocked || strings.Contains(out, "System management is locked"):
+		return res, fmt.Errorf("zypper: %s: %w: %s", what, patchcore.ErrPackageManagerLocked, xmlMessage(out))
+	case res.ExitCode >= 100 && res.ExitCode <= 106:
+		return res, nil // ZYPPER_EXIT_INF_*: informational
+	case strings.Contains(out, "Root privileges are required"):
+		return res, fmt.Errorf("zypper: %s: %w: %s", what, patchcore.ErrPermission, xmlMessage(out))
+	}
+	return res, fmt.Errorf("zypper: %s: %w: %s", what, err, xmlMessage(out))
+}
+
+// xmlMessage extracts the first error message of zypper's XML output, or
+// the first line of plain output.
+func xmlMessage(out string) string {
+	if i := strings.Index(out, `<message type="error">`); i >= 0 {
+		msg := out[i+len(`<message type="error">`):]
+		if j := strings.Index(msg, "</message>"); j >= 0 {
+			msg = msg[:j]
+		}
+		return strings.Join(strings.Fields(msg), " ")
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			return l
+		}
+	}
+	return ""
+}
+
+func (a *Adapter) installed(ctx context.Context, t target) ([]rpmmeta.Installed, error) {
+	var args []string
+	if !t.host() {
+		args = append(args, "--root="+t.root)
+	}
+	args = append(args, "-qa", "--queryformat", rpmmeta.QueryFormat)
+	c := command.Command{Name: "rpm", Args: args}
+	res, err := a.run.Run(ctx, c)
+	if err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return nil, fmt.Errorf("zypper: rpm is not installed on this machine (%w): %w", patchcore.ErrUnsupported, err)
+		}
+		return nil, fmt.Errorf("zypper: listing installed packages with rpm -qa: %w", err)
+	}
+	pkgs, err := rpmmeta.ParseQuery(res.Stdout)
+	if err != nil {
+		return nil, fmt.Errorf("zypper: %w", err)
+	}
+	return pkgs, nil
+}
+
+// locks reads the package names locked in /etc/zypp/locks of the target.
+func (a *Adapter) locks(t target) []string {
+	b, err := os.ReadFile(t.path("/etc/zypp/locks"))
+	if err != nil {
+		return nil
+	}
+	return ParseLocks(b)
+}
+
+// ParseLocks reads the solvable_name of every package lock in a
+// /etc/zypp/locks file (stanzas of "key: value" lines separated by blank
+// lines). Locks of other kinds (patterns, patches) are left out.
+func ParseLocks(b []byte) []string {
+	var names []string
+	for _, stanza := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n\n") {
+		kind, name := "package", ""
+		for _, line := range strings.Split(stanza, "\n") {
+			k, v, ok := strings.Cut(line, ":")
+			if !ok {
+				continue
+			}
+			switch strings.TrimSpace(k) {
+			case "type":
+				kind = strings.TrimSpace(v)
+			case "solvable_name":
+				name = strings.TrimSpace(v)
+			}
+		}
+		if kind == "package" && name != "" && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+func osRelease(t target) map[string]string {
+	m := map[string]string{}
+	b, err := os.ReadFile(t.path("/etc/os-release"))
+	if err != nil {
+		return m
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
+			m[k] = strings.Trim(v, `"'`)
+		}
+	}
+	return m
+}
+
+// Inventory lists the installed rpms (locked ones Held), the platform and
+// the running kernel.
+func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) (adapters.InventoryResponse, error) {
+	start := time.Now()
+	t, err := resolveTarget(req.Target)
+	if err != nil {
+		return adapters.InventoryResponse{}, err
+	}
+	inst, err := a.installed(ctx, t)
+	if err != nil {
+		return adapters.InventoryResponse{}, err
+	}
+	locks := a.locks(t)
+	osr := osRelease(t)
+	inv := patchcore.Inventory{
+		Platform:    patchcore.Platform{Family: patchcore.FamilyLinux, Distro: osr["ID"], Version: osr["VERSION_ID"]},
+		CollectedAt: start.UTC(),
+	}
+	if t.host() {
+		if b, err := os.ReadFile(filepath.Join(a.procRoot, "sys/kernel/osrelease")); err == nil {
+			inv.Platform.Kernel = strings.TrimSpace(string(b))
+		}
+	}
+	for _, p := range inst {
+		pk := p.Package
+		pk.Held = slices.Contains(locks, pk.Name)
+		inv.Packages = append(inv.Packages, pk)
+	}
+	rr, err := a.RebootRequired(ctx, adapters.RebootRequiredRequest{Target: req.Target})
+	if err != nil {
+		return adapters.InventoryResponse{}, err
+	}
+	inv.PendingReboot = rr.Required
+	inv.Duration = time.Since(start)
+	return adapters.InventoryResponse{Inventory: inv}, nil
+}
+
+// RebootRequired reports the reboot-needed flag zypper and its patches
+// leave in /run/reboot-needed (/var/run/reboot-needed on older releases).
+func (a *Adapter) RebootRequired(ctx context.Context, req adapters.RebootRequiredRequest) (adapters.RebootRequiredResponse, error) {
+	if err := ctx.Err(); err != nil {
+		return adapters.RebootRequiredResponse{}, err
+	}
+	t, err := resolveTarget(req.Target)
+	if err != nil {
+		return adapters.RebootRequiredResponse{}, err
+	}
+	for _, p := range []string{"/run/reboot-needed", "/var/run/reboot-needed"} {
+		if fi, err := os.Lstat(t.path(p)); err == nil && fi.Mode().IsRegular() {
+			return adapters.RebootRequiredResponse{Required: true, Reasons: []string{p + " exists"}}, nil
+		}
+	}
+	return adapters.RebootRequiredResponse{}, nil
+}
+
+// xmlStream is zypper's --xmlout document.
+type xmlStream struct {
+	Messages []struct {
+		Type string `xml:"type,attr"`
+		Text string `xml:",chardata"`
+	} `xml:"message"`
+	Updates []xmlUpdate `xml:"update-status>update-list>update"`
+	Found   []struct {
+		Status     string `xml:"status,attr"`
+		Name       string `xml:"name,attr"`
+		Kind       string `xml:"kind,attr"`
+		Edition    string `xml:"edition,attr"`
+		Arch       string `xml:"arch,attr"`
+		Repository string `xml:"repository,attr"`
+	} `xml:"search-result>solvable-list>solvable"`
+}
+
+type xmlUpdate struct {
+	Kind       string `xml:"kind,attr"`
+	Name       string `xml:"name,attr"`
+	Edition    string `xml:"edition,attr"`
+	Arch       string `xml:"arch,attr"`
+	EditionOld string `xml:"edition-old,attr"`
+	Status     string `xml:"status,attr"`
+	Category   string `xml:"category,attr"`
+	Severity   string `xml:"severity,attr"`
+	Restart    string `xml:"restart,attr"`
+	Summary    string `xml:"summary"`
+	Source     struct {
+		Alias string `xml:"alias,attr"`
+	} `xml:"source"`
+	IssueDate struct {
+		TimeT int64 `xml:"time_t,attr"`
+	} `xml:"issue-date"`
+	Issues []struct {
+		Type string `xml:"type,attr"`
+		ID   string `xml:"id,attr"`
+	} `xml:"issue-list>issue"`
+}
+
+// ParseXML reads a zypper --xmlout document. A document that is not XML
+// is an error wrapping patchcore.ErrInvalidInput, with the byte offset.
+func ParseXML(b []byte) (xmlStream, error) {
+	var s xmlStream
+	dec := xml.NewDecoder(strings.NewReader(string(b)))
+	if err := dec.Decode(&s); err != nil {
+		return s, fmt.Errorf("zypper xml: offset %d: %w: %w", dec.InputOffset(), patchcore.ErrInvalidInput, err)
+	}
+	return s, nil
+}
+
+var rpmScheme = version.RPMScheme()
