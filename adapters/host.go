@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -305,7 +306,17 @@ func (h *Host) launch(ctx context.Context) (*pluginProc, error) {
 	}
 	switch h.src.kind {
 	case sourceReattach:
+		if h.src.reattach == nil {
+			return nil, fmt.Errorf("adapter %s: Reattach without a config: %w", h.src.name, patchcore.ErrInvalidInput)
+		}
+		set, ok := hostPluginSets()[h.src.reattach.ProtocolVersion]
+		if !ok {
+			return nil, fmt.Errorf("adapter %s speaks plugin protocol version %d, this host speaks version %s: %w",
+				h.src.name, h.src.reattach.ProtocolVersion, joinInts(hostProtocols()), patchcore.ErrProtocolMismatch)
+		}
 		cc.Reattach = h.src.reattach
+		cc.Plugins = set
+		cc.VersionedPlugins = nil
 	case sourceBinary, sourceBuiltin:
 		cmd, err := h.command()
 		if err != nil {
@@ -382,6 +393,14 @@ func (h *Host) command() (*exec.Cmd, error) {
 	cmd.Env = append(slicesClone(h.cfg.env), logLevelEnv+"="+level.String())
 	setParentDeathSignal(cmd)
 	return cmd, nil
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
 }
 
 func slicesClone(s []string) []string { return append([]string(nil), s...) }

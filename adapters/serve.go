@@ -91,11 +91,15 @@ func serve(ctx context.Context, f Factory, opts ...ServeOption) error {
 		var once sync.Once
 		srv.onCall = func() { once.Do(func() { os.Stderr = stderr }) }
 	}
+	pluginLogger := cfg.logger.Named("go-plugin")
+	if cfg.test != nil {
+		pluginLogger = hclog.NewNullLogger() // its shutdown noise is not the test's business
+	}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  handshake(),
 		VersionedPlugins: servePluginSets(srv),
 		GRPCServer:       plugin.DefaultGRPCServer,
-		Logger:           cfg.logger.Named("go-plugin"),
+		Logger:           pluginLogger,
 		Test:             cfg.test,
 	})
 	// The host closed the connection (after a Drain, normally): never return,
