@@ -1,9 +1,14 @@
 // Package feed reads vendor and partner patch feeds into patchcore.Patch
 // values and merges them into a Catalog indexed for detection. Each format
-// lives in its own sub-package (feed/debian, feed/msrc, ...).
+// lives in its own sub-package (feed/debian, feed/msrc, ...); feed/formats
+// lists them all and feed/fetch downloads them.
 package feed
 
 import (
+	"context"
+	"fmt"
+	"io"
+	"regexp"
 	"slices"
 	"sort"
 	"sync"
@@ -12,7 +17,9 @@ import (
 )
 
 // FixRef points at one Fix of one Patch in a Catalog. Both pointers stay
-// valid for the life of the Catalog; callers must not modify what they point to.
+// valid, and what they point to never changes, for the life of the Catalog:
+// a later Add that merges into the patch replaces it with a new value
+// instead of modifying it. Callers must not modify what they point to.
 type FixRef struct {
 	Patch *patchcore.Patch
 	Fix   *patchcore.Fix
@@ -25,22 +32,35 @@ type Overlay struct {
 	Rating         int
 }
 
-// Catalog is every patch from every feed, merged and indexed by platform and
-// package name, with the supersedence graph. The same patch read from several
-// feeds (by ID or alias) is stored once, its fixes, CVEs and aliases united.
+// Catalog is every patch from every feed, merged and indexed by platform,
+// package name, MSRC product and CVE, with the supersedence graph and
+// customer overlays.
+//
+// De-duplication: a patch whose ID, or one of whose aliases, is already
+// known (as an ID or an alias) is merged into the existing patch: fixes,
+// CVEs, aliases, products, references and supersedes are united, empty
+// fields filled, and the feeds it came from recorded (Sources). CVE IDs
+// (and aliases containing one, such as "UBUNTU-CVE-2021-3782") never join
+// patches: a CVE names a vulnerability that many distinct patches fix.
 //
 // A Catalog is safe for concurrent use; detection reads it while feeds are
-// added. Patches returned by its methods must be treated as read-only.
+// added. Patches returned by its methods are immutable snapshots.
 type Catalog struct {
 	mu       sync.RWMutex
 	patches  map[string]*patchcore.Patch // by ID
 	alias    map[string]string           // alias or ID -> canonical ID
-	byDistro map[string][]*patchcore.Patch
-	byPkg    map[pkgKey][]FixRef
-	supBy    map[string][]string // ID -> IDs of patches that supersede it
+	sources  map[string][]string         // canonical ID -> feeds it came from
 	overlays map[string]Overlay
 	dirty    bool
-	gen      uint64 // incremented by every Add and SetOverlay
+
+	// Indexes, rebuilt by index() after Add.
+	byDistro  map[string][]*patchcore.Patch
+	byPkg     map[pkgKey][]FixRef
+	byProduct map[string][]FixRef
+	byCVE     map[string][]*patchcore.Patch
+	supBy     map[string][]string // ID -> IDs of patches that supersede it
+	sup       map[string][]string // ID -> IDs it supersedes (canonical where known)
+	supByOn   map[[2]string][]string
 }
 
 type pkgKey struct{ distro, release, pkg string }
@@ -50,46 +70,74 @@ func NewCatalog() *Catalog {
 	return &Catalog{
 		patches:  map[string]*patchcore.Patch{},
 		alias:    map[string]string{},
+		sources:  map[string][]string{},
 		overlays: map[string]Overlay{},
 	}
 }
 
+var cveLike = regexp.MustCompile(`CVE-\d{4}-\d+`)
+
+// joinsPatches reports whether an alias may identify a patch across feeds.
+func joinsPatches(alias string) bool { return alias != "" && !cveLike.MatchString(alias) }
+
 // Add merges patches into the catalog. A patch whose ID or any alias is
 // already known is merged into the existing patch rather than added again.
+// The catalog keeps its own copies: the caller may reuse the values.
 func (c *Catalog) Add(patches ...patchcore.Patch) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i := range patches {
-		p := patches[i]
+		p := clonePatch(&patches[i])
 		if id, ok := c.canonical(&p); ok {
-			merge(c.patches[id], &p)
+			merged := clonePatch(c.patches[id])
+			merge(&merged, &p)
+			c.patches[id] = &merged
 			c.alias[p.ID] = id
 			for _, a := range p.Aliases {
-				c.alias[a] = id
+				if joinsPatches(a) {
+					if _, taken := c.alias[a]; !taken {
+						c.alias[a] = id
+					}
+				}
 			}
-		} else {
-			cp := p
-			c.patches[p.ID] = &cp
-			c.alias[p.ID] = p.ID
-			for _, a := range p.Aliases {
+			c.sources[id] = appendOnce(c.sources[id], p.Source)
+			continue
+		}
+		c.patches[p.ID] = &p
+		c.alias[p.ID] = p.ID
+		for _, a := range p.Aliases {
+			if joinsPatches(a) {
 				if _, taken := c.alias[a]; !taken {
 					c.alias[a] = p.ID
 				}
 			}
 		}
+		c.sources[p.ID] = []string{p.Source}
 	}
 	c.dirty = true
-	c.gen++
 }
 
-// Generation returns a number that changes whenever the catalog's content
-// changes (Add, SetOverlay). Consumers that derive data from the catalog,
-// such as detection's pre-parsed versions, compare it to know when to
-// rebuild.
-func (c *Catalog) Generation() uint64 {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.gen
+// AddFrom parses a feed document with format and adds its patches, in
+// batches. It returns how many patches the document held; on a parse error
+// the patches read before it are kept.
+func (c *Catalog) AddFrom(ctx context.Context, format Format, r io.Reader) (int, error) {
+	const batch = 256
+	buf := make([]patchcore.Patch, 0, batch)
+	n := 0
+	err := format.Parse(ctx, r, func(p patchcore.Patch) error {
+		buf = append(buf, p)
+		n++
+		if len(buf) == batch {
+			c.Add(buf...)
+			buf = buf[:0]
+		}
+		return nil
+	})
+	c.Add(buf...)
+	if err != nil {
+		return n, fmt.Errorf("adding %s feed: %w", format.Name(), err)
+	}
+	return n, nil
 }
 
 func (c *Catalog) canonical(p *patchcore.Patch) (string, bool) {
@@ -97,11 +145,54 @@ func (c *Catalog) canonical(p *patchcore.Patch) (string, bool) {
 		return id, true
 	}
 	for _, a := range p.Aliases {
+		if !joinsPatches(a) {
+			continue
+		}
 		if id, ok := c.alias[a]; ok {
 			return id, true
 		}
 	}
 	return "", false
+}
+
+// clonePatch copies p deeply enough that no slice or map is shared.
+func clonePatch(p *patchcore.Patch) patchcore.Patch {
+	q := *p
+	q.Aliases = slices.Clone(p.Aliases)
+	q.Products = slices.Clone(p.Products)
+	q.CVEs = slices.Clone(p.CVEs)
+	q.Supersedes = slices.Clone(p.Supersedes)
+	q.References = slices.Clone(p.References)
+	if p.CustomSeverity != nil {
+		s := *p.CustomSeverity
+		q.CustomSeverity = &s
+	}
+	q.Fixes = make([]patchcore.Fix, len(p.Fixes))
+	for i := range p.Fixes {
+		q.Fixes[i] = cloneFix(&p.Fixes[i])
+	}
+	if p.Fixes == nil {
+		q.Fixes = nil
+	}
+	return q
+}
+
+func cloneFix(f *patchcore.Fix) patchcore.Fix {
+	g := *f
+	g.Supersedes = slices.Clone(f.Supersedes)
+	g.Binaries = slices.Clone(f.Binaries)
+	g.ExcludedVersions = slices.Clone(f.ExcludedVersions)
+	if f.Attributes != nil {
+		g.Attributes = make(map[string]string, len(f.Attributes))
+		for k, v := range f.Attributes {
+			g.Attributes[k] = v
+		}
+	}
+	if f.Installer != nil {
+		in := *f.Installer
+		g.Installer = &in
+	}
+	return g
 }
 
 // merge folds src into dst: fixes, CVEs, aliases, products, references and
@@ -110,25 +201,39 @@ func merge(dst, src *patchcore.Patch) {
 	if src.ID != dst.ID && !slices.Contains(dst.Aliases, src.ID) {
 		dst.Aliases = append(dst.Aliases, src.ID)
 	}
-	dst.Aliases = union(dst.Aliases, src.Aliases)
+	for _, a := range src.Aliases {
+		if a != dst.ID && !slices.Contains(dst.Aliases, a) {
+			dst.Aliases = append(dst.Aliases, a)
+		}
+	}
 	dst.Products = union(dst.Products, src.Products)
 	dst.References = union(dst.References, src.References)
 	dst.Supersedes = union(dst.Supersedes, src.Supersedes)
 	for _, cve := range src.CVEs {
-		if !slices.ContainsFunc(dst.CVEs, func(c patchcore.CVE) bool { return c.ID == cve.ID }) {
+		i := slices.IndexFunc(dst.CVEs, func(c patchcore.CVE) bool { return c.ID == cve.ID })
+		switch {
+		case i < 0:
 			dst.CVEs = append(dst.CVEs, cve)
+		case dst.CVEs[i].CVSSScore == 0 && cve.CVSSScore > 0:
+			dst.CVEs[i] = cve
 		}
 	}
 	for _, f := range src.Fixes {
-		if !slices.ContainsFunc(dst.Fixes, func(g patchcore.Fix) bool { return sameFix(f, g) }) {
+		i := slices.IndexFunc(dst.Fixes, func(g patchcore.Fix) bool { return sameFix(f, g) })
+		if i < 0 {
 			dst.Fixes = append(dst.Fixes, f)
+			continue
 		}
+		mergeFix(&dst.Fixes[i], &f)
 	}
 	if dst.Title == "" {
 		dst.Title = src.Title
 	}
 	if dst.Description == "" {
 		dst.Description = src.Description
+	}
+	if dst.Vendor == "" {
+		dst.Vendor = src.Vendor
 	}
 	if dst.Severity.Level == patchcore.SeverityUnknown {
 		dst.Severity = src.Severity
@@ -147,12 +252,48 @@ func merge(dst, src *patchcore.Patch) {
 	}
 }
 
+// sameFix reports two fixes that say the same thing about the same target;
+// mergeFix then unites what only one of them adds.
 func sameFix(a, b patchcore.Fix) bool {
 	return a.Distro == b.Distro && a.Release == b.Release && a.ProductID == b.ProductID &&
-		a.Product == b.Product && a.Package == b.Package && a.PackageKind == b.PackageKind &&
+		a.Package == b.Package && a.PackageKind == b.PackageKind &&
 		a.Arch == b.Arch && a.ModuleStream == b.ModuleStream && a.Status == b.Status &&
 		a.Introduced == b.Introduced && a.FixedVersion == b.FixedVersion &&
-		a.KB == b.KB && a.FixedBuild == b.FixedBuild
+		a.KB == b.KB && a.FixedBuild == b.FixedBuild &&
+		(a.Installer == nil || b.Installer == nil || a.Installer.URL == b.Installer.URL)
+}
+
+func mergeFix(dst, src *patchcore.Fix) {
+	dst.Supersedes = union(dst.Supersedes, src.Supersedes)
+	if dst.Product == "" {
+		dst.Product = src.Product
+	}
+	if dst.Ecosystem == "" {
+		dst.Ecosystem = src.Ecosystem
+	}
+	if dst.Scheme == "" {
+		dst.Scheme = src.Scheme
+	}
+	if dst.Reboot == patchcore.RebootUnknown {
+		dst.Reboot = src.Reboot
+	}
+	if dst.Severity.Level == patchcore.SeverityUnknown {
+		dst.Severity = src.Severity
+	}
+	if dst.Binaries == nil {
+		dst.Binaries = src.Binaries
+	}
+	if dst.Installer == nil {
+		dst.Installer = src.Installer
+	}
+	for k, v := range src.Attributes {
+		if _, ok := dst.Attributes[k]; !ok {
+			if dst.Attributes == nil {
+				dst.Attributes = map[string]string{}
+			}
+			dst.Attributes[k] = v
+		}
+	}
 }
 
 func union(a, b []string) []string {
@@ -173,9 +314,48 @@ func (c *Catalog) SetOverlay(id string, o Overlay) bool {
 	if !ok {
 		return false
 	}
+	if o.CustomSeverity != nil {
+		s := *o.CustomSeverity
+		o.CustomSeverity = &s
+	}
 	c.overlays[canon] = o
-	c.gen++
 	return true
+}
+
+// Overlay returns the overlay of the patch with the given ID or alias.
+func (c *Catalog) Overlay(id string) (Overlay, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	o, ok := c.overlays[c.alias[id]]
+	return o, ok
+}
+
+// RemoveOverlay drops the overlay of the patch with the given ID or alias,
+// reporting whether there was one.
+func (c *Catalog) RemoveOverlay(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	canon := c.alias[id]
+	_, ok := c.overlays[canon]
+	delete(c.overlays, canon)
+	return ok
+}
+
+// Apply returns a copy of p with its overlay (if any) applied: the vendor's
+// Severity is unchanged, CustomSeverity and Rating are the customer's.
+func (c *Catalog) Apply(p *patchcore.Patch) patchcore.Patch {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.apply(p)
+}
+
+func (c *Catalog) apply(p *patchcore.Patch) patchcore.Patch {
+	q := *p
+	if o, ok := c.overlays[c.alias[p.ID]]; ok {
+		q.CustomSeverity = o.CustomSeverity
+		q.Rating = o.Rating
+	}
+	return q
 }
 
 // Len returns the number of distinct patches.
@@ -194,15 +374,19 @@ func (c *Catalog) Get(id string) (patchcore.Patch, bool) {
 	if !ok {
 		return patchcore.Patch{}, false
 	}
-	p := *c.patches[canon]
-	if o, ok := c.overlays[canon]; ok {
-		p.CustomSeverity = o.CustomSeverity
-		p.Rating = o.Rating
-	}
-	return p, true
+	return c.apply(c.patches[canon]), true
 }
 
-// All returns every patch, sorted by ID. Overlays are not applied; use Get.
+// Sources returns the feeds (Patch.Source values) the patch with the given
+// ID or alias was read from, in the order they were added.
+func (c *Catalog) Sources(id string) []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return slices.Clone(c.sources[c.alias[id]])
+}
+
+// All returns every patch, sorted by ID. Overlays are not applied; use Get
+// or Apply.
 func (c *Catalog) All() []*patchcore.Patch {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -220,13 +404,14 @@ func (c *Catalog) ForDistro(distro string) []*patchcore.Patch {
 	c.index()
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.byDistro[distro]
+	return slices.Clip(c.byDistro[distro])
 }
 
 // ForPackage returns the fixes for a package name on a distro and release.
 // Fixes whose Release is empty (every release of the distro) are included.
 // The package name is matched as published: callers look up both the binary
-// name and the source name, and check Fix.PackageKind.
+// name and the source name, and check Fix.PackageKind. Application catalogs
+// use Distro "windows" and an empty release; Chocolatey ids are lower case.
 func (c *Catalog) ForPackage(distro, release, pkg string) []FixRef {
 	c.index()
 	c.mu.RLock()
@@ -237,20 +422,96 @@ func (c *Catalog) ForPackage(distro, release, pkg string) []FixRef {
 			refs = append(slices.Clip(refs), any...)
 		}
 	}
-	return refs
+	return slices.Clip(refs)
+}
+
+// ForProduct returns the fixes for a vendor ProductID (MSRC "12243"),
+// ordered by patch ID.
+func (c *Catalog) ForProduct(productID string) []FixRef {
+	c.index()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return slices.Clip(c.byProduct[productID])
+}
+
+// ForCVE returns the patches that list the CVE, sorted by ID.
+func (c *Catalog) ForCVE(cve string) []*patchcore.Patch {
+	c.index()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return slices.Clip(c.byCVE[cve])
 }
 
 // SupersededBy returns the IDs of the patches that declare they supersede
-// the patch with the given ID, directly.
+// the patch with the given ID, directly, sorted.
 func (c *Catalog) SupersededBy(id string) []string {
 	c.index()
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.supBy[id]
+	return slices.Clone(c.supBy[c.canon(id)])
+}
+
+// Supersedes returns the IDs the patch declares it supersedes, on the
+// patch or on any of its fixes, canonicalised where the catalog knows them,
+// sorted.
+func (c *Catalog) Supersedes(id string) []string {
+	c.index()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return slices.Clone(c.sup[c.canon(id)])
+}
+
+// SupersededByTransitive returns every patch that supersedes id directly or
+// through a chain (KB5034123 supersedes KB5033375, which superseded
+// KB5032190, ...), sorted. Cycles in vendor data are tolerated.
+func (c *Catalog) SupersededByTransitive(id string) []string {
+	c.index()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	start := c.canon(id)
+	seen := map[string]bool{start: true}
+	queue := []string{start}
+	var out []string
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		for _, s := range c.supBy[cur] {
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+				queue = append(queue, s)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// SupersededByOn returns the patches whose fix for productID names id in
+// its per-product Supersedes (MSRC's Supercedence is per product), sorted.
+func (c *Catalog) SupersededByOn(id, productID string) []string {
+	c.index()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return slices.Clone(c.supByOn[[2]string{c.canon(id), productID}])
+}
+
+// canon maps an ID or alias to the canonical ID; unknown IDs map to themselves.
+func (c *Catalog) canon(id string) string {
+	if canon, ok := c.alias[id]; ok {
+		return canon
+	}
+	return id
 }
 
 // index rebuilds the indexes after Add. Readers call it first.
 func (c *Catalog) index() {
+	c.mu.RLock()
+	fresh := !c.dirty && c.byPkg != nil
+	c.mu.RUnlock()
+	if fresh {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.dirty && c.byPkg != nil {
@@ -258,7 +519,11 @@ func (c *Catalog) index() {
 	}
 	c.byDistro = map[string][]*patchcore.Patch{}
 	c.byPkg = map[pkgKey][]FixRef{}
+	c.byProduct = map[string][]FixRef{}
+	c.byCVE = map[string][]*patchcore.Patch{}
 	c.supBy = map[string][]string{}
+	c.sup = map[string][]string{}
+	c.supByOn = map[[2]string][]string{}
 	ids := make([]string, 0, len(c.patches))
 	for id := range c.patches {
 		ids = append(ids, id)
@@ -277,13 +542,43 @@ func (c *Catalog) index() {
 				k := pkgKey{f.Distro, f.Release, f.Package}
 				c.byPkg[k] = append(c.byPkg[k], FixRef{Patch: p, Fix: f})
 			}
+			if f.ProductID != "" {
+				c.byProduct[f.ProductID] = append(c.byProduct[f.ProductID], FixRef{Patch: p, Fix: f})
+			}
 			for _, s := range f.Supersedes {
+				s = c.canon(s)
+				if s == p.ID {
+					continue
+				}
 				c.supBy[s] = appendOnce(c.supBy[s], p.ID)
+				c.sup[p.ID] = appendOnce(c.sup[p.ID], s)
+				if f.ProductID != "" {
+					k := [2]string{s, f.ProductID}
+					c.supByOn[k] = appendOnce(c.supByOn[k], p.ID)
+				}
 			}
 		}
 		for _, s := range p.Supersedes {
+			s = c.canon(s)
+			if s == p.ID {
+				continue
+			}
 			c.supBy[s] = appendOnce(c.supBy[s], p.ID)
+			c.sup[p.ID] = appendOnce(c.sup[p.ID], s)
 		}
+		for _, cve := range p.CVEs {
+			if n := len(c.byCVE[cve.ID]); n == 0 || c.byCVE[cve.ID][n-1] != p {
+				c.byCVE[cve.ID] = append(c.byCVE[cve.ID], p)
+			}
+		}
+	}
+	for _, m := range []map[string][]string{c.supBy, c.sup} {
+		for _, v := range m {
+			slices.Sort(v)
+		}
+	}
+	for _, v := range c.supByOn {
+		slices.Sort(v)
 	}
 	c.dirty = false
 }
