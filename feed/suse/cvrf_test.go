@@ -1,0 +1,185 @@
+package suse
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/patchcore/sdk/feed"
+	"github.com/patchcore/sdk/patchcore"
+)
+
+const shared = "../../../shared/feeds"
+
+func sharedFile(t testing.TB, name string) string {
+	t.Helper()
+	if _, err := os.Stat(shared); errors.Is(err, os.ErrNotExist) {
+		t.Skip("shared feed samples not present")
+	}
+	return filepath.Join(shared, name)
+}
+
+func parseBytes(f feed.Format, b []byte) ([]patchcore.Patch, error) {
+	var out []patchcore.Patch
+	err := f.Parse(context.Background(), bytes.NewReader(b), func(p patchcore.Patch) error {
+		out = append(out, p)
+		return nil
+	})
+	return out, err
+}
+
+func TestSample(t *testing.T) {
+	b, err := os.ReadFile(sharedFile(t, "suse/cvrf-suse-su-2019-1608-1.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !CVRFFormat.Detect(b[:2048]) {
+		t.Error("not detected")
+	}
+	ps, err := parseBytes(CVRFFormat, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 {
+		t.Fatalf("got %d patches", len(ps))
+	}
+	p := ps[0]
+	if p.ID != "SUSE-SU-2019:1608-1" || p.Source != "suse-cvrf" || p.Title != "Security update for compat-openssl098" ||
+		p.Severity.Level != patchcore.SeverityMedium || !p.Released.Equal(time.Date(2019, 6, 21, 8, 27, 12, 0, time.UTC)) ||
+		len(p.CVEs) == 0 || p.CVEs[0].ID != "CVE-2019-1559" || !strings.Contains(p.Description, "CVE-2019-1559") {
+		t.Errorf("patch = %+v", p)
+	}
+	var f *patchcore.Fix
+	for i := range p.Fixes {
+		if p.Fixes[i].Product == "SUSE Linux Enterprise Module for Legacy Software 12" && p.Fixes[i].Package == "libopenssl0_9_8-32bit" {
+			f = &p.Fixes[i]
+		}
+	}
+	if f == nil || f.Distro != "sles" || f.Release != "12" || f.FixedVersion != "0.9.8j-106.12.1" || f.Status != patchcore.FixFixed ||
+		f.Scheme != "rpm" || f.PackageKind != patchcore.PackageBinary {
+		t.Errorf("libopenssl0_9_8-32bit fix = %+v", f)
+	}
+	found := false
+	for _, f := range p.Fixes {
+		if f.Product == "SUSE Linux Enterprise Server for SAP Applications 12 SP4" && f.Distro == "sles_sap" && f.Release == "12.4" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no sles_sap 12.4 fix in %+v", p.Fixes)
+	}
+}
+
+func TestPlatformOf(t *testing.T) {
+	tests := []struct{ in, distro, release string }{
+		{"SUSE Linux Enterprise Server 15 SP1-LTSS", "sles", "15.1"},
+		{"SUSE Linux Enterprise Desktop 12 SP3", "sled", "12.3"},
+		{"SUSE Linux Enterprise Server 12", "sles", "12"},
+		{"openSUSE Leap 15.5", "opensuse-leap", "15.5"},
+		{"Something else", "", ""},
+	}
+	for _, tt := range tests {
+		if d, r := platformOf(tt.in); d != tt.distro || r != tt.release {
+			t.Errorf("platformOf(%q) = %q %q, want %q %q", tt.in, d, r, tt.distro, tt.release)
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	good, err := os.ReadFile(sharedFile(t, "suse/cvrf-suse-su-2019-1608-1.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, doc, field string }{
+		{"truncated", string(good[:len(good)/2]), ""},
+		{"empty", "", "cvrfdoc"},
+		{"wrong root", "<updates/>", "updates"},
+		{"no id", "<cvrfdoc><DocumentTitle>x</DocumentTitle></cvrfdoc>", "DocumentTracking/Identification/ID"},
+		{"bad date", "<cvrfdoc><DocumentTracking><Identification><ID>X</ID></Identification><InitialReleaseDate>soon</InitialReleaseDate></DocumentTracking></cvrfdoc>", "DocumentTracking/InitialReleaseDate"},
+		{"entity", `<!DOCTYPE x [<!ENTITY a "aaaa">]><cvrfdoc><DocumentTitle>&a;</DocumentTitle></cvrfdoc>`, "DocumentTitle"},
+		{"bad vulnerability", "<cvrfdoc><Vulnerability><CVE>x</Vulnerability></cvrfdoc>", "Vulnerability[1]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseBytes(CVRF{File: "cvrf.xml"}, []byte(tt.doc))
+			var pe *feed.ParseError
+			if !errors.As(err, &pe) || !errors.Is(err, patchcore.ErrMalformedFeed) {
+				t.Fatalf("error %v (%T) is not a malformed-feed *feed.ParseError", err, err)
+			}
+			if pe.File != "cvrf.xml" || (tt.field != "" && pe.Field != tt.field) {
+				t.Errorf("error %v: field %q, want %q", err, pe.Field, tt.field)
+			}
+		})
+	}
+}
+
+func FuzzCVRF(f *testing.F) {
+	if b, err := os.ReadFile(shared + "/suse/cvrf-suse-su-2019-1608-1.xml"); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte(`<cvrfdoc><DocumentTracking><Identification><ID>SUSE-SU-1</ID></Identification></DocumentTracking><ProductTree><Relationship ProductReference="a-1-2.x86_64" RelatesToProductReference="SUSE Linux Enterprise Server 15 SP5"><FullProductName ProductID="p:a"/></Relationship></ProductTree><Vulnerability><CVE>CVE-1</CVE><ProductStatuses><Status Type="Fixed"><ProductID>p:a</ProductID></Status></ProductStatuses></Vulnerability></cvrfdoc>`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		CVRFFormat.Detect(b)
+		_, err := parseBytes(CVRFFormat, b)
+		var pe *feed.ParseError
+		if err != nil && !errors.As(err, &pe) {
+			t.Fatalf("error %v (%T) is not a *feed.ParseError", err, err)
+		}
+	})
+}
+
+func BenchmarkCVRFSample(b *testing.B) {
+	doc, err := os.ReadFile(sharedFile(b, "suse/cvrf-suse-su-2019-1608-1.xml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchDoc(b, doc)
+}
+
+func BenchmarkCVRFLarge(b *testing.B) { benchDoc(b, largeCVRF()) }
+
+func benchDoc(b *testing.B, doc []byte) {
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseBytes(CVRFFormat, doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// largeCVRF generates a kernel-sized SUSE CVRF document, about 15 MB.
+func largeCVRF() []byte {
+	var buf bytes.Buffer
+	buf.WriteString(`<?xml version="1.0" encoding="UTF-8"?>
+<cvrfdoc xmlns="http://www.icasi.org/CVRF/schema/cvrf/1.1"><DocumentTitle>Security update for the Linux Kernel</DocumentTitle><DocumentType>SUSE Patch</DocumentType>
+<DocumentTracking><Identification><ID>SUSE-SU-2024:9999-1</ID></Identification><InitialReleaseDate>2024-06-21T08:27:12Z</InitialReleaseDate><CurrentReleaseDate>2024-06-21T08:27:12Z</CurrentReleaseDate></DocumentTracking>
+<ProductTree xmlns="http://www.icasi.org/CVRF/schema/prod/1.1">
+`)
+	var ids []string
+	for sp := range 6 {
+		prod := "SUSE Linux Enterprise Server 15 SP" + strconv.Itoa(sp)
+		for k := range 60 {
+			nvr := "kernel-sub" + strconv.Itoa(k) + "-5.14.21-150500.55.19.1"
+			id := prod + ":" + nvr
+			ids = append(ids, id)
+			buf.WriteString(`<Relationship ProductReference="` + nvr + `" RelationType="Default Component Of" RelatesToProductReference="` + prod + `"><FullProductName ProductID="` + id + `">` + nvr + ` as a component of ` + prod + "</FullProductName></Relationship>\n")
+		}
+	}
+	buf.WriteString("</ProductTree>\n")
+	for c := range 400 {
+		buf.WriteString(`<Vulnerability xmlns="http://www.icasi.org/CVRF/schema/vuln/1.1"><Notes><Note Type="General">A flaw in the kernel.</Note></Notes><CVE>CVE-2024-` + strconv.Itoa(10000+c) + "</CVE><ProductStatuses><Status Type=\"Fixed\">\n")
+		for _, id := range ids {
+			buf.WriteString("<ProductID>" + id + "</ProductID>\n")
+		}
+		buf.WriteString(`</Status></ProductStatuses><Threats><Threat Type="Impact"><Description>important</Description></Threat></Threats><CVSSScoreSets><ScoreSetV3><BaseScoreV3>7.8</BaseScoreV3><VectorV3>CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H</VectorV3></ScoreSetV3></CVSSScoreSets></Vulnerability>` + "\n")
+	}
+	buf.WriteString("</cvrfdoc>\n")
+	return buf.Bytes()
+}
