@@ -143,8 +143,8 @@ func fieldsOf(b *Baseline) (map[string]json.RawMessage, error) {
 // returns how many entries it wrote.
 func RecordDecisionChanges(ctx context.Context, log Auditor, actor string, prev, cur *Evaluation) (int, error) {
 	n := 0
-	for i := range cur.patches {
-		d := &cur.patches[i].decision
+	for i := range cur.decisions {
+		d := &cur.decisions[i]
 		was := Status("")
 		if prev != nil {
 			if old, ok := prev.Decision(d.PatchID); ok {

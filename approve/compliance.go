@@ -190,6 +190,12 @@ type DeviceCompliance struct {
 	// baseline does not (yet) approve for this device.
 	Patches    []PatchStatus `json:"patches"`
 	Unapproved []PatchStatus `json:"unapproved,omitempty"`
+
+	// hint remembers, per finding position, the patch index the previous
+	// ComplianceInto with hintEval found there: devices of one platform
+	// report their findings in the same order, so most lookups skip the map.
+	hint     []int32
+	hintEval *Evaluation
 }
 
 // failedOutcome reports deployment states that make a missing patch FAILED.
@@ -229,6 +235,15 @@ func (e *Evaluation) Compliance(r *DeviceResult) DeviceCompliance {
 // approve, because the device needs the restart either way.
 func (e *Evaluation) ComplianceInto(c *DeviceCompliance, r *DeviceResult) {
 	patches, unapproved := c.Patches[:0], c.Unapproved[:0]
+	hint := c.hint
+	if c.hintEval != e {
+		hint = hint[:0]
+	}
+	if len(hint) < len(r.Findings) {
+		hint = append(hint, make([]int32, len(r.Findings)-len(hint))...)
+		// New positions hold 0, which the ID check below treats as a miss
+		// unless patch 0 really is there.
+	}
 	*c = DeviceCompliance{
 		Device:        r.Device,
 		BaselineID:    e.BaselineID,
@@ -244,13 +259,23 @@ func (e *Evaluation) ComplianceInto(c *DeviceCompliance, r *DeviceResult) {
 		ps := PatchStatus{PatchID: f.PatchID, Reason: f.Reason, idx: -1,
 			Severity: f.Severity.Level, Classification: f.Classification}
 		var v verdict
-		if j, ok := e.index[f.PatchID]; ok {
+		j, ok := int(hint[i]), false
+		if j >= 0 && j < len(e.patches) && e.patches[j].id == f.PatchID {
+			ok = true
+		} else {
+			j, ok = e.index.lookup(f.PatchID, e.patches)
+			if ok {
+				hint[i] = int32(j)
+			} else {
+				hint[i] = -1
+			}
+		}
+		if ok {
 			pe := &e.patches[j]
 			ps.idx = j
-			ps.Severity = pe.decision.Severity.Level
-			ps.Classification = pe.decision.Classification
-			if len(pe.scoped) == 0 && len(pe.global) == 1 {
-				v = pe.global[0] // fast path: no scoped records, no rings
+			ps.Severity, ps.Classification = pe.sev, pe.class
+			if pe.fast {
+				v = pe.fv // no scoped records, no rings
 			} else {
 				v = e.verdictFor(dev, pe, ring)
 			}
@@ -314,6 +339,7 @@ func (e *Evaluation) ComplianceInto(c *DeviceCompliance, r *DeviceResult) {
 		patches = append(patches, ps)
 	}
 	c.Patches, c.Unapproved = patches, unapproved
+	c.hint, c.hintEval = hint, e
 	c.Compliant = c.States.NonCompliant() == 0 && c.Unknown == 0 && !c.PendingReboot &&
 		!(e.unapprovedSecNC && c.UnapprovedSecurity > 0)
 }

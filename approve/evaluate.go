@@ -114,16 +114,21 @@ type scoped struct {
 	verdict verdict
 }
 
-// patchEval is everything Evaluate worked out about one patch.
+// patchEval is what compliance needs about one patch, kept small so that
+// the patches of a catalog stay in cache; the full Decision is kept apart.
 type patchEval struct {
-	idx      int
-	decision Decision
-	security bool
+	id    string
+	sev   patchcore.SeverityLevel
+	class patchcore.Classification
 	// scoped records, narrowest scope first.
 	scoped []scoped
 	// global is the verdict for devices no scoped record covers, per ring
 	// (one entry when the baseline has no rings).
 	global []verdict
+	// fast is set when no scoped record exists and there are no rings: fv
+	// is then every device's verdict (kept inline for the cache).
+	fast bool
+	fv   verdict
 }
 
 // Evaluation is the result of Evaluate: one baseline's decisions on a set of
@@ -140,7 +145,8 @@ type Evaluation struct {
 	rejectedAction  RejectedAction
 	unapprovedSecNC bool
 	patches         []patchEval
-	index           map[string]int
+	decisions       []Decision
+	index           idTable
 	ringIndex       map[string]int
 	ringNames       []string
 }
@@ -173,7 +179,7 @@ func Evaluate(b *Baseline, patches []patchcore.Patch, now time.Time, opts ...Opt
 		At:              now,
 		rejectedAction:  b.RejectedAction,
 		unapprovedSecNC: b.UnapprovedSecurityNonCompliant,
-		index:           make(map[string]int, len(patches)),
+		index:           newIDTable(len(patches)),
 		ringIndex:       make(map[string]int, len(b.Rings)),
 	}
 	if e.rejectedAction == "" {
@@ -192,16 +198,23 @@ func Evaluate(b *Baseline, patches []patchcore.Patch, now time.Time, opts ...Opt
 		}
 	}
 	e.patches = make([]patchEval, 0, len(patches))
+	e.decisions = make([]Decision, 0, len(patches))
 	for i := range patches {
 		p := &patches[i]
-		if _, dup := e.index[p.ID]; dup {
+		if _, dup := e.index.lookup(p.ID, e.patches); dup {
 			e.Warnings = append(e.Warnings, fmt.Sprintf("patch %q appears more than once; the first is used", p.ID))
 			continue
 		}
-		pe := patchEval{idx: len(e.patches)}
-		e.decide(&pe, b, p, records[p.ID], approved, rejected, &o)
-		e.index[p.ID] = pe.idx
+		var pe patchEval
+		var d Decision
+		e.decide(&pe, &d, b, p, records[p.ID], approved, rejected, &o)
+		pe.id, pe.sev, pe.class = p.ID, d.Severity.Level, d.Classification
+		if len(pe.scoped) == 0 && len(pe.global) == 1 {
+			pe.fast, pe.fv = true, pe.global[0]
+		}
 		e.patches = append(e.patches, pe)
+		e.index.insert(p.ID, len(e.patches)-1)
+		e.decisions = append(e.decisions, d)
 	}
 	return e, nil
 }
@@ -217,7 +230,7 @@ func mustEntries(ss []string) []ListEntry {
 }
 
 // decide fills pe for patch p.
-func (e *Evaluation) decide(pe *patchEval, b *Baseline, src *patchcore.Patch, recs []*Approval, approved, rejected []ListEntry, o *options) {
+func (e *Evaluation) decide(pe *patchEval, d *Decision, b *Baseline, src *patchcore.Patch, recs []*Approval, approved, rejected []ListEntry, o *options) {
 	p := *src // a shallow copy: ratings below replace fields, never mutate the caller's patch
 	// Global ratings, latest first.
 	var lastSev, lastRating time.Time
@@ -233,7 +246,6 @@ func (e *Evaluation) decide(pe *patchEval, b *Baseline, src *patchcore.Patch, re
 			p.Rating, lastRating = a.Rating, a.At
 		}
 	}
-	d := &pe.decision
 	d.PatchID = p.ID
 	d.Title = p.Title
 	d.Severity = p.EffectiveSeverity()
@@ -247,7 +259,6 @@ func (e *Evaluation) decide(pe *patchEval, b *Baseline, src *patchcore.Patch, re
 			d.Platforms = append(d.Platforms, pp.family)
 		}
 	}
-	pe.security = p.Classification == patchcore.ClassSecurity || len(p.CVEs) > 0
 
 	// Sort manual records: global ones decide here, narrower ones later.
 	var gApprove, gReject *Approval
@@ -285,7 +296,7 @@ func (e *Evaluation) decide(pe *patchEval, b *Baseline, src *patchcore.Patch, re
 	default:
 		e.applyRules(d, &p, b, pairs, o)
 	}
-	e.ringVerdicts(pe, b, o)
+	e.ringVerdicts(pe, d, b, o)
 }
 
 func manualVerdict(a *Approval) verdict {
@@ -596,8 +607,7 @@ func autoApprovable(list []string, pairs []platformPair) bool {
 
 // ringVerdicts works out, for a globally approved patch, when each ring
 // receives it.
-func (e *Evaluation) ringVerdicts(pe *patchEval, b *Baseline, o *options) {
-	d := &pe.decision
+func (e *Evaluation) ringVerdicts(pe *patchEval, d *Decision, b *Baseline, o *options) {
 	base := verdict{status: d.Status, level: d.ComplianceLevel, reason: d.Reason}
 	if d.Status != StatusApproved || len(b.Rings) == 0 {
 		pe.global = []verdict{base}
@@ -676,24 +686,24 @@ func (e *Evaluation) verdictFor(d *patchcore.Device, pe *patchEval, ring int) ve
 // Decision returns the global decision on a patch (for devices no scoped
 // record covers, before rings).
 func (e *Evaluation) Decision(patchID string) (Decision, bool) {
-	i, ok := e.index[patchID]
+	i, ok := e.index.lookup(patchID, e.patches)
 	if !ok {
 		return Decision{}, false
 	}
-	return e.patches[i].decision, true
+	return e.decisions[i], true
 }
 
 // DecisionFor returns the decision on a patch for one device: scoped
 // manual records and the device's rollout ring applied. A patch the
 // evaluation does not know is pending.
 func (e *Evaluation) DecisionFor(d patchcore.Device, patchID string) Decision {
-	i, ok := e.index[patchID]
+	i, ok := e.index.lookup(patchID, e.patches)
 	if !ok {
 		return Decision{PatchID: patchID, Status: StatusPending, Scope: Global, ComplianceLevel: ComplianceUnspecified,
 			Reason: "not among the evaluated patches"}
 	}
 	pe := &e.patches[i]
-	out := pe.decision
+	out := e.decisions[i]
 	ring := e.ringOf(&d)
 	if len(e.ringNames) > 0 {
 		out.Ring = e.ringNames[ring]
@@ -715,18 +725,14 @@ func (e *Evaluation) DecisionFor(d patchcore.Device, patchID string) Decision {
 
 // Decisions returns every global decision, in the order the patches were given.
 func (e *Evaluation) Decisions() []Decision {
-	out := make([]Decision, len(e.patches))
-	for i := range e.patches {
-		out[i] = e.patches[i].decision
-	}
-	return out
+	return slices.Clone(e.decisions)
 }
 
 func (e *Evaluation) filter(s Status) []Decision {
 	var out []Decision
-	for i := range e.patches {
-		if e.patches[i].decision.Status == s {
-			out = append(out, e.patches[i].decision)
+	for i := range e.decisions {
+		if e.decisions[i].Status == s {
+			out = append(out, e.decisions[i])
 		}
 	}
 	return out

@@ -38,7 +38,6 @@ type patchTally struct {
 	unknown    int
 	unapproved int // devices missing it while it is not approved for them
 	devices    int
-	title      string
 	class      patchcore.Classification
 	sev        patchcore.SeverityLevel
 }
@@ -291,8 +290,8 @@ func (f *Fleet) DeviceRows() []DeviceRow { return slices.Clone(f.devices) }
 // did not know by ID.
 func (f *Fleet) PatchRows() []PatchRow {
 	out := make([]PatchRow, 0, len(f.patches)+len(f.extra))
-	for i := range f.e.patches {
-		d := &f.e.patches[i].decision
+	for i := range f.e.decisions {
+		d := &f.e.decisions[i]
 		t := &f.patches[i]
 		out = append(out, PatchRow{PatchID: d.PatchID, Title: d.Title, Classification: d.Classification,
 			Severity: d.Severity.Level, ComplianceLevel: d.ComplianceLevel, Approval: d.Status, Source: d.Source,
@@ -398,8 +397,8 @@ func (f *Fleet) Dashboard() Dashboard {
 	}
 	w := &d.PendingApprovals
 	var top []PendingPatch
-	for i := range f.e.patches {
-		dec := &f.e.patches[i].decision
+	for i := range f.e.decisions {
+		dec := &f.e.decisions[i]
 		switch dec.Status {
 		case StatusScheduled:
 			w.Scheduled++
