@@ -52,6 +52,7 @@ type Catalog struct {
 	sources  map[string][]string         // canonical ID -> feeds it came from
 	overlays map[string]Overlay
 	dirty    bool
+	gen      uint64 // incremented by every Add, SetOverlay and RemoveOverlay
 
 	// Indexes, rebuilt by index() after Add.
 	byDistro  map[string][]*patchcore.Patch
@@ -115,6 +116,17 @@ func (c *Catalog) Add(patches ...patchcore.Patch) {
 		c.sources[p.ID] = []string{p.Source}
 	}
 	c.dirty = true
+	c.gen++
+}
+
+// Generation returns a number that changes whenever the catalog's content
+// changes (Add, SetOverlay, RemoveOverlay). Consumers that derive data from
+// the catalog, such as detection's pre-parsed versions, compare it to know
+// when to rebuild.
+func (c *Catalog) Generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
 }
 
 // AddFrom parses a feed document with format and adds its patches, in
@@ -319,6 +331,7 @@ func (c *Catalog) SetOverlay(id string, o Overlay) bool {
 		o.CustomSeverity = &s
 	}
 	c.overlays[canon] = o
+	c.gen++
 	return true
 }
 
@@ -337,7 +350,10 @@ func (c *Catalog) RemoveOverlay(id string) bool {
 	defer c.mu.Unlock()
 	canon := c.alias[id]
 	_, ok := c.overlays[canon]
-	delete(c.overlays, canon)
+	if ok {
+		delete(c.overlays, canon)
+		c.gen++
+	}
 	return ok
 }
 

@@ -194,8 +194,12 @@ func TestOverlays(t *testing.T) {
 	if o, ok := c.Overlay("KB1"); !ok || o.Rating != 4 {
 		t.Errorf("Overlay %+v %v", o, ok)
 	}
+	gen := c.Generation()
 	if !c.RemoveOverlay("KB1") || c.RemoveOverlay("KB1") {
 		t.Error("RemoveOverlay")
+	}
+	if c.Generation() != gen+1 {
+		t.Errorf("generation %d after one removal from %d", c.Generation(), gen)
 	}
 	if p, _ := c.Get("KB1"); p.Rating != 0 {
 		t.Errorf("after removal %+v", p)
