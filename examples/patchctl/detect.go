@@ -3,11 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"compress/bzip2"
-	"compress/gzip"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,11 +14,7 @@ import (
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/detect"
 	"github.com/patchcore/sdk/feed"
-	"github.com/patchcore/sdk/feed/chocolatey"
-	"github.com/patchcore/sdk/feed/debian"
-	"github.com/patchcore/sdk/feed/msrc"
-	"github.com/patchcore/sdk/feed/osv"
-	"github.com/patchcore/sdk/feed/updateinfo"
+	"github.com/patchcore/sdk/feed/formats"
 	"github.com/patchcore/sdk/internal/dpkg"
 	"github.com/patchcore/sdk/patchcore"
 )
@@ -204,58 +197,13 @@ func mergePlatform(inv, flag patchcore.Platform) patchcore.Platform {
 	return inv
 }
 
-// feedFormats are the formats patchctl detect recognises, in the order
-// their Detect is tried.
-// TODO(formats): use formats.ParseFile once feed/formats lands.
-func feedFormats() []feed.Format {
-	return []feed.Format{
-		debian.DebsecanFormat, debian.TrackerFormat, debian.AdvisoryListFormat,
-		msrc.CVRF{}, msrc.CSAF{}, osv.Format{}, updateinfo.Format, updateinfo.AlmaFormat, chocolatey.Format{},
-	}
-}
-
-// addFeedFile parses one feed file (gzip and bzip2 are undone first) into cat.
+// addFeedFile parses one feed file into cat; feed/formats undoes
+// compression and recognises the format from the content.
 func addFeedFile(ctx context.Context, cat *feed.Catalog, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("feed: %w", err)
-	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 64*1024)
-	var r io.Reader = br
-	magic, _ := br.Peek(3)
-	switch {
-	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return fmt.Errorf("feed %s: %w", path, err)
-		}
-		defer zr.Close()
-		r = zr
-	case bytes.HasPrefix(magic, []byte("BZh")):
-		r = bzip2.NewReader(br)
-	}
-	body := bufio.NewReaderSize(r, 64*1024)
-	head, err := body.Peek(4096)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return fmt.Errorf("feed %s: %w", path, err)
-	}
-	for _, fm := range feedFormats() {
-		if !fm.Detect(head) {
-			continue
-		}
-		n := 0
-		err := fm.Parse(ctx, body, func(p patchcore.Patch) error {
-			cat.Add(p)
-			n++
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("feed %s (%s): %w", path, fm.Name(), err)
-		}
+	return formats.ParseFile(ctx, path, func(p patchcore.Patch) error {
+		cat.Add(p)
 		return nil
-	}
-	return fmt.Errorf("feed %s: %w", path, patchcore.ErrUnknownFormat)
+	})
 }
 
 // printDetectTable prints a summary line and one row per finding.
