@@ -18,9 +18,10 @@ import (
 // patchctl down.
 func builtinAdapters() adapters.Registry {
 	return adapters.Registry{
-		"apt": apt.Factory,
-		"dnf": dnf.Factory,
-		"yum": dnf.YumFactory,
+		"apt":    apt.Factory,
+		"dnf":    dnf.Factory,
+		"yum":    dnf.YumFactory,
+		"zypper": zypper.Factory,
 	}
 }
 
