@@ -7,7 +7,7 @@ import (
 	"github.com/patchcore/sdk/adapters/adaptertest"
 	"github.com/patchcore/sdk/adapters/command"
 	"github.com/patchcore/sdk/adapters/dnf"
-	"github.com/patchcore/sdk/adapters/internal/rpmmeta/rpmrepotest"
+	"github.com/patchcore/sdk/adapters/dnf/rpmrepotest"
 )
 
 // TestConformance runs the conformance kit over gRPC against the real dnf

@@ -11,7 +11,7 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/dnf"
-	"github.com/patchcore/sdk/adapters/internal/rpmmeta/rpmrepotest"
+	"github.com/patchcore/sdk/adapters/dnf/rpmrepotest"
 	"github.com/patchcore/sdk/patchcore"
 )
 

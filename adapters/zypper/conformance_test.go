@@ -5,7 +5,7 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/adaptertest"
-	"github.com/patchcore/sdk/adapters/internal/rpmmeta/rpmrepotest"
+	"github.com/patchcore/sdk/adapters/dnf/rpmrepotest"
 	"github.com/patchcore/sdk/adapters/zypper"
 )
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
-	"github.com/patchcore/sdk/adapters/internal/rpmmeta/rpmrepotest"
+	"github.com/patchcore/sdk/adapters/dnf/rpmrepotest"
 	"github.com/patchcore/sdk/adapters/zypper"
 	"github.com/patchcore/sdk/patchcore"
 )

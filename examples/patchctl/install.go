@@ -2,10 +2,89 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/patchcore/sdk/adapters"
 )
 
-// runInstall implements patchctl install. Being built: see the open issue that owns it.
+// runInstall implements patchctl install --adapter NAME [--root DIR]
+// [--force] [--json] ID...: each ID is a package name, or an advisory ID
+// where the package manager knows advisories (a dnf updateinfo ID, a zypper
+// patch ID). It prints one result per ID and exits non-zero when any
+// failed.
 func runInstall(ctx context.Context, e *env, args []string) error {
-	return errors.New("not implemented yet")
+	fs := newFlags(e, "install")
+	name := fs.String("adapter", "", "adapter to use (apt, dnf, yum, zypper); default: the one that serves this machine or --root")
+	root := fs.String("root", "", "install into this root directory instead of the running system")
+	force := fs.Bool("force", false, "also upgrade held or version-locked packages named in the IDs")
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "usage: patchctl install [--adapter NAME] [--root DIR] [--force] [--json] ID...")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("%w: name at least one package or advisory ID", errUsage)
+	}
+	if *root != "" {
+		if err := checkRoot(*root); err != nil {
+			return err
+		}
+	}
+	if *name == "" {
+		n, err := detectAdapter(*root)
+		if err != nil {
+			return err
+		}
+		*name = n
+	}
+	a, closeAdapter, err := startAdapter(ctx, e, *name)
+	if err != nil {
+		return err
+	}
+	defer closeAdapter()
+	resp, err := a.Install(ctx, adapters.InstallRequest{Target: adapters.Target{Root: *root}, IDs: fs.Args(), Force: *force})
+	if err != nil {
+		return oneLine(fmt.Errorf("installing: %w", err))
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(resp); err != nil {
+			return err
+		}
+	} else {
+		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSTATUS\tFROM\tTO\tREASON")
+		for _, it := range resp.Items {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", it.ID, it.Status, dashIfEmpty(it.FromVersion), dashIfEmpty(it.ToVersion), it.Reason)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		if resp.RebootRequired {
+			fmt.Fprintln(e.stdout, "a reboot is required to finish")
+		}
+	}
+	failed := 0
+	for _, it := range resp.Items {
+		if it.Status == adapters.ItemFailed {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d items failed", failed, len(resp.Items))
+	}
+	return nil
+}
+
+func dashIfEmpty(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
