@@ -200,7 +200,7 @@ func TestCVRFBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	feedtest.CheckBad(t, msrc.CVRF{}, []feedtest.Bad{{Name: "truncated real", Data: data[:len(data)/2], Want: "line "}})
+	feedtest.CheckBad(t, msrc.CVRF{}, []feedtest.Bad{{Name: "truncated real", Data: data[:len(data)/2], Want: "feed:16229:1: Vulnerability[55]"}})
 }
 
 func TestCSAFBadInput(t *testing.T) {

@@ -137,10 +137,10 @@ func XMLHostile(root string) []Bad {
 ` + open + `<x>&xxe;</x></` + root + ">"
 	return []Bad{
 		{Name: "deep nesting", Data: []byte(deep), Want: "nested", TooLarge: true},
-		{Name: "billion laughs", Data: []byte(laughs), Want: "line 4"},
-		{Name: "external entity", Data: []byte(xxe), Want: "line 3"},
-		{Name: "truncated", Data: []byte(open + "<x>abc"), Want: "line 1"},
-		{Name: "mismatched", Data: []byte(open + "\n<x></y>"), Want: "line 2"},
+		{Name: "billion laughs", Data: []byte(laughs), Want: ":4:"},
+		{Name: "external entity", Data: []byte(xxe), Want: ":3:"},
+		{Name: "truncated", Data: []byte(open + "<x>abc"), Want: ":1:"},
+		{Name: "mismatched", Data: []byte(open + "\n<x></y>"), Want: ":2:"},
 		{Name: "binary", Data: []byte{0x00, 0xff, 0xfe, 0x01}, Want: ""},
 		{Name: "empty", Data: nil, Want: ""},
 	}

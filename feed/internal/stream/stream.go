@@ -179,9 +179,11 @@ func NewXML(r io.Reader, maxDepth int) *XML {
 	return x
 }
 
-// Token implements xml.TokenReader over the underlying decoder.
+// Token implements xml.TokenReader over the underlying decoder's raw
+// tokens: the checking decoder on top matches end tags and translates
+// name spaces, once.
 func (x *XML) Token() (xml.Token, error) {
-	tok, err := x.raw.Token()
+	tok, err := x.raw.RawToken()
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +203,20 @@ func (x *XML) Token() (xml.Token, error) {
 func (x *XML) Depth() int { return x.depth }
 
 // Error locates err at the input position in a *feed.ParseError about field.
-func (x *XML) Error(field string, err error) error { return XMLError(x.raw, field, err) }
+// Syntax errors found by the checking layer (mismatched end tags) carry its
+// line count, which is not the input's; they are relocated to the input
+// position reached, which is just after the offending token.
+func (x *XML) Error(field string, err error) error {
+	var se *xml.SyntaxError
+	if errors.As(err, &se) && !passThrough(err) {
+		line, col := x.raw.InputPos()
+		if se.Line != line {
+			return &feed.ParseError{Line: line, Column: col, Offset: x.raw.InputOffset(), Field: field,
+				Err: fmt.Errorf("%w: XML syntax error: %s", patchcore.ErrMalformedFeed, se.Msg)}
+		}
+	}
+	return XMLError(x.raw, field, err)
+}
 
 // Skip consumes the rest of the element whose start tag was just read.
 func (x *XML) Skip(field string) error {
