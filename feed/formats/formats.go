@@ -18,11 +18,14 @@ import (
 
 	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/feed/chocolatey"
+	"github.com/patchcore/sdk/feed/csaf"
 	"github.com/patchcore/sdk/feed/debian"
 	"github.com/patchcore/sdk/feed/fetch"
 	"github.com/patchcore/sdk/feed/msrc"
 	"github.com/patchcore/sdk/feed/native"
 	"github.com/patchcore/sdk/feed/osv"
+	"github.com/patchcore/sdk/feed/oval"
+	"github.com/patchcore/sdk/feed/suse"
 	"github.com/patchcore/sdk/feed/updateinfo"
 	"github.com/patchcore/sdk/feed/winget"
 	"github.com/patchcore/sdk/patchcore"
@@ -36,8 +39,11 @@ const HeadSize = 8 << 10
 func All() []feed.Format {
 	return []feed.Format{
 		native.Format{},
-		msrc.CSAF{},
-		msrc.CVRF{},
+		msrc.CSAF{}, // before csaf.Reader, which accepts any CSAF
+		msrc.CVRF{}, // before suse.CVRF, which looks for "SUSE"
+		csaf.Reader{},
+		suse.CVRF{},
+		oval.Reader{},
 		chocolatey.Format{},
 		winget.Format{},
 		debian.Tracker{},
