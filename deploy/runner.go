@@ -23,6 +23,7 @@ type Runner struct {
 	clock       Clock
 	parallelism int
 
+	zones       zones
 	mu          sync.Mutex
 	unreachable map[string]unreachable // deployment/device -> since
 }
@@ -681,7 +682,7 @@ func (dr *deviceRun) stepAlert(op Operation, reason string) Alert {
 // start moves ready items to Installing when a window is open, the device
 // is free and the user does not defer.
 func (dr *deviceRun) start(ctx context.Context, ready []int) error {
-	zs, err := dr.d.Policy.Windows.zoned(dr.t.Zone)
+	zs, err := dr.d.Policy.Windows.zonedWith(&dr.r.zones, dr.t.Zone)
 	if err != nil {
 		return fmt.Errorf("deployment %q device %q: %w", dr.d.ID, dr.t.Device, err)
 	}
@@ -881,15 +882,18 @@ func (dr *deviceRun) rebootDue(idx []int, again bool) (time.Time, error) {
 			base = dr.items[i].Updated
 		}
 	}
-	zs, err := pol.Windows.zoned(dr.t.Zone)
+	zs, err := pol.Windows.zonedWith(&dr.r.zones, dr.t.Zone)
 	if err != nil {
 		return time.Time{}, err
 	}
 	switch pol.Reboot.Timing {
 	case RebootScheduled:
 		zone := pol.Reboot.Zone
-		w := Window{Name: "scheduled restart", Recurrence: Recurrence{Frequency: Daily, At: pol.Reboot.At, Zone: zone}, Duration: time.Minute}
-		loc, err := w.Location(dr.t.Zone)
+		if zone == "" {
+			zone = dr.t.Zone
+		}
+		w := Window{Name: "scheduled restart", Recurrence: Recurrence{Frequency: Daily, At: pol.Reboot.At}, Duration: time.Minute}
+		loc, err := dr.r.zones.load(zone)
 		if err != nil {
 			return time.Time{}, err
 		}

@@ -578,3 +578,6 @@ type (
 	deploytestEffect   = deploytest.Effect
 	deploytestBehavior = deploytest.Behavior
 )
+
+func deploytestClock(t time.Time) *deploytest.Clock { return deploytest.NewClock(t) }
+func deploytestInstaller() *deploytest.Installer    { return deploytest.NewInstaller(nil) }

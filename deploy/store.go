@@ -156,6 +156,8 @@ type MemStore struct {
 	outbox  []Alert
 	live    map[string]int // alert ID -> index in outbox
 	outHead int
+	// created is the device index check built for the Create being committed.
+	created map[string][2]int
 }
 
 // MemOption configures a MemStore.
@@ -207,7 +209,8 @@ func (s *MemStore) check(c Change) error {
 		if _, ok := s.deps[c.Deployment.ID]; ok {
 			return fmt.Errorf("deploy store: create %q: deployment exists: %w", c.Deployment.ID, patchcore.ErrInvalidInput)
 		}
-		_, err := indexDevices(c.Targets, c.Items)
+		ix, err := indexDevices(c.Targets, c.Items)
+		s.created = ix
 		return err
 	case ChangeApply:
 		md, err := s.dep(c.ID)
@@ -244,8 +247,8 @@ func (s *MemStore) check(c Change) error {
 func (s *MemStore) apply(c Change) {
 	switch c.Kind {
 	case ChangeCreate:
-		ix, _ := indexDevices(c.Targets, c.Items)
-		s.deps[c.Deployment.ID] = &memDeployment{d: *c.Deployment, targets: c.Targets, items: c.Items, byDevice: ix}
+		s.deps[c.Deployment.ID] = &memDeployment{d: *c.Deployment, targets: c.Targets, items: c.Items, byDevice: s.created}
+		s.created = nil
 		s.order = append(s.order, c.Deployment.ID)
 	case ChangeApply:
 		md := s.deps[c.ID]

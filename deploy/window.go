@@ -3,6 +3,7 @@ package deploy
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/patchcore/sdk/patchcore"
@@ -177,33 +178,47 @@ func PatchTuesdayOf(y int, m time.Month) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-// occursOn reports whether the recurrence has an occurrence on local date c.
-func (r Recurrence) occursOn(c civil) bool {
+// nextOn returns the first local date on or after c with an occurrence,
+// looking at most searchHorizonDays ahead.
+func (r Recurrence) nextOn(c civil) (civil, bool) {
 	switch r.Frequency {
 	case Daily:
-		return true
+		return c, true
 	case Weekly:
 		wd := c.weekday()
+		best := -1
 		for _, d := range r.Weekdays {
-			if d == wd {
-				return true
+			if k := (int(d) - int(wd) + 7) % 7; best < 0 || k < best {
+				best = k
 			}
 		}
-		return false
-	case MonthlyNthWeekday:
-		d, ok := nthWeekday(c.y, c.m, r.Nth, r.Weekday)
-		return ok && d == c.d
-	case PatchTuesday:
-		// The occurrence of month M may fall into M-1 or M+1 with a large offset.
-		for dm := -1; dm <= 1; dm++ {
-			pt := PatchTuesdayOf(c.y, c.m+time.Month(dm))
-			if civilOf(pt.AddDate(0, 0, r.OffsetDays)) == c {
-				return true
+		if best < 0 {
+			return civil{}, false
+		}
+		return c.addDays(best), true
+	case MonthlyNthWeekday, PatchTuesday:
+		// Months in order give occurrences in order; a PatchTuesday offset
+		// may move the occurrence of an earlier month into c's month.
+		for dm := -2; dm <= searchHorizonDays/28; dm++ {
+			y, m := c.y, c.m+time.Month(dm)
+			var o civil
+			if r.Frequency == PatchTuesday {
+				o = civilOf(time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)) // normalise the month
+				o = civilOf(PatchTuesdayOf(o.y, o.m).AddDate(0, 0, r.OffsetDays))
+			} else {
+				n := civilOf(time.Date(y, m, 1, 0, 0, 0, 0, time.UTC))
+				d, ok := nthWeekday(n.y, n.m, r.Nth, r.Weekday)
+				if !ok {
+					continue
+				}
+				o = civil{n.y, n.m, d}
+			}
+			if !o.before(c) {
+				return o, true
 			}
 		}
-		return false
 	}
-	return false
+	return civil{}, false
 }
 
 // ResolveLocal returns the instant at which the wall clock in loc reads
@@ -316,9 +331,10 @@ func (w Window) OpeningAt(t time.Time, loc *time.Location) (Opening, bool) {
 	last := civilOf(local)
 	var found Opening
 	ok := false
-	for c := last; !c.before(first); c = c.addDays(-1) {
-		if !w.occursOn(c) {
-			continue
+	for c := first; !last.before(c); c = c.addDays(1) {
+		var more bool
+		if c, more = w.nextOn(c); !more || last.before(c) {
+			break
 		}
 		o := w.openingOn(c, loc)
 		if o.Contains(t) && w.valid(o.Start) {
@@ -350,15 +366,18 @@ func (w Window) NextOpening(after time.Time, loc *time.Location) (Opening, error
 		return o, nil
 	}
 	c := civilOf(after.In(loc))
-	for i := 0; i <= searchHorizonDays; i++ {
-		if w.occursOn(c) {
-			o := w.openingOn(c, loc)
-			if o.Start.After(after) && w.valid(o.Start) {
-				return o, nil
-			}
-			if !w.NotAfter.IsZero() && !o.Start.Before(w.NotAfter) {
-				break
-			}
+	horizon := c.addDays(searchHorizonDays)
+	for !horizon.before(c) {
+		var ok bool
+		if c, ok = w.nextOn(c); !ok || horizon.before(c) {
+			break
+		}
+		o := w.openingOn(c, loc)
+		if o.Start.After(after) && w.valid(o.Start) {
+			return o, nil
+		}
+		if !w.NotAfter.IsZero() && !o.Start.Before(w.NotAfter) {
+			break
 		}
 		c = c.addDays(1)
 	}
@@ -399,9 +418,51 @@ func (ws Windows) NextOpening(after time.Time, targetZone string) (Opening, erro
 }
 
 func (ws Windows) zoned(targetZone string) ([]zoned, error) {
+	return ws.zonedWith(nil, targetZone)
+}
+
+// zones caches loaded time zones: time.LoadLocation parses the zone file
+// on every call.
+type zones struct {
+	mu sync.Mutex
+	m  map[string]*time.Location
+}
+
+func (z *zones) load(name string) (*time.Location, error) {
+	if name == "" {
+		return time.UTC, nil
+	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if loc, ok := z.m[name]; ok {
+		return loc, nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("loading time zone %q: %v: %w", name, err, patchcore.ErrInvalidInput)
+	}
+	if z.m == nil {
+		z.m = map[string]*time.Location{}
+	}
+	z.m[name] = loc
+	return loc, nil
+}
+
+// zonedWith loads the windows' zones through cache (nil: no cache).
+func (ws Windows) zonedWith(cache *zones, targetZone string) ([]zoned, error) {
 	zs := make([]zoned, len(ws))
 	for i, w := range ws {
-		loc, err := w.Location(targetZone)
+		var loc *time.Location
+		var err error
+		if cache == nil {
+			loc, err = w.Location(targetZone)
+		} else {
+			name := w.Zone
+			if name == "" {
+				name = targetZone
+			}
+			loc, err = cache.load(name)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("window %q: %w", w.Name, err)
 		}
