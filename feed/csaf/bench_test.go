@@ -14,11 +14,15 @@ func benchDoc(b *testing.B, doc []byte) {
 	b.SetBytes(int64(len(doc)))
 	b.ReportAllocs()
 	fixes := 0
+	start := cpuTime()
 	for b.Loop() {
 		fixes = 0
 		if err := Format.Parse(context.Background(), bytes.NewReader(doc), func(p patchcore.Patch) error { fixes += len(p.Fixes); return nil }); err != nil {
 			b.Fatal(err)
 		}
+	}
+	if cpu := cpuTime() - start; cpu > 0 {
+		b.ReportMetric(float64(len(doc))*float64(b.N)/cpu.Seconds()/1e6, "cpu-MB/s")
 	}
 	b.ReportMetric(float64(fixes), "fixes/doc")
 }

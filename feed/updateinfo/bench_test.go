@@ -16,11 +16,15 @@ func benchFormat(b *testing.B, f feed.Format, doc []byte) {
 	b.SetBytes(int64(len(doc)))
 	b.ReportAllocs()
 	n := 0
+	start := cpuTime()
 	for b.Loop() {
 		n = 0
 		if err := f.Parse(context.Background(), bytes.NewReader(doc), func(patchcore.Patch) error { n++; return nil }); err != nil {
 			b.Fatal(err)
 		}
+	}
+	if cpu := cpuTime() - start; cpu > 0 {
+		b.ReportMetric(float64(len(doc))*float64(b.N)/cpu.Seconds()/1e6, "cpu-MB/s")
 	}
 	b.ReportMetric(float64(n), "patches/doc")
 }
