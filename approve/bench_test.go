@@ -152,7 +152,7 @@ func BenchmarkComplianceFleet100k(b *testing.B) {
 	cpu := startCPU()
 	b.ResetTimer()
 	for b.Loop() {
-		f := NewFleet(e)
+		f := NewFleet(e, WithExpectedDevices(len(devices)))
 		for i := range devices {
 			e.ComplianceInto(&c, &devices[i])
 			f.Add(&c)

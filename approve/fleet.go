@@ -51,6 +51,15 @@ func WithGroupKey(f func(*patchcore.Device) []string) FleetOption {
 	return func(fl *Fleet) { fl.groupKey = f }
 }
 
+// WithExpectedDevices sizes the roll-up for n devices up front.
+func WithExpectedDevices(n int) FleetOption {
+	return func(fl *Fleet) {
+		if n > 0 {
+			fl.devices = make([]DeviceRow, 0, n)
+		}
+	}
+}
+
 // GroupByCustomer rolls devices up by customer.
 func GroupByCustomer(d *patchcore.Device) []string { return nonEmpty(d.Customer) }
 

@@ -119,7 +119,7 @@ func TestFleetRollup(t *testing.T) {
 }
 
 func TestFleetGroupByCustomer(t *testing.T) {
-	_, f := testFleet(t, WithGroupKey(GroupByCustomer))
+	_, f := testFleet(t, WithGroupKey(GroupByCustomer), WithExpectedDevices(4))
 	g := f.GroupRows()
 	if len(g) != 2 || g[0].Group != "acme" || g[0].Devices != 2 || g[1].Group != "globex" || g[1].Compliant != 1 {
 		t.Fatalf("by customer %+v", g)
