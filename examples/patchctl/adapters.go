@@ -2,14 +2,19 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/patchcore/sdk/adapters"
+	"github.com/patchcore/sdk/adapters/adaptertest"
 )
 
 // runAdapters implements patchctl adapters: with no arguments it lists the
@@ -62,10 +67,75 @@ func dash(s string) string {
 	return s
 }
 
-// checkAdapter is patchctl adapters check. Being built: see the adapter
-// conformance kit.
+// checkAdapter is patchctl adapters check [flags] PLUGIN|NAME: it runs the
+// conformance kit against a plugin binary (a path) or a built-in adapter (a
+// name) through the adapter host, prints one line per check and fails when
+// any check fails.
 func checkAdapter(ctx context.Context, e *env, args []string) error {
-	return fmt.Errorf("adapters check: not implemented yet")
+	fs := newFlags(e, "adapters check")
+	sum := fs.String("sha256", "", "refuse to start the plugin unless its SHA-256 is this (hex)")
+	root := fs.String("root", "", "run the checks against this root directory instead of the running system")
+	installID := fs.String("install-id", "", "an update that is already installed; enables the install checks (they may change the system)")
+	timeout := fs.Duration("timeout", 2*time.Minute, "bound on each call")
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "usage: patchctl adapters check [--sha256 HEX] [--root DIR] [--install-id ID] [--timeout D] PLUGIN|NAME")
+		fmt.Fprintln(e.stderr, "PLUGIN is a path to an adapter binary (./my-adapter); NAME is a built-in adapter.")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: want one plugin path or built-in adapter name, got %d arguments", errUsage, fs.NArg())
+	}
+	what := fs.Arg(0)
+	var src adapters.Source
+	if strings.ContainsRune(what, '/') || strings.ContainsRune(what, filepath.Separator) {
+		var want []byte
+		if *sum != "" {
+			b, err := hex.DecodeString(strings.TrimSpace(*sum))
+			if err != nil || len(b) != sha256.Size {
+				return fmt.Errorf("%w: --sha256 %q is not a hex SHA-256 digest", errUsage, *sum)
+			}
+			want = b
+		}
+		src = adapters.Binary(what, want)
+	} else {
+		if _, ok := builtinAdapters()[what]; !ok {
+			return fmt.Errorf("%w: %q is neither a path (write ./%s for a file here) nor a built-in adapter (%s)",
+				errUsage, what, what, strings.Join(builtinAdapters().Names(), ", "))
+		}
+		src = adapters.Builtin(what)
+	}
+	h := adapters.NewHost(src, adapters.WithLogger(hostLogger(e)))
+	defer h.Close(context.WithoutCancel(ctx))
+	if err := h.Start(ctx); err != nil {
+		return err
+	}
+	opts := []adaptertest.Option{adaptertest.WithCallTimeout(*timeout), adaptertest.WithTarget(adapters.Target{Root: *root})}
+	if *installID != "" {
+		opts = append(opts, adaptertest.WithInstallID(*installID))
+	}
+	results := adaptertest.Check(ctx, h, opts...)
+	counts := map[adaptertest.Outcome]int{}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	for _, r := range results {
+		counts[r.Outcome]++
+		detail := r.Detail
+		if detail == "" {
+			detail = r.Duration.Round(time.Millisecond).String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", strings.ToUpper(string(r.Outcome)), r.Name, detail)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s: %d passed, %d failed, %d skipped\n", what,
+		counts[adaptertest.Passed], counts[adaptertest.Failed], counts[adaptertest.Skipped])
+	if n := counts[adaptertest.Failed]; n > 0 {
+		return fmt.Errorf("%s does not conform: %d of %d checks failed", what, n, len(results))
+	}
+	return nil
 }
 
 // hostLogger is the logger adapter hosts re-emit plugin logs through:
@@ -76,20 +146,4 @@ func hostLogger(e *env) hclog.Logger {
 		level = hclog.Warn
 	}
 	return hclog.New(&hclog.LoggerOptions{Name: "patchctl", Output: e.stderr, Level: level})
-}
-
-// startBuiltin starts the named built-in adapter as a plugin subprocess
-// (patchctl re-executed with adapters.BuiltinSubcommand). The caller must
-// Close the host, which lets a running install finish before stopping it.
-func startBuiltin(ctx context.Context, e *env, name string) (*adapters.Host, error) {
-	reg := builtinAdapters()
-	if _, ok := reg[name]; !ok {
-		return nil, fmt.Errorf("%w: unknown adapter %q (built in: %s)", errUsage, name, strings.Join(reg.Names(), ", "))
-	}
-	h := adapters.NewHost(adapters.Builtin(name), adapters.WithLogger(hostLogger(e)))
-	if err := h.Start(ctx); err != nil {
-		_ = h.Close(context.WithoutCancel(ctx))
-		return nil, err
-	}
-	return h, nil
 }
