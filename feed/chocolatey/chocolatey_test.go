@@ -1,8 +1,6 @@
 package chocolatey_test
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"strings"
 	"testing"
@@ -93,14 +91,6 @@ func BenchmarkParse(b *testing.B) {
 		name string
 		data []byte
 	}{{"nuspec", nuspec}, {"odata-fixture", odata}, {"odata-generated", big}} {
-		b.Run(c.name, func(b *testing.B) {
-			b.SetBytes(int64(len(c.data)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := (chocolatey.Format{}).Parse(context.Background(), bytes.NewReader(c.data), func(patchcore.Patch) error { return nil }); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		b.Run(c.name, func(b *testing.B) { feedtest.Bench(b, chocolatey.Format{}, c.data) })
 	}
 }

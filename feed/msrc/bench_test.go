@@ -1,8 +1,6 @@
 package msrc_test
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"strings"
 	"testing"
@@ -10,18 +8,9 @@ import (
 	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/feed/internal/feedtest"
 	"github.com/patchcore/sdk/feed/msrc"
-	"github.com/patchcore/sdk/patchcore"
 )
 
-func benchParse(b *testing.B, f feed.Format, data []byte) {
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := f.Parse(context.Background(), bytes.NewReader(data), func(patchcore.Patch) error { return nil }); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func benchParse(b *testing.B, f feed.Format, data []byte) { feedtest.Bench(b, f, data) }
 
 func BenchmarkCVRF(b *testing.B) {
 	data, err := os.ReadFile(feedtest.Shared(b, "microsoft/cvrfDocument-2024-Jan.xml"))

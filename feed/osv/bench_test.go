@@ -1,26 +1,15 @@
 package osv_test
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/patchcore/sdk/feed/internal/feedtest"
 	"github.com/patchcore/sdk/feed/osv"
-	"github.com/patchcore/sdk/patchcore"
 )
 
-func benchParse(b *testing.B, data []byte) {
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := (osv.Format{}).Parse(context.Background(), bytes.NewReader(data), func(patchcore.Patch) error { return nil }); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func benchParse(b *testing.B, data []byte) { feedtest.Bench(b, osv.Format{}, data) }
 
 func BenchmarkParse(b *testing.B) {
 	var all []string

@@ -105,14 +105,6 @@ func BenchmarkParse(b *testing.B) {
 		name string
 		data []byte
 	}{{"7zip-version", one}, {"generated", big}} {
-		b.Run(c.name, func(b *testing.B) {
-			b.SetBytes(int64(len(c.data)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := (winget.Format{}).Parse(context.Background(), bytes.NewReader(c.data), func(patchcore.Patch) error { return nil }); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		b.Run(c.name, func(b *testing.B) { feedtest.Bench(b, winget.Format{}, c.data) })
 	}
 }

@@ -9,8 +9,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/patchcore"
@@ -156,4 +160,46 @@ func JSONHostile() []Bad {
 		{Name: "wrong root", Data: []byte(`[1,2]`), Want: "offset"},
 		{Name: "trailing garbage", Data: []byte(`{} xx`), Want: "offset"},
 	}
+}
+
+// Bench measures f parsing data: throughput (b.SetBytes), allocations, and
+// the peak live heap while parsing ("peak-heap-MB", sampled every
+// millisecond after a GC, so it shows what a parse holds, not what it
+// churns).
+func Bench(b *testing.B, f feed.Format, data []byte) {
+	b.Helper()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				metrics.Read(sample)
+				if v := sample[0].Value.Uint64(); v > peak.Load() {
+					peak.Store(v)
+				}
+			}
+		}
+	}()
+	for b.Loop() {
+		if err := f.Parse(context.Background(), bytes.NewReader(data), func(patchcore.Patch) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	close(stop)
+	<-done
+	held := int64(peak.Load()) - int64(base.HeapAlloc) - int64(len(data))
+	b.ReportMetric(float64(max(held, 0))/(1<<20), "peak-heap-MB")
 }
