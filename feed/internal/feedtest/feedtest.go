@@ -141,6 +141,8 @@ func XMLHostile(root string) []Bad {
 ` + open + `<x>&xxe;</x></` + root + ">"
 	return []Bad{
 		{Name: "deep nesting", Data: []byte(deep), Want: "nested", TooLarge: true},
+		{Name: "huge attribute", Data: []byte(open + "\n<x a=\"" + strings.Repeat("A", 1<<20) + "\"/></" + root + ">"), Want: ":2:", TooLarge: true},
+		{Name: "huge text", Data: []byte(open + "<x>" + strings.Repeat("A", 17<<20) + "</x></" + root + ">"), Want: "text of", TooLarge: true},
 		{Name: "billion laughs", Data: []byte(laughs), Want: ":4:"},
 		{Name: "external entity", Data: []byte(xxe), Want: ":3:"},
 		{Name: "truncated", Data: []byte(open + "<x>abc"), Want: ":1:"},

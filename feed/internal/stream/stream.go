@@ -187,17 +187,33 @@ func (x *XML) Token() (xml.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch tok.(type) {
+	switch t := tok.(type) {
 	case xml.StartElement:
 		x.depth++
 		if x.depth > x.max {
 			return nil, fmt.Errorf("elements nested deeper than %d: %w", x.max, patchcore.ErrTooLarge)
 		}
+		for _, a := range t.Attr {
+			if len(a.Value) > MaxXMLAttr {
+				return nil, fmt.Errorf("attribute %s of <%s> is %d bytes, limit %d: %w", a.Name.Local, t.Name.Local, len(a.Value), MaxXMLAttr, patchcore.ErrTooLarge)
+			}
+		}
 	case xml.EndElement:
 		x.depth--
+	case xml.CharData:
+		if len(t) > MaxXMLText {
+			return nil, fmt.Errorf("text of %d bytes, limit %d: %w", len(t), MaxXMLText, patchcore.ErrTooLarge)
+		}
 	}
 	return tok, nil
 }
+
+// Limits on single XML tokens. Real feeds stay far below them (the longest
+// MSRC note is 42 KB, the longest attribute 191 bytes).
+const (
+	MaxXMLAttr = 64 << 10
+	MaxXMLText = 16 << 20
+)
 
 // Depth is the current element depth (1 inside the root element).
 func (x *XML) Depth() int { return x.depth }
