@@ -1,0 +1,60 @@
+package choco_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/patchcore/sdk/adapters/choco"
+)
+
+func addTestdata(f *testing.F) {
+	for _, name := range []string{"choco2.txt", "choco1.txt", "upgrades.txt", "locked.txt"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("git|2.43.0|2.44.0|true\n"))
+	f.Add([]byte("|||\n"))
+}
+
+func FuzzParseList(f *testing.F) {
+	addTestdata(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		pkgs, err := choco.ParseList(b)
+		if err == nil {
+			for _, p := range pkgs {
+				if p.Name == "" || p.Version == "" {
+					t.Errorf("empty field in %+v", p)
+				}
+			}
+		}
+	})
+}
+
+func FuzzParseOutdated(f *testing.F) {
+	addTestdata(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		pkgs, err := choco.ParseOutdated(b)
+		if err == nil {
+			for _, p := range pkgs {
+				if p.Name == "" || p.Current == "" || p.Available == "" {
+					t.Errorf("empty field in %+v", p)
+				}
+			}
+		}
+	})
+}
+
+func FuzzParseUpgrade(f *testing.F) {
+	addTestdata(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := choco.ParseUpgrade(b)
+		if r.Total < -1 {
+			t.Errorf("Total = %d", r.Total)
+		}
+		_, _ = choco.UpgradeResult("git", 1603, r)
+	})
+}
