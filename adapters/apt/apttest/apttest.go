@@ -18,7 +18,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -132,10 +131,10 @@ func bookwormTarball(ctx context.Context, tb testing.TB) (string, error) {
 		return "", fmt.Errorf("apttest: opening lock file: %w", err)
 	}
 	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+	if err := lockFile(lock); err != nil {
 		return "", fmt.Errorf("apttest: locking %s: %w", lock.Name(), err)
 	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	defer unlockFile(lock)
 	if _, err := os.Stat(tarball); err == nil {
 		return tarball, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
