@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/patchcore/sdk/feed"
@@ -136,4 +138,258 @@ func BenchmarkCompile(b *testing.B) {
 		c := compile(cat, 0, &options{missingEpoch: nil})
 		c.platform(inv.Platform)
 	}
+}
+
+// fleet is a generated fleet: a catalog and devices that share a few images.
+type fleet struct {
+	cat     *feed.Catalog
+	devices []patchcore.Inventory
+}
+
+// debianFleet builds a catalog shaped like Debian's security tracker for
+// bookworm (cves CVE entries over sources source packages, 10% unfixed, 5%
+// not affected, and kernelCVEs entries for the linux source) and devices
+// built from images images: each image is a set of about installed binary
+// packages (a common base of two thirds plus its own third), installed at
+// one of four patch levels (0 to 3 updates behind the latest fix of some
+// sources, as a host updated weekly or monthly is), running one of two
+// kernel ABIs with the previous kernel still installed. A third of the
+// devices drift from their image: 1-8 packages at another version (a
+// partial upgrade) and 0-2 extra packages.
+func debianFleet(cves, kernelCVEs, sources, installed, images, devices int) fleet {
+	rng := rand.New(rand.NewPCG(5, 6))
+	cat := feed.NewCatalog()
+	rev := make([]int, sources)
+	kernelRev := 0
+	batch := make([]patchcore.Patch, 0, 1000)
+	flush := func(force bool) {
+		if len(batch) == cap(batch) || force && len(batch) > 0 {
+			cat.Add(batch...)
+			batch = batch[:0]
+		}
+	}
+	for c := 0; c < cves+kernelCVEs; c++ {
+		var f patchcore.Fix
+		if c < kernelCVEs {
+			kernelRev++
+			f = patchcore.Fix{Distro: "debian", Release: "bookworm", Ecosystem: patchcore.EcosystemDeb, Package: "linux",
+				PackageKind: patchcore.PackageSource, Scheme: "deb", FixedVersion: fmt.Sprintf("6.1.%d-1", kernelRev/30)}
+		} else {
+			s := int(float64(sources) * rng.Float64() * rng.Float64())
+			rev[s]++
+			f = patchcore.Fix{Distro: "debian", Release: "bookworm", Ecosystem: patchcore.EcosystemDeb, Package: fmt.Sprintf("src%04d", s),
+				PackageKind: patchcore.PackageSource, Scheme: "deb", FixedVersion: fmt.Sprintf("1.%d-%d+deb12u%d", s%9, s%4+1, rev[s])}
+		}
+		switch c % 20 {
+		case 0, 1:
+			f.Status, f.FixedVersion = patchcore.FixUnfixed, ""
+		case 2:
+			f.Status, f.FixedVersion = patchcore.FixNotAffected, ""
+		}
+		batch = append(batch, patchcore.Patch{ID: fmt.Sprintf("CVE-%d-%05d", 2015+c/5000, c), Source: "bench",
+			Classification: patchcore.ClassSecurity, Fixes: []patchcore.Fix{f}})
+		flush(false)
+	}
+	flush(true)
+	srcVersion := func(s, lag int) string {
+		r := rev[s] - lag
+		if r < 0 {
+			r = 0
+		}
+		return fmt.Sprintf("1.%d-%d+deb12u%d", s%9, s%4+1, r)
+	}
+	binaries := func(s int) int { return 1 + s%4 }
+	pick := func(n int, from []int) []int {
+		var out []int
+		for len(out) < n {
+			s := from[rng.IntN(len(from))]
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	all := make([]int, sources)
+	for i := range all {
+		all[i] = i
+	}
+	// A base set every image shares, then each image's own sources.
+	perDevice := installed * 2 / 5 // sources per device (2.5 binaries each)
+	base := pick(perDevice*2/3, all)
+	type image struct {
+		sources []int
+		lag     map[int]int // per source: updates behind, per patch level
+	}
+	imgs := make([]image, images)
+	for i := range imgs {
+		imgs[i].sources = append(slices.Clone(base), pick(perDevice/3, all)...)
+		imgs[i].lag = map[int]int{}
+		for _, s := range imgs[i].sources {
+			if rng.IntN(10) == 0 {
+				imgs[i].lag[s] = 1 + rng.IntN(2)
+			}
+		}
+	}
+	lastKernel := kernelRev / 30
+	fl := fleet{cat: cat}
+	for d := 0; d < devices; d++ {
+		im := &imgs[rng.IntN(images)]
+		level := rng.IntN(4)
+		abi := 18 + rng.IntN(2)
+		kver := lastKernel - 2*(1-(abi-18)) - level
+		inv := patchcore.Inventory{DeviceID: fmt.Sprintf("host%05d", d),
+			Platform: patchcore.Platform{Family: "linux", Distro: "debian", Version: "12", Codename: "bookworm", Arch: "amd64",
+				Kernel: fmt.Sprintf("6.1.0-%d-amd64", abi)}}
+		for k := abi - 1; k <= abi; k++ {
+			v := fmt.Sprintf("6.1.%d-1", kver-(abi-k)*2)
+			inv.Packages = append(inv.Packages,
+				patchcore.Package{Name: fmt.Sprintf("linux-image-6.1.0-%d-amd64", k), Version: v, Arch: "amd64", SourceName: "linux-signed-amd64", SourceVersion: v + "+1", Ecosystem: patchcore.EcosystemDeb},
+				patchcore.Package{Name: fmt.Sprintf("linux-headers-6.1.0-%d-amd64", k), Version: v, Arch: "amd64", SourceName: "linux", SourceVersion: v, Ecosystem: patchcore.EcosystemDeb})
+		}
+		drift := map[int]int{}
+		srcs := im.sources
+		if rng.IntN(3) == 0 {
+			for n := 1 + rng.IntN(8); n > 0; n-- {
+				drift[srcs[rng.IntN(len(srcs))]] = rng.IntN(3)
+			}
+			srcs = append(slices.Clone(srcs), pick(rng.IntN(3), all)...)
+		}
+		for _, s := range srcs {
+			lag := 0
+			if l, ok := im.lag[s]; ok {
+				lag = l + level
+			} else if s%7 == 0 {
+				lag = level
+			}
+			if l, ok := drift[s]; ok {
+				lag = l
+			}
+			v := srcVersion(s, lag)
+			for b := 0; b < binaries(s); b++ {
+				inv.Packages = append(inv.Packages, patchcore.Package{Name: fmt.Sprintf("lib%04d-%d", s, b), Version: v, Arch: "amd64",
+					SourceName: fmt.Sprintf("src%04d", s), SourceVersion: v, Ecosystem: patchcore.EcosystemDeb})
+			}
+		}
+		slices.SortFunc(inv.Packages, func(a, b patchcore.Package) int { return strings.Compare(a.Name, b.Name) })
+		fl.devices = append(fl.devices, inv)
+	}
+	return fl
+}
+
+// rhelFleet builds a RHEL 9-shaped errata catalog (as rhelShaped) and
+// devices from images images of about installed packages each, at one of
+// four patch levels, a third of them drifting by a few packages.
+func rhelFleet(advisories, universe, installed, images, devices int) fleet {
+	rng := rand.New(rand.NewPCG(7, 8))
+	cat := feed.NewCatalog()
+	rel := make([]int, universe)
+	batch := make([]patchcore.Patch, 0, 1000)
+	for a := 0; a < advisories; a++ {
+		p := patchcore.Patch{ID: fmt.Sprintf("RHSA-%d:%05d", 2019+a/4000, a), Source: "bench", Classification: patchcore.ClassSecurity,
+			Severity: patchcore.ParseSeverity("important"), CVEs: []patchcore.CVE{{ID: fmt.Sprintf("CVE-2024-%05d", a)}}}
+		for n := 2 + rng.IntN(5); n > 0; n-- {
+			i := rng.IntN(universe)
+			if a%3 == 2 {
+				rel[i]++
+			}
+			arch := "x86_64"
+			if i%5 == 0 {
+				arch = "noarch"
+			}
+			p.Fixes = append(p.Fixes, patchcore.Fix{Distro: "rhel", Release: fmt.Sprint(7 + a%3), Ecosystem: patchcore.EcosystemRPM, Package: fmt.Sprintf("pkg%04d-libs", i),
+				PackageKind: patchcore.PackageBinary, Arch: arch, Scheme: "rpm", FixedVersion: fmt.Sprintf("1:2.%d.%d-%d.el9_4", i%7, i%13, rel[i])})
+		}
+		batch = append(batch, p)
+		if len(batch) == cap(batch) {
+			cat.Add(batch...)
+			batch = batch[:0]
+		}
+	}
+	cat.Add(batch...)
+	perm := rng.Perm(universe)
+	base := perm[:installed*2/3]
+	rest := perm[installed*2/3:]
+	imgs := make([][]int, images)
+	for i := range imgs {
+		imgs[i] = append(slices.Clone(base), rest[i*installed/3%len(rest):][:installed/3]...)
+	}
+	fl := fleet{cat: cat}
+	for d := 0; d < devices; d++ {
+		names := imgs[rng.IntN(images)]
+		level := rng.IntN(4)
+		drift := map[int]int{}
+		if rng.IntN(3) == 0 {
+			for n := 1 + rng.IntN(8); n > 0; n-- {
+				drift[names[rng.IntN(len(names))]] = rng.IntN(3)
+			}
+		}
+		inv := patchcore.Inventory{DeviceID: fmt.Sprintf("rhel%05d", d),
+			Platform: patchcore.Platform{Family: "linux", Distro: "rhel", Version: "9.4", Arch: "x86_64", Kernel: "5.14.0-427.13.1.el9_4.x86_64"}}
+		for _, i := range names {
+			lag := 0
+			if i%5 == 0 {
+				lag = level
+			}
+			if l, ok := drift[i]; ok {
+				lag = l
+			}
+			r := max(rel[i]-lag, 0)
+			arch := "x86_64"
+			if i%5 == 0 {
+				arch = "noarch"
+			}
+			inv.Packages = append(inv.Packages, patchcore.Package{Name: fmt.Sprintf("pkg%04d-libs", i), Arch: arch, Ecosystem: patchcore.EcosystemRPM,
+				Version: fmt.Sprintf("1:2.%d.%d-%d.el9_4", i%7, i%13, r), SourceName: fmt.Sprintf("pkg%04d", i)})
+		}
+		slices.SortFunc(inv.Packages, func(a, b patchcore.Package) int { return strings.Compare(a.Name, b.Name) })
+		fl.devices = append(fl.devices, inv)
+	}
+	return fl
+}
+
+// benchFleet evaluates the fleet's devices in turn, as a re-evaluation of
+// the fleet after a feed update does. The first pass over the first
+// devices (outside the timing) compiles the catalog.
+func benchFleet(b *testing.B, fl fleet, opts ...Option) {
+	e := New(fl.cat, opts...)
+	ctx := context.Background()
+	var total Counts
+	findings := 0
+	for _, inv := range fl.devices[:min(len(fl.devices), 20)] {
+		r, err := e.Detect(ctx, inv)
+		if err != nil {
+			b.Fatal(err)
+		}
+		findings += len(r.Findings)
+		c := r.Counts
+		total.Missing += c.Missing
+		total.Installed += c.Installed
+		total.InstalledPendingReboot += c.InstalledPendingReboot
+		total.Unknown += c.Unknown
+		total.NotApplicable += c.NotApplicable
+	}
+	n := min(len(fl.devices), 20)
+	b.Logf("per device (mean of %d): %d missing, %d installed, %d pending reboot, %d unknown, %d not applicable; %d findings built; %d packages",
+		n, total.Missing/n, total.Installed/n, total.InstalledPendingReboot/n, total.Unknown/n, total.NotApplicable/n, findings/n, len(fl.devices[0].Packages))
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		if _, err := e.Detect(ctx, fl.devices[i%len(fl.devices)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "devices/s")
+}
+
+func BenchmarkFleetDebian(b *testing.B) {
+	fl := debianFleet(37000, 3000, 6000, 1500, 8, 2000)
+	b.Run("snapshot", func(b *testing.B) { benchFleet(b, fl) })
+	b.Run("actionable", func(b *testing.B) { benchFleet(b, fl, ActionableOnly()) })
+}
+
+func BenchmarkFleetRHEL(b *testing.B) {
+	fl := rhelFleet(30000, 10000, 1500, 8, 2000)
+	b.Run("snapshot", func(b *testing.B) { benchFleet(b, fl) })
+	b.Run("actionable", func(b *testing.B) { benchFleet(b, fl, ActionableOnly()) })
 }
