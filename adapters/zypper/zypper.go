@@ -265,6 +265,7 @@ func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) 
 		pk.Held = slices.Contains(locks, pk.Name)
 		inv.Packages = append(inv.Packages, pk)
 	}
+	//lint:ignore S1016 the request types only happen to match today; a conversion would break when either grows
 	rr, err := a.RebootRequired(ctx, adapters.RebootRequiredRequest{Target: req.Target})
 	if err != nil {
 		return adapters.InventoryResponse{}, err

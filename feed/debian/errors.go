@@ -1,7 +1,6 @@
 package debian
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
@@ -32,14 +31,4 @@ func lineError(file string, line int, field string, err error) *feed.ParseError 
 // malformed wraps patchcore.ErrMalformedFeed with a reason.
 func malformed(format string, args ...any) error {
 	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), patchcore.ErrMalformedFeed)
-}
-
-// asParseError returns err unchanged when it already is a ParseError or came
-// from emit (callers pass emitted=true), otherwise wraps it.
-func asParseError(err error, file string, line int, field string) error {
-	var pe *feed.ParseError
-	if errors.As(err, &pe) {
-		return err
-	}
-	return lineError(file, line, field, err)
 }
