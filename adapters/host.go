@@ -322,8 +322,13 @@ func (h *Host) launch(ctx context.Context) (*pluginProc, error) {
 		if err != nil {
 			return nil, err
 		}
+		tlsConfig, tlsValue, err := newHostTLS()
+		if err != nil {
+			return nil, fmt.Errorf("adapter %s: %w", h.src.name, err)
+		}
+		cmd.Env = append(cmd.Env, tlsEnv+"="+tlsValue)
 		cc.Cmd = cmd
-		cc.AutoMTLS = true
+		cc.TLSConfig = tlsConfig // mutual TLS with per-launch P-256 certificates: see mtls.go
 		if h.src.sha256 != nil {
 			cc.SecureConfig = &plugin.SecureConfig{Checksum: h.src.sha256, Hash: sha256.New()}
 		}

@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -75,6 +76,15 @@ func serve(ctx context.Context, f Factory, opts ...ServeOption) error {
 		return errors.New("this program is a patchcore adapter plugin; it is started by a patchcore host (patchctl, the agent), not by hand")
 	}
 
+	var tlsConfig *tls.Config
+	if cfg.test == nil {
+		// Before the adapter exists, so no command it runs inherits the key.
+		var err error
+		if tlsConfig, err = takeServerTLS(); err != nil {
+			return err
+		}
+	}
+
 	impl, err := buildAdapter(ctx, f, Env{Runner: cfg.runner, Logger: cfg.logger}, cfg.test == nil)
 	if err != nil {
 		return err
@@ -101,6 +111,8 @@ func serve(ctx context.Context, f Factory, opts ...ServeOption) error {
 		GRPCServer:       plugin.DefaultGRPCServer,
 		Logger:           pluginLogger,
 		Test:             cfg.test,
+		// nil when the host did not send credentials: go-plugin's AutoMTLS applies.
+		TLSProvider: func() (*tls.Config, error) { return tlsConfig, nil },
 	})
 	// The host closed the connection (after a Drain, normally): never return,
 	// and so exit, while a package-manager transaction runs.
