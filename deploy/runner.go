@@ -251,6 +251,15 @@ func (r *Runner) Tick(ctx context.Context, id string) (TickResult, error) {
 		}
 	}
 	devs = groupDevices(targets, items, d.Policy)
+	// Free settled devices. The device runs release their own; this also
+	// covers a crash between a device's last transition and its release.
+	for _, ds := range devs {
+		if ds.started && ds.settled {
+			if err := r.store.Release(ctx, ds.t.Device, id); err != nil {
+				return TickResult{}, fmt.Errorf("tick %q: %w", id, err)
+			}
+		}
+	}
 	res.Done = true
 	for _, ds := range devs {
 		if d.Status == StatusActive && !ds.settled || d.Status == StatusHalted && ds.started && !ds.settled {

@@ -217,10 +217,31 @@ func TestRunnerScenarios(t *testing.T) {
 		{
 			name:   "pre-step failure fails the attempt, retries exhausted",
 			policy: deploy.Policy{PreSteps: []deploy.Step{{Name: "snapshot"}}, Retry: deploy.RetryPolicy{Retries: 1}},
+			want:   map[string]patchcore.DeploymentState{"d1/P1": patchcore.DeployFailedFinal, "d1/P2": patchcore.DeployFailedFinal},
+		},
+		{
+			name: "failed post-step and tolerated pre-step only alert",
+			policy: deploy.Policy{PreSteps: []deploy.Step{{Name: "drain", ContinueOnError: true}, {Name: "snapshot"}},
+				PostSteps: []deploy.Step{{Name: "healthcheck"}}},
+			want: map[string]patchcore.DeploymentState{"d1/P1": patchcore.DeployInstalled, "d1/P2": patchcore.DeployInstalled},
 			check: func(t *testing.T, h *harness) {
-				h.inst.FailSteps = map[string]bool{}
+				var steps []string
+				for _, a := range h.alerts() {
+					if a.Kind == deploy.AlertStepFailed {
+						steps = append(steps, a.Reason)
+					}
+				}
+				if len(steps) != 2 || !strings.Contains(steps[0], `"drain"`) || !strings.Contains(steps[1], `post-step "healthcheck"`) {
+					t.Errorf("step alerts = %q", steps)
+				}
+				ran := map[string]int{}
+				for _, e := range h.inst.Effects() {
+					ran[e.Kind]++
+				}
+				if ran["pre"] != 2 || ran["post"] != 1 {
+					t.Errorf("steps run: %v, want each once", ran)
+				}
 			},
-			want: map[string]patchcore.DeploymentState{"d1/P1": patchcore.DeployFailedFinal, "d1/P2": patchcore.DeployFailedFinal},
 		},
 		{
 			name:   "user defers twice within the count",
@@ -242,6 +263,9 @@ func TestRunnerScenarios(t *testing.T) {
 			if strings.HasPrefix(tc.name, "pre-step") {
 				h.inst.FailSteps = map[string]bool{"snapshot": true}
 			}
+			if strings.HasPrefix(tc.name, "failed post-step") {
+				h.inst.FailSteps = map[string]bool{"drain": true, "healthcheck": true}
+			}
 			if strings.HasPrefix(tc.name, "user defers") {
 				h.inst.Defer = map[string]int{"d1": 5}
 			}
@@ -259,7 +283,7 @@ func TestRunnerScenarios(t *testing.T) {
 			if d := h.inst.DoubleInstalls(); len(d) > 0 {
 				t.Errorf("double installs: %v", d)
 			}
-			if tc.check != nil && !strings.HasPrefix(tc.name, "pre-step") {
+			if tc.check != nil {
 				tc.check(t, h)
 			}
 		})

@@ -25,8 +25,8 @@ import (
 // The crash test re-executes this test binary as a child that runs one
 // deployment against a journal store and a fake installer whose effects
 // are recorded durably in a file. The child SIGKILLs itself right after
-// its Nth persisted step (a journal write, an installer effect, an alert
-// publication); the parent restarts it without a crash and checks the result.
+// its Nth persisted step (a journal record synced, an installer effect
+// recorded, alerts published before their acknowledgement); the parent restarts it without a crash and checks the result.
 
 const (
 	envChild   = "DEPLOY_CRASH_CHILD"
@@ -78,38 +78,6 @@ func (c *crasher) step() {
 		syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		select {} // the signal is on its way
 	}
-}
-
-// countingStore calls step after every successful write.
-type countingStore struct {
-	deploy.Store
-	c *crasher
-}
-
-func (s countingStore) after(err error) error {
-	if err == nil {
-		s.c.step()
-	}
-	return err
-}
-
-func (s countingStore) Create(ctx context.Context, d deploy.Deployment, t []deploy.DeviceTarget, it []deploy.Item) error {
-	return s.after(s.Store.Create(ctx, d, t, it))
-}
-func (s countingStore) Apply(ctx context.Context, id string, b deploy.Batch) error {
-	return s.after(s.Store.Apply(ctx, id, b))
-}
-func (s countingStore) SetStatus(ctx context.Context, id string, u deploy.StatusUpdate) error {
-	return s.after(s.Store.SetStatus(ctx, id, u))
-}
-func (s countingStore) Acquire(ctx context.Context, dev, id string) error {
-	return s.after(s.Store.Acquire(ctx, dev, id))
-}
-func (s countingStore) Release(ctx context.Context, dev, id string) error {
-	return s.after(s.Store.Release(ctx, dev, id))
-}
-func (s countingStore) Ack(ctx context.Context, ids []string) error {
-	return s.after(s.Store.Ack(ctx, ids))
 }
 
 // appendSynced appends one JSON line to path and fsyncs it.
@@ -193,11 +161,11 @@ func child() error {
 	every, _ := strconv.Atoi(os.Getenv(envEvery))
 	c := &crasher{at: at, every: every}
 
-	js, err := journal.Open(filepath.Join(dir, "journal"))
+	js, err := journal.Open(filepath.Join(dir, "journal"), journal.WithAfterSync(func(deploy.Change) { c.step() }))
 	if err != nil {
 		return err
 	}
-	store := countingStore{Store: js, c: c}
+	store := js
 	effectsPath := filepath.Join(dir, "effects.jsonl")
 	effects, err := readLines[deploytest.Effect](effectsPath)
 	if err != nil {
@@ -308,6 +276,11 @@ func inspect(t *testing.T, dir string) outcome {
 		k := it.Device + "/" + it.Patch
 		o.states[k] = it.State
 		o.finalIDs[k] = fmt.Sprintf("dep/%s/%d", k, it.Version)
+	}
+	for d := range 5 {
+		if err := js.Acquire(ctx, fmt.Sprintf("d%d", d), "probe"); err != nil {
+			t.Errorf("%s: device lock not released: %v", dir, err)
+		}
 	}
 	left, err := js.Outbox(ctx, 1<<20)
 	if err != nil {

@@ -29,11 +29,12 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Store is a deploy.Store backed by a journal file.
 type Store struct {
-	mem  *deploy.MemStore
-	mu   sync.Mutex
-	f    *os.File
-	path string
-	sync bool
+	mem       *deploy.MemStore
+	mu        sync.Mutex
+	f         *os.File
+	path      string
+	sync      bool
+	afterSync func(deploy.Change)
 }
 
 // Option configures a Store.
@@ -42,6 +43,11 @@ type Option func(*Store)
 // WithoutSync skips fsync after each change: faster, but a power loss (not
 // a process crash) may lose the last changes. For tests and benchmarks.
 func WithoutSync() Option { return func(s *Store) { s.sync = false } }
+
+// WithAfterSync calls fn after each change is durable in the journal and
+// before it is applied in memory. Crash tests use it to die at every
+// persisted step.
+func WithAfterSync(fn func(deploy.Change)) Option { return func(s *Store) { s.afterSync = fn } }
 
 // Open opens (creating if needed) the journal at path and replays it.
 func Open(path string, opts ...Option) (*Store, error) {
@@ -140,6 +146,9 @@ func (s *Store) write(_ context.Context, c deploy.Change) error {
 		if err := s.f.Sync(); err != nil {
 			return fmt.Errorf("journal %s: fsync after %s: %w", s.path, c.Kind, err)
 		}
+	}
+	if s.afterSync != nil {
+		s.afterSync(c)
 	}
 	return nil
 }
