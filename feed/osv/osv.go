@@ -75,8 +75,8 @@ type Entry struct {
 		} `json:"package"`
 		Severity []severity `json:"severity"`
 		Ranges   []struct {
-			Type   string            `json:"type"`
-			Events []json.RawMessage `json:"events"`
+			Type   string              `json:"type"`
+			Events []map[string]string `json:"events"`
 		} `json:"ranges"`
 		EcosystemSpecific json.RawMessage `json:"ecosystem_specific"`
 		DatabaseSpecific  json.RawMessage `json:"database_specific"`
@@ -96,7 +96,7 @@ type severity struct {
 // Parse reads one OSV entry or an array of entries and emits a patch for
 // each. Withdrawn entries are skipped.
 func (Format) Parse(ctx context.Context, r io.Reader, emit func(patchcore.Patch) error) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReaderSize(r, 4<<10)
 	first := firstByte(br)
 	dec := json.NewDecoder(br)
 	one := func(field string) error {
@@ -232,14 +232,10 @@ var eventKeys = []string{"introduced", "fixed", "last_affected", "limit"}
 
 // rangeFixes turns the events of one range into fixes, one per introduced
 // version.
-func rangeFixes(base patchcore.Fix, events []json.RawMessage) ([]patchcore.Fix, error) {
+func rangeFixes(base patchcore.Fix, events []map[string]string) ([]patchcore.Fix, error) {
 	var out []patchcore.Fix
 	var cur *patchcore.Fix
-	for k, raw := range events {
-		var ev map[string]string
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			return nil, fmt.Errorf("events[%d]: %w", k, err)
-		}
+	for k, ev := range events {
 		for key := range ev {
 			if !slices.Contains(eventKeys, key) {
 				return nil, fmt.Errorf("events[%d]: unknown event %q", k, key)
