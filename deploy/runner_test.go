@@ -605,3 +605,34 @@ type (
 
 func deploytestClock(t time.Time) *deploytest.Clock { return deploytest.NewClock(t) }
 func deploytestInstaller() *deploytest.Installer    { return deploytest.NewInstaller(nil) }
+
+// TestDeferralDeadlineForcesInstall: the user keeps deferring, but the
+// deadline (2h after the start) ends deferrals; the notices say how many
+// are left, and the restart is announced too.
+func TestDeferralDeadlineForcesInstall(t *testing.T) {
+	h := newHarness(t, map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}}})
+	h.inst.Defer = map[string]int{"d1": 100}
+	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: targets("d1"),
+		Policy: deploy.Policy{Deferral: deploy.Deferral{MaxCount: 10, Within: 150 * time.Minute, RetryAfter: time.Hour}}})
+	res := h.drive("dep", 50)
+	if !res.Done || h.item("dep", "d1", "P1").State != patchcore.DeployInstalled {
+		t.Fatalf("%+v", res.Summary)
+	}
+	var kinds []string
+	var left []int
+	for _, n := range h.inst.Notices() {
+		kinds = append(kinds, string(n.Kind))
+		left = append(left, n.DeferralsLeft)
+	}
+	// Install deferred at 0h, 1h, 2h; forced at 3h (past the 2.5h deadline);
+	// the restart notice comes with no deferral left.
+	if got := strings.Join(kinds, ","); got != "before_install,before_install,before_install,before_install,before_reboot" {
+		t.Errorf("notices = %s", got)
+	}
+	if fmt.Sprint(left) != "[10 9 8 0 0]" {
+		t.Errorf("deferrals left = %v", left)
+	}
+	if it := h.item("dep", "d1", "P1"); it.Deferrals != 3 {
+		t.Errorf("deferrals = %d, want 3", it.Deferrals)
+	}
+}

@@ -206,6 +206,9 @@ func (s *MemStore) check(c Change) error {
 		if c.Deployment == nil {
 			return fmt.Errorf("deploy store: create: no deployment: %w", patchcore.ErrInvalidInput)
 		}
+		if c.Deployment.ID == "" {
+			return fmt.Errorf("deploy store: create: empty deployment ID: %w", patchcore.ErrInvalidInput)
+		}
 		if _, ok := s.deps[c.Deployment.ID]; ok {
 			return fmt.Errorf("deploy store: create %q: deployment exists: %w", c.Deployment.ID, patchcore.ErrInvalidInput)
 		}
@@ -213,9 +216,17 @@ func (s *MemStore) check(c Change) error {
 		s.created = ix
 		return err
 	case ChangeApply:
+		if c.Batch == nil {
+			return fmt.Errorf("deploy store: apply to %q: no batch: %w", c.ID, patchcore.ErrInvalidInput)
+		}
 		md, err := s.dep(c.ID)
 		if err != nil {
 			return err
+		}
+		for i, a := range c.Batch.Alerts {
+			if a.ID == "" {
+				return fmt.Errorf("deploy store: apply to %q: alert %d (%s): empty ID: %w", c.ID, i, a.Kind, patchcore.ErrInvalidInput)
+			}
 		}
 		for i, u := range c.Batch.Updates {
 			cur, ok := md.find(u.Item.Device, u.Item.Patch)
