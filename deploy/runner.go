@@ -234,14 +234,13 @@ func (r *Runner) Tick(ctx context.Context, id string) (TickResult, error) {
 			dr := &deviceRun{r: r, d: d, t: devs[i].t, items: slices.Clone(devs[i].items), now: now, lim: d.Policy.limits(d.Start)}
 			errs[k] = dr.run(ctx)
 			nexts[k] = dr.next
+			// devs[i].items aliases items: the tick's view follows what
+			// the device run stored.
+			copy(devs[i].items, dr.items)
 		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return TickResult{}, fmt.Errorf("tick %q: %w", id, err)
-	}
-	items, err = r.store.Items(ctx, id, "")
-	if err != nil {
 		return TickResult{}, fmt.Errorf("tick %q: %w", id, err)
 	}
 	res := TickResult{Summary: Summarize(d, items, now)}
