@@ -1,0 +1,17 @@
+package softwareupdate_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/patchcore/sdk/adapters/adaptertest"
+	"github.com/patchcore/sdk/adapters/commandtest"
+	"github.com/patchcore/sdk/adapters/softwareupdate"
+)
+
+// The conformance kit over gRPC with softwareupdate replaced by recorded output.
+func TestConformance(t *testing.T) {
+	adaptertest.Run(t, softwareupdate.Factory,
+		adaptertest.WithRunner(commandtest.Load(t, filepath.Join("testdata", "sonoma.txt"))),
+		adaptertest.WithInstallID("macOS Sonoma 14.4-23E214"))
+}

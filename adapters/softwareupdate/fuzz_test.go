@@ -1,0 +1,69 @@
+package softwareupdate_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/patchcore/sdk/adapters"
+	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/commandtest"
+	"github.com/patchcore/sdk/adapters/softwareupdate"
+)
+
+func seeds(f *testing.F) {
+	for _, name := range []string{"sonoma.txt", "mojave.txt", "none.txt", "applesilicon.txt"} {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		recs, err := commandtest.Parse(data)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, r := range recs {
+			f.Add(append(r.Stdout, r.Stderr...))
+		}
+	}
+}
+
+func FuzzParseList(f *testing.F) {
+	seeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		items, err := softwareupdate.ParseList(b)
+		if err != nil {
+			return
+		}
+		for _, it := range items {
+			if it.Label == "" || it.Title == "" || it.Size < 0 {
+				t.Errorf("bad item %+v", it)
+			}
+			_ = softwareupdate.ToUpdate(it)
+		}
+	})
+}
+
+func FuzzParseHistory(f *testing.F) {
+	seeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := softwareupdate.ParseHistory(b)
+		if err == nil {
+			for _, e := range h {
+				if e.Name == "" {
+					t.Errorf("entry without name: %+v", e)
+				}
+			}
+		}
+	})
+}
+
+func FuzzStepResult(f *testing.F) {
+	seeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		item, err := softwareupdate.StepResult("x", softwareupdate.Item{}, "install", command.Result{Stdout: b, ExitCode: 1}, &command.ExitError{ExitCode: 1})
+		if err == nil && item.Status != adapters.ItemFailed && item.Status != adapters.ItemNotApplicable {
+			t.Errorf("exit 1 gave %q", item.Status)
+		}
+		_, _ = softwareupdate.ParseSwVers(b)
+	})
+}
