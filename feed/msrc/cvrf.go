@@ -219,7 +219,7 @@ func addCVRFVulnerability(b *builder, v *cvrfVulnerability) error {
 		}
 		fb := strings.TrimSpace(r.FixedBuild)
 		if len(fb) > 1024 {
-			return fmt.Errorf("Remediation[%d] (%s) FixedBuild is %d bytes long: %w", i+1, kb, len(fb), patchcore.ErrMalformedFeed)
+			return fmt.Errorf("in Remediation[%d] (%s) FixedBuild is %d bytes long: %w", i+1, kb, len(fb), patchcore.ErrMalformedFeed)
 		}
 		rawBuild := ""
 		if fb != "" && !validBuild(fb) {

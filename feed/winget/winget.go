@@ -251,11 +251,11 @@ func build(ms []manifest) (patchcore.Patch, error) {
 	for i, in := range installers {
 		in = inherit(in, root.installer)
 		if in.InstallerURL == "" {
-			return p, fmt.Errorf("Installers[%d]: InstallerUrl missing: %w", i, patchcore.ErrMalformedFeed)
+			return p, fmt.Errorf("in Installers[%d]: InstallerUrl missing: %w", i, patchcore.ErrMalformedFeed)
 		}
 		sha := strings.ToLower(strings.TrimSpace(in.InstallerSha256))
 		if sha != "" && (len(sha) != 64 || strings.Trim(sha, "0123456789abcdef") != "") {
-			return p, fmt.Errorf("Installers[%d]: InstallerSha256 %q is not a SHA-256: %w", i, in.InstallerSha256, patchcore.ErrMalformedFeed)
+			return p, fmt.Errorf("in Installers[%d]: InstallerSha256 %q is not a SHA-256: %w", i, in.InstallerSha256, patchcore.ErrMalformedFeed)
 		}
 		if released == "" {
 			released = in.ReleaseDate
