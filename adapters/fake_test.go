@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -23,10 +25,11 @@ const (
 type fakeAdapter struct {
 	pkgs   []patchcore.Package
 	marker string
+	log    hclog.Logger
 }
 
 func newFake(n int, marker string) *fakeAdapter {
-	f := &fakeAdapter{marker: marker}
+	f := &fakeAdapter{marker: marker, log: hclog.NewNullLogger()}
 	for i := range n {
 		f.pkgs = append(f.pkgs, patchcore.Package{
 			Name: fmt.Sprintf("pkg%05d", i), Version: fmt.Sprintf("1.%d-1", i), Arch: "amd64",
@@ -39,7 +42,9 @@ func newFake(n int, marker string) *fakeAdapter {
 // fakeFactory builds the fake from the environment (the plugin side).
 func fakeFactory(ctx context.Context, env Env) (Adapter, error) {
 	n, _ := strconv.Atoi(os.Getenv(envTestPackages))
-	return newFake(n, os.Getenv(envTestMarker)), nil
+	f := newFake(n, os.Getenv(envTestMarker))
+	f.log = env.Logger
+	return f, nil
 }
 
 // misbehave acts on the special roots.
@@ -121,6 +126,7 @@ func (f *fakeAdapter) InstallWithProgress(ctx context.Context, req InstallReques
 	}
 	items := make([]ItemResult, len(req.IDs))
 	for i, id := range req.IDs {
+		f.log.Info("installing", "package", id)
 		report(Progress{ID: id, Phase: "configuring", Percent: 100})
 		items[i] = ItemResult{ID: id, Status: ItemInstalled, FromVersion: "1", ToVersion: "2"}
 	}

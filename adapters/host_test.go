@@ -132,6 +132,13 @@ func TestHostRoundTrip(t *testing.T) {
 	if len(res.Items) != 2 || res.Items[1].ID != "curl" || res.Items[1].Status != ItemInstalled || len(progress) != 2 {
 		t.Errorf("Install = %+v, progress %+v", res, progress)
 	}
+	// The plugin's hclog lines come back through the host's logger, named after the adapter.
+	for deadline := time.Now().Add(2 * time.Second); !strings.Contains(logs.String(), "[INFO]  fake: installing: package=curl"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Errorf("plugin log line not re-emitted under the adapter's name; logs:\n%s", logs)
+			break
+		}
+	}
 	rr, err := h.RebootRequired(ctx, RebootRequiredRequest{})
 	if err != nil || !rr.Required {
 		t.Errorf("RebootRequired = %+v, %v", rr, err)
