@@ -168,13 +168,15 @@ type XML struct {
 	raw     *xml.Decoder
 	depth   int
 	max     int
+	maxAttr int
+	maxText int
 }
 
 // NewXML returns a decoder of r that fails with patchcore.ErrTooLarge past
 // maxDepth nested elements. Undefined entities are errors (Strict), so no
 // entity is ever expanded beyond the five predefined ones.
 func NewXML(r io.Reader, maxDepth int) *XML {
-	x := &XML{raw: xml.NewDecoder(r), max: maxDepth}
+	x := &XML{raw: xml.NewDecoder(r), max: maxDepth, maxAttr: MaxXMLAttr, maxText: MaxXMLText}
 	x.Decoder = xml.NewTokenDecoder(x)
 	return x
 }
@@ -194,15 +196,15 @@ func (x *XML) Token() (xml.Token, error) {
 			return nil, fmt.Errorf("elements nested deeper than %d: %w", x.max, patchcore.ErrTooLarge)
 		}
 		for _, a := range t.Attr {
-			if len(a.Value) > MaxXMLAttr {
-				return nil, fmt.Errorf("attribute %s of <%s> is %d bytes, limit %d: %w", a.Name.Local, t.Name.Local, len(a.Value), MaxXMLAttr, patchcore.ErrTooLarge)
+			if len(a.Value) > x.maxAttr {
+				return nil, fmt.Errorf("attribute %s of <%s> is %d bytes, limit %d: %w", a.Name.Local, t.Name.Local, len(a.Value), x.maxAttr, patchcore.ErrTooLarge)
 			}
 		}
 	case xml.EndElement:
 		x.depth--
 	case xml.CharData:
-		if len(t) > MaxXMLText {
-			return nil, fmt.Errorf("text of %d bytes, limit %d: %w", len(t), MaxXMLText, patchcore.ErrTooLarge)
+		if len(t) > x.maxText {
+			return nil, fmt.Errorf("text of %d bytes, limit %d: %w", len(t), x.maxText, patchcore.ErrTooLarge)
 		}
 	}
 	return tok, nil
