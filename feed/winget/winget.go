@@ -42,7 +42,7 @@ import (
 const Source = "winget"
 
 // MaxBytes bounds one YAML stream; real manifests are a few kilobytes.
-const MaxBytes = 4 << 20
+const MaxBytes = 1 << 20
 
 // Format is the feed.Format of winget manifests.
 type Format struct{}

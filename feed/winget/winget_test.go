@@ -100,7 +100,7 @@ func BenchmarkParse(b *testing.B) {
 		parts = append(parts, data)
 	}
 	one := bytes.Join(parts, []byte("\n---\n"))
-	big := bytes.Repeat(append(one, "\n---\n"...), 800) // ~3.4 MB, 800 package versions' worth
+	big := bytes.Repeat(append(one, "\n---\n"...), 230) // ~0.99 MB (under MaxBytes), 230 package versions
 	for _, c := range []struct {
 		name string
 		data []byte
