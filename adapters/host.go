@@ -539,14 +539,10 @@ func (h *Host) retire(p *pluginProc) {
 func (h *Host) stop(ctx context.Context, p *pluginProc) error {
 	var err error
 	if !p.client.Exited() {
-		dctx, cancel := context.WithCancel(ctx)
-		if p.mutating.Load() == 0 {
-			// Nothing of ours runs; still ask, in case a caller gave up on an
-			// install that the plugin is finishing, but do not wait on a hung one forever.
-			dctx, cancel = context.WithTimeout(ctx, 5*time.Second)
-		}
-		running, derr := p.rpc.drain(dctx)
-		cancel()
+		// Ask even when no call of ours is running: a caller may have given
+		// up on an install that the plugin is still finishing. Only ctx
+		// bounds the wait; a package-manager transaction may take long.
+		running, derr := p.rpc.drain(ctx)
 		switch {
 		case derr != nil && ctx.Err() != nil:
 			err = fmt.Errorf("adapter %s: stopping while operations may still run: %w", h.src.name, ctx.Err())
