@@ -38,16 +38,16 @@ func benchTarget(b *testing.B, tgt adapters.Target) {
 	b.Run("Inventory", func(b *testing.B) {
 		native := pmbench.Native{Command: command.Command{Name: "dpkg-query", Args: append(t.dpkgOptions(), "-W", "-f="+dpkgQueryFormat)}}
 		want := nativeInstalled(b, native)
-		inventory := func(a adapters.Adapter) pmbench.Op {
-			return func(ctx context.Context) error {
+		inventory := func(a adapters.Adapter, pid int) pmbench.Op {
+			return pmbench.Op{Pid: pid, Call: func(ctx context.Context) error {
 				r, err := a.Inventory(ctx, adapters.InventoryRequest{Target: tgt})
 				if err == nil && len(r.Inventory.Packages) != want {
 					err = fmt.Errorf("inventory has %d packages, dpkg-query lists %d installed", len(r.Inventory.Packages), want)
 				}
 				return err
-			}
+			}}
 		}
-		pmbench.Compare(b, native, map[string]pmbench.Op{"inprocess": inventory(inproc), "plugin": inventory(plugin)})
+		pmbench.Compare(b, native, map[string]pmbench.Op{"inprocess": inventory(inproc, 0), "plugin": inventory(plugin, plugin.Pid())})
 	})
 
 	b.Run("ListUpdates", func(b *testing.B) {
@@ -62,16 +62,16 @@ func benchTarget(b *testing.B, tgt adapters.Target) {
 		}
 		want := len(ups)
 		b.Logf("apt list --upgradable: %d upgradable packages", want)
-		listUpdates := func(a adapters.Adapter) pmbench.Op {
-			return func(ctx context.Context) error {
+		listUpdates := func(a adapters.Adapter, pid int) pmbench.Op {
+			return pmbench.Op{Pid: pid, Call: func(ctx context.Context) error {
 				r, err := a.ListUpdates(ctx, adapters.ListUpdatesRequest{Target: tgt})
 				if err == nil && len(r.Updates) != want {
 					err = fmt.Errorf("ListUpdates found %d updates, apt list --upgradable %d", len(r.Updates), want)
 				}
 				return err
-			}
+			}}
 		}
-		pmbench.Compare(b, native, map[string]pmbench.Op{"inprocess": listUpdates(inproc), "plugin": listUpdates(plugin)})
+		pmbench.Compare(b, native, map[string]pmbench.Op{"inprocess": listUpdates(inproc, 0), "plugin": listUpdates(plugin, plugin.Pid())})
 	})
 }
 

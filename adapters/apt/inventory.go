@@ -36,7 +36,7 @@ func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) 
 	if err != nil {
 		return adapters.InventoryResponse{}, err
 	}
-	plat, err := a.platform(ctx, t)
+	plat, err := a.platform(ctx, t, pkgs)
 	if err != nil {
 		return adapters.InventoryResponse{}, err
 	}
@@ -134,9 +134,10 @@ func ParseDpkgQuery(out []byte) ([]patchcore.Package, error) {
 	return pkgs, nil
 }
 
-// platform reads os-release and the dpkg architecture of the target, and
-// the running kernel when the target is the running system.
-func (a *Adapter) platform(ctx context.Context, t target) (patchcore.Platform, error) {
+// platform reads os-release and the dpkg architecture of the target (from
+// pkgs, its installed packages, when it can), and the running kernel when
+// the target is the running system.
+func (a *Adapter) platform(ctx context.Context, t target, pkgs []patchcore.Package) (patchcore.Platform, error) {
 	p := patchcore.Platform{Family: patchcore.FamilyLinux}
 	osr, err := readOSRelease(t)
 	if err != nil {
@@ -145,7 +146,7 @@ func (a *Adapter) platform(ctx context.Context, t target) (patchcore.Platform, e
 	p.Distro = osr["ID"]
 	p.Version = osr["VERSION_ID"]
 	p.Codename = osr["VERSION_CODENAME"]
-	arch, err := a.nativeArch(ctx, t)
+	arch, err := a.nativeArch(ctx, t, pkgs)
 	if err != nil {
 		return p, err
 	}
@@ -160,8 +161,13 @@ func (a *Adapter) platform(ctx context.Context, t target) (patchcore.Platform, e
 	return p, nil
 }
 
-// nativeArch is dpkg's native architecture ("amd64").
-func (a *Adapter) nativeArch(ctx context.Context, t target) (string, error) {
+// nativeArch is dpkg's native architecture ("amd64"): the architecture of
+// the installed dpkg package among pkgs, else what dpkg --print-architecture
+// prints.
+func (a *Adapter) nativeArch(ctx context.Context, t target, pkgs []patchcore.Package) (string, error) {
+	if arch, ok := dpkgArch(pkgs); ok {
+		return arch, nil
+	}
 	args := append(t.dpkgOptions(), "--print-architecture")
 	res, err := a.runCmd(ctx, command.Command{Name: "dpkg", Args: args})
 	if err != nil {
@@ -172,6 +178,21 @@ func (a *Adapter) nativeArch(ctx context.Context, t target) (string, error) {
 		return "", fmt.Errorf("apt: dpkg --print-architecture: %w: unexpected output %q", patchcore.ErrInvalidInput, arch)
 	}
 	return arch, nil
+}
+
+// dpkgArch returns the architecture of the installed dpkg package in pkgs.
+// dpkg's native architecture is the one its own package was built for, so
+// this is what dpkg --print-architecture prints, read from the target's
+// database without running a second command, and it is the target's even
+// when the target is an image of another architecture than this machine.
+// ok is false when pkgs hold no dpkg of a concrete architecture.
+func dpkgArch(pkgs []patchcore.Package) (arch string, ok bool) {
+	for _, p := range pkgs {
+		if p.Name == "dpkg" && p.Arch != "" && p.Arch != "all" && p.Arch != "any" && !strings.ContainsAny(p.Arch, " \t\n") {
+			return p.Arch, true
+		}
+	}
+	return "", false
 }
 
 // readOSRelease reads /etc/os-release (or /usr/lib/os-release) of the

@@ -61,13 +61,13 @@ func (a *Adapter) listUpdates(ctx context.Context, t target) ([]adapters.Update,
 		arch string
 		err  error
 	}
-	// dpkg-query and dpkg are quick; run them while apt builds its cache.
+	// dpkg-query is quick; run it while apt builds its cache.
 	ch := make(chan result, 1)
 	go func() {
 		var r result
 		r.pkgs, r.err = a.installed(ctx, t)
 		if r.err == nil {
-			r.arch, r.err = a.nativeArch(ctx, t)
+			r.arch, r.err = a.nativeArch(ctx, t, r.pkgs)
 		}
 		ch <- r
 	}()

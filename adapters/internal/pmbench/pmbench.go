@@ -8,6 +8,9 @@
 //	native-ns/op  the native command alone, from the same iterations
 //	x-native      adapter time / native time, the ratio the 1.2x aim is about
 //
+// and the same three for CPU time on Linux (cpu-ns/op, native-cpu-ns/op,
+// x-native-cpu).
+//
 // Benchmarks built with it only run under -bench; they skip, saying why,
 // when a program is missing or privileges are lacking.
 package pmbench
@@ -18,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"testing"
@@ -64,22 +68,35 @@ func (n Native) Run(ctx context.Context) ([]byte, error) {
 	return res.Stdout, nil
 }
 
-// Op is one adapter call; it returns an error when the call failed or its
-// result is not what the benchmark expects.
-type Op func(ctx context.Context) error
+// Op is one adapter call.
+type Op struct {
+	// Call makes the call; it returns an error when the call failed or its
+	// result is not what the benchmark expects.
+	Call func(ctx context.Context) error
+	// Pid, when not 0, is another process doing the work (the plugin): its
+	// CPU time and its children's count toward the call's.
+	Pid int
+}
 
 // Compare runs the sub-benchmarks "native" (the command alone), and, for
 // every entry of ops ("inprocess", "plugin"), the adapter call interleaved
 // with the native command, reporting native-ns/op and x-native beside the
-// adapter's ns/op.
+// adapter's ns/op. On Linux it also reports CPU time (user+system, of this
+// process, the plugin and the commands they ran): cpu-ns/op,
+// native-cpu-ns/op and x-native-cpu, which a busy machine disturbs far
+// less than wall time.
 func Compare(b *testing.B, native Native, ops map[string]Op) {
 	b.Helper()
 	ctx := context.Background()
 	b.Run("native", func(b *testing.B) {
+		cpu0 := ownCPU()
 		for b.Loop() {
 			if _, err := native.Run(ctx); err != nil {
 				b.Fatal(err)
 			}
+		}
+		if cpu := ownCPU() - cpu0; cpu > 0 {
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 		}
 	})
 	names := make([]string, 0, len(ops))
@@ -90,37 +107,57 @@ func Compare(b *testing.B, native Native, ops map[string]Op) {
 	for _, name := range names {
 		op := ops[name]
 		b.Run(name, func(b *testing.B) {
-			var nat, ad time.Duration
+			var nat, ad, natCPU, adCPU time.Duration
 			n := 0
 			runNative := func() {
 				b.StopTimer()
-				start := time.Now()
+				start, cpu0 := time.Now(), ownCPU()
 				if _, err := native.Run(ctx); err != nil {
 					b.Fatal(err)
 				}
 				nat += time.Since(start)
+				natCPU += ownCPU() - cpu0
 				b.StartTimer()
 			}
 			for b.Loop() {
 				if n%2 == 0 {
 					runNative()
 				}
-				start := time.Now()
-				if err := op(ctx); err != nil {
+				start, cpu0 := time.Now(), ownCPU()+pidCPU(b, op.Pid)
+				if err := op.Call(ctx); err != nil {
 					b.Fatal(err)
 				}
 				ad += time.Since(start)
+				adCPU += ownCPU() + pidCPU(b, op.Pid) - cpu0
 				if n%2 == 1 {
 					runNative()
 				}
 				n++
 			}
-			if n > 0 && nat > 0 {
-				b.ReportMetric(float64(nat.Nanoseconds())/float64(n), "native-ns/op")
-				b.ReportMetric(float64(ad)/float64(nat), "x-native")
+			if n == 0 || nat <= 0 {
+				return
+			}
+			b.ReportMetric(float64(nat.Nanoseconds())/float64(n), "native-ns/op")
+			b.ReportMetric(float64(ad)/float64(nat), "x-native")
+			if natCPU > 0 && adCPU > 0 {
+				b.ReportMetric(float64(adCPU.Nanoseconds())/float64(n), "cpu-ns/op")
+				b.ReportMetric(float64(natCPU.Nanoseconds())/float64(n), "native-cpu-ns/op")
+				b.ReportMetric(float64(adCPU)/float64(natCPU), "x-native-cpu")
 			}
 		})
 	}
+}
+
+// pidCPU is the CPU time of process pid and its children, 0 for pid 0.
+func pidCPU(b *testing.B, pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	d, err := processCPU(pid)
+	if err != nil {
+		b.Fatalf("reading the CPU time of process %d: %v", pid, err)
+	}
+	return d
 }
 
 // Plugin starts the adapter name as a go-plugin subprocess (the test binary
@@ -137,12 +174,33 @@ func Plugin(b *testing.B, name string) *adapters.Host {
 	return h
 }
 
+// PluginProfileEnv names a file the plugin writes its CPU profile to, for
+// go tool pprof: set it to see where the plugin side of a benchmark spends
+// its time (the test's own -cpuprofile only covers the host side).
+const PluginProfileEnv = "PMBENCH_PLUGIN_CPUPROFILE"
+
 // ServeIfAsked serves the adapter f as a plugin, and exits, when the test
 // binary was re-executed by Plugin (os.Args: BuiltinSubcommand name); call
 // it first thing in TestMain. Otherwise it returns at once.
 func ServeIfAsked(name string, f adapters.Factory) {
-	if len(os.Args) == 3 && os.Args[1] == adapters.BuiltinSubcommand && os.Args[2] == name {
-		adapters.Serve(f)
-		os.Exit(0)
+	if len(os.Args) != 3 || os.Args[1] != adapters.BuiltinSubcommand || os.Args[2] != name {
+		return
 	}
+	var profile *os.File
+	if path := os.Getenv(PluginProfileEnv); path != "" {
+		var err error
+		if profile, err = os.Create(path); err == nil {
+			err = pprof.StartCPUProfile(profile)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "pmbench: %s=%s: %v\n", PluginProfileEnv, path, err)
+			os.Exit(1)
+		}
+	}
+	adapters.Serve(f)
+	if profile != nil {
+		pprof.StopCPUProfile()
+		profile.Close()
+	}
+	os.Exit(0)
 }
