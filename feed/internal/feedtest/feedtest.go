@@ -222,4 +222,3 @@ func Bench(b *testing.B, f feed.Format, data []byte) {
 	<-done
 	b.ReportMetric(float64(max(int64(peak.Load())-int64(base), 0))/(1<<20), "peak-heap-MB")
 }
-
