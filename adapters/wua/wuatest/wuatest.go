@@ -1,0 +1,158 @@
+// Package wuatest is a recorded fake of the Windows Update Agent for tests
+// of adapters/wua: a Fake session answers searches, downloads, installs,
+// the history and the reboot flag from values (typically loaded from a
+// JSON recording under testdata/), so the adapter's logic runs on any OS.
+package wuatest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/patchcore/sdk/adapters/wua"
+)
+
+// Recording is what a Fake answers, in the JSON form of the wua types.
+type Recording struct {
+	// Updates are every update the agent knows, installed or not.
+	Updates []wua.UpdateInfo `json:"updates"`
+	// Downloads and Installs map an UpdateID to its operation's result;
+	// an UpdateID without one succeeds.
+	Downloads map[string]wua.OperationResult `json:"downloads,omitempty"`
+	Installs  map[string]wua.OperationResult `json:"installs,omitempty"`
+	History   []wua.HistoryEntry             `json:"history,omitempty"`
+	Reboot    bool                           `json:"reboot_required,omitempty"`
+	// OS is what the registry's CurrentVersion holds.
+	OS wua.CurrentVersion `json:"os"`
+}
+
+// Load reads a JSON recording.
+func Load(path string) (Recording, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Recording{}, fmt.Errorf("wuatest: %w", err)
+	}
+	var r Recording
+	if err := json.Unmarshal(b, &r); err != nil {
+		return Recording{}, fmt.Errorf("wuatest: %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// Fake is a wua.Session and wua.OSInfo answering from a Recording. It is
+// safe for concurrent use and records the calls made.
+type Fake struct {
+	mu    sync.Mutex
+	rec   Recording
+	calls []string
+}
+
+// New returns a Fake answering from rec.
+func New(rec Recording) *Fake { return &Fake{rec: rec} }
+
+// Opener returns a wua.Opener handing out f.
+func (f *Fake) Opener() wua.Opener {
+	return func(ctx context.Context) (wua.Session, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return f, nil
+	}
+}
+
+// Calls returns the calls made so far ("search IsInstalled=0 ...", "install <id>").
+func (f *Fake) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+func (f *Fake) note(s string) {
+	f.mu.Lock()
+	f.calls = append(f.calls, s)
+	f.mu.Unlock()
+}
+
+// Search implements wua.Session. It understands the criteria the adapter
+// sends: "UpdateID='...'" and the IsInstalled/IsHidden/Type conditions.
+func (f *Fake) Search(ctx context.Context, q wua.Query) ([]wua.UpdateInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f.note("search " + q.Criteria)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []wua.UpdateInfo
+	for _, u := range f.rec.Updates {
+		if id, ok := strings.CutPrefix(q.Criteria, "UpdateID='"); ok {
+			if strings.EqualFold(strings.TrimSuffix(id, "'"), u.UpdateID) {
+				out = append(out, u)
+			}
+			continue
+		}
+		if strings.Contains(q.Criteria, "IsInstalled=0") && u.IsInstalled ||
+			strings.Contains(q.Criteria, "IsHidden=0") && u.IsHidden ||
+			strings.Contains(q.Criteria, "Type='Software'") && u.Type == 2 {
+			continue
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+func (f *Fake) operate(ctx context.Context, op, id string, results map[string]wua.OperationResult) (wua.OperationResult, error) {
+	if err := ctx.Err(); err != nil {
+		return wua.OperationResult{}, err
+	}
+	f.note(op + " " + id)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r, ok := results[id]; ok {
+		return r, nil
+	}
+	return wua.OperationResult{ResultCode: wua.ResultSucceeded}, nil
+}
+
+// Download implements wua.Session.
+func (f *Fake) Download(ctx context.Context, id string, _ wua.Query) (wua.OperationResult, error) {
+	return f.operate(ctx, "download", id, f.rec.Downloads)
+}
+
+// Install implements wua.Session.
+func (f *Fake) Install(ctx context.Context, id string, _ wua.Query) (wua.OperationResult, error) {
+	return f.operate(ctx, "install", id, f.rec.Installs)
+}
+
+// History implements wua.Session.
+func (f *Fake) History(ctx context.Context) ([]wua.HistoryEntry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]wua.HistoryEntry(nil), f.rec.History...), nil
+}
+
+// RebootRequired implements wua.Session.
+func (f *Fake) RebootRequired(ctx context.Context) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.rec.Reboot, nil
+}
+
+// Close implements wua.Session.
+func (f *Fake) Close() error { return nil }
+
+// CurrentVersion implements wua.OSInfo.
+func (f *Fake) CurrentVersion(ctx context.Context) (wua.CurrentVersion, error) {
+	if err := ctx.Err(); err != nil {
+		return wua.CurrentVersion{}, err
+	}
+	return f.rec.OS, nil
+}
