@@ -3,23 +3,18 @@ package deploy_test
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/patchcore/sdk/deploy"
+	"github.com/patchcore/sdk/internal/cputime"
 	"github.com/patchcore/sdk/patchcore"
 )
 
-// cpuTime returns the process's user+system CPU time. The benchmarks
-// report it per operation beside ns/op, because on a shared, overloaded
-// machine wall time per operation overstates the cost.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+// cpuTime is the process's CPU time; see internal/cputime.
+func cpuTime(*testing.B) time.Duration {
+	d, _ := cputime.Process()
+	return d
 }
 
 func reportCPU(b *testing.B, start time.Duration, ops int) {

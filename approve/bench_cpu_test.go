@@ -1,11 +1,10 @@
-//go:build unix
-
 package approve
 
 import (
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/patchcore/sdk/internal/cputime"
 )
 
 // cpuClock measures the process's CPU time (user + system, every thread),
@@ -13,19 +12,15 @@ import (
 // second rather than per wall-clock second.
 type cpuClock struct{ start time.Duration }
 
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+func startCPU() cpuClock {
+	d, _ := cputime.Process()
+	return cpuClock{d}
 }
 
-func startCPU() cpuClock { return cpuClock{cpuNow()} }
-
-// report adds a "devices/cpu-s" metric.
+// report adds a "devices/cpu-s" metric where the platform reports CPU time.
 func (c cpuClock) report(b *testing.B, devices float64) {
-	if d := cpuNow() - c.start; d > 0 {
+	now, ok := cputime.Process()
+	if d := now - c.start; ok && d > 0 {
 		b.ReportMetric(devices/d.Seconds(), "devices/cpu-s")
 	}
 }
