@@ -1,8 +1,0 @@
-//go:build !unix
-
-package updateinfo
-
-import "time"
-
-// cpuTime is unknown on this platform; cpu-MB/s is not reported.
-func cpuTime() time.Duration { return 0 }
