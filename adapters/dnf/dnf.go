@@ -57,13 +57,15 @@ type Adapter struct {
 	log      hclog.Logger
 	bin      string
 	procRoot string
+	// updateinfo keeps the parsed updateinfo files between ListUpdates calls.
+	updateinfo *rpmmeta.UpdateInfoCache
 }
 
 var _ adapters.Adapter = (*Adapter)(nil)
 
 // New returns a dnf (or yum) adapter configured by opts.
 func New(opts Options) *Adapter {
-	a := &Adapter{run: opts.Runner, log: opts.Logger, bin: opts.Binary, procRoot: opts.ProcRoot}
+	a := &Adapter{run: opts.Runner, log: opts.Logger, bin: opts.Binary, procRoot: opts.ProcRoot, updateinfo: &rpmmeta.UpdateInfoCache{}}
 	if a.run == nil {
 		a.run = command.OS{}
 	}

@@ -103,6 +103,17 @@ func (a *Adapter) listUpdates(ctx context.Context, t target, refresh bool) ([]ad
 		p, err := a.installed(ctx, t)
 		ch <- instResult{p, err}
 	}()
+	// Parse the cached updateinfo while dnf runs; when dnf replaces a file
+	// meanwhile, the call after it reads that file again.
+	prefetched := make(chan struct{})
+	if refresh {
+		close(prefetched) // dnf is about to replace the metadata
+	} else {
+		go func() {
+			defer close(prefetched)
+			_, _ = a.advisories(t)
+		}()
+	}
 	args := append(a.pmArgs(t), "--disableplugin=versionlock")
 	if refresh {
 		args = append(args, "--refresh")
@@ -110,6 +121,7 @@ func (a *Adapter) listUpdates(ctx context.Context, t target, refresh bool) ([]ad
 	args = append(args, "check-update")
 	res, err := a.runCmd(ctx, command.Command{Name: a.bin, Args: args})
 	inst := <-ch
+	<-prefetched
 	var ee *command.ExitError
 	if err != nil && !(errors.As(err, &ee) && ee.ExitCode == 100) {
 		return nil, a.classify("listing updates with check-update", res, err)
@@ -180,8 +192,8 @@ func installedEVR(pkgs []rpmmeta.Installed, name, arch string) string {
 	return best.Version
 }
 
-// advisories reads the updateinfo files dnf (or yum) cached for the
-// target's repositories.
+// advisories indexes the updateinfo files dnf (or yum) cached for the
+// target's repositories, parsing only those that changed since the last call.
 func (a *Adapter) advisories(t target) (rpmmeta.Index, error) {
 	var patterns []string
 	if a.bin == "yum" {
@@ -189,16 +201,14 @@ func (a *Adapter) advisories(t target) (rpmmeta.Index, error) {
 	} else {
 		patterns = []string{"/var/cache/dnf/*/repodata/*updateinfo.xml*"}
 	}
-	var all []rpmmeta.Advisory
+	var files []string
 	for _, p := range patterns {
-		files, _ := filepath.Glob(t.path(p))
-		for _, f := range files {
-			advs, err := rpmmeta.ReadUpdateInfoFile(f)
-			if err != nil {
-				return nil, fmt.Errorf("%s: reading cached updateinfo: %w", a.bin, err)
-			}
-			all = append(all, advs...)
-		}
+		found, _ := filepath.Glob(t.path(p))
+		files = append(files, found...)
 	}
-	return rpmmeta.NewIndex(all), nil
+	idx, err := a.updateinfo.Index(files)
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading cached updateinfo: %w", a.bin, err)
+	}
+	return idx, nil
 }

@@ -171,3 +171,80 @@ func ZypperRepo(tb testing.TB, root, repo string) {
 	run(tb, "zypper", "--root", root, "--non-interactive", "addrepo", "--no-gpgcheck", "file://"+repo, "patchcore-local")
 	run(tb, "zypper", "--root", root, "--non-interactive", "refresh")
 }
+
+// LargePackage is the name prefix of the packages of LargeRepo
+// ("patchcore-bench-0001").
+const LargePackage = "patchcore-bench"
+
+// LargeRepo builds, in a temporary directory, a repository of n empty
+// noarch packages patchcore-bench-0001 ... in versions OldVersion and
+// NewVersion (one rpmbuild run: they are subpackages of one spec), with an
+// updateinfo.xml holding one security advisory per package
+// (PCSA-2024:1NNNN, severity Important, CVE-2024-1NNNN). It is for
+// benchmarks that need package counts like a real server's.
+func LargeRepo(tb testing.TB, n int) string {
+	tb.Helper()
+	Require(tb, "rpmbuild", "createrepo_c", "modifyrepo_c", "rpm")
+	dir := tb.TempDir()
+	repo := filepath.Join(dir, "repo")
+	var spec, ui strings.Builder
+	spec.WriteString("Name: " + LargePackage + "\nVersion: %{ver}\nRelease: 1\nSummary: patchcore benchmark packages\nLicense: MIT\nBuildArch: noarch\n%description\nBenchmark packages.\n")
+	ui.WriteString("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<updates>\n")
+	for i := 1; i <= n; i++ {
+		name := LargeName(i)
+		fmt.Fprintf(&spec, "%%package -n %s\nSummary: benchmark package %d\n%%description -n %s\nBenchmark package %d.\n%%files -n %s\n", name, i, name, i, name)
+		fmt.Fprintf(&ui, `  <update from="security@patchcore.example" status="stable" type="security" version="2.0">
+    <id>PCSA-2024:%d</id>
+    <title>Important: %s security update</title>
+    <issued date="%s"/>
+    <severity>%s</severity>
+    <references><reference href="https://www.cve.org/CVERecord?id=CVE-2024-%d" id="CVE-2024-%d" type="cve"/></references>
+    <pkglist><collection short="patchcore"><name>patchcore</name>
+      <package name="%s" version="1.1" release="1" epoch="0" arch="noarch"><filename>noarch/%s-1.1-1.noarch.rpm</filename></package>
+    </collection></pkglist>
+  </update>
+`, 10000+i, name, Issued, Severity, 10000+i, 10000+i, name, name)
+	}
+	ui.WriteString("</updates>\n")
+	specFile := filepath.Join(dir, "bench.spec")
+	if err := os.WriteFile(specFile, []byte(spec.String()), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	for _, v := range []string{"1.0", "1.1"} {
+		run(tb, "rpmbuild", "--quiet", "-bb", "--nodeps",
+			"--define", "_topdir "+filepath.Join(dir, "top"),
+			"--define", "_rpmdir "+repo,
+			"--define", "ver "+v, specFile)
+	}
+	run(tb, "createrepo_c", "--quiet", repo)
+	uiFile := filepath.Join(dir, "updateinfo.xml")
+	if err := os.WriteFile(uiFile, []byte(ui.String()), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	run(tb, "modifyrepo_c", "--mdtype=updateinfo", uiFile, filepath.Join(repo, "repodata"))
+	return repo
+}
+
+// LargeName is the name of package i (from 1) of LargeRepo.
+func LargeName(i int) string { return fmt.Sprintf("%s-%04d", LargePackage, i) }
+
+// LargeRoot makes an install root like Root's with the OldVersion of
+// the n packages of a LargeRepo installed (in one rpm transaction).
+func LargeRoot(tb testing.TB, repo string, n int) string {
+	tb.Helper()
+	root := tb.TempDir()
+	for _, d := range []string{"etc", "var/log", "var/cache", "run"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, "etc/os-release"), []byte("ID=\"rocky\"\nVERSION_ID=\"9\"\n"), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	args := []string{"--root", root, "-i", "--nodeps"}
+	for i := 1; i <= n; i++ {
+		args = append(args, filepath.Join(repo, "noarch", LargeName(i)+"-"+OldVersion+".noarch.rpm"))
+	}
+	run(tb, "rpm", args...)
+	return root
+}
