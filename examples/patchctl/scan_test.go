@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,4 +83,56 @@ func TestScanBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestScanHostMatchesAptList is the quick start's promise: on a Debian or
+// Ubuntu host, `patchctl scan` lists exactly the packages that
+// `apt list --upgradable` lists, each with its installed and candidate version.
+func TestScanHostMatchesAptList(t *testing.T) {
+	if _, err := exec.LookPath("apt"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI runs on Debian: apt must be on PATH")
+		}
+		t.Skip("skipping: no apt on this machine (the quick start needs a Debian or Ubuntu host)")
+	}
+	cmd := exec.CommandContext(t.Context(), "apt", "list", "--upgradable")
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	listing, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("apt list --upgradable: %v", err)
+	}
+	// Lines look like: unzip/oldstable-security 6.0-28+deb12u1 amd64 [upgradable from: 6.0-28]
+	want := map[string]string{}
+	for _, line := range strings.Split(string(listing), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || f[3] != "[upgradable" {
+			continue
+		}
+		name, _, _ := strings.Cut(f[0], "/")
+		want[name+":"+f[2]] = strings.TrimSuffix(f[5], "]") + " -> " + f[1]
+	}
+
+	var out, errOut bytes.Buffer
+	if code := run(t.Context(), &env{stdout: &out, stderr: &errOut}, []string{"scan", "--json"}); code != 0 {
+		t.Fatalf("patchctl scan exited %d: %s", code, errOut.String())
+	}
+	var rep scanReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("scan --json output: %v\n%s", err, out.String())
+	}
+	got := map[string]string{}
+	for _, m := range rep.Missing {
+		got[m.Package+":"+m.Arch] = m.InstalledVersion + " -> " + m.CandidateVersion
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: apt list says %q, patchctl scan says %q", k, v, got[k])
+		}
+	}
+	for k, v := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s: patchctl scan reports %q, apt list --upgradable does not list it", k, v)
+		}
+	}
+	t.Logf("%d upgradable packages, the same in both", len(want))
 }
