@@ -7,7 +7,12 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/apt"
+	"github.com/patchcore/sdk/adapters/brew"
+	"github.com/patchcore/sdk/adapters/choco"
 	"github.com/patchcore/sdk/adapters/dnf"
+	"github.com/patchcore/sdk/adapters/softwareupdate"
+	"github.com/patchcore/sdk/adapters/winget"
+	"github.com/patchcore/sdk/adapters/wua"
 	"github.com/patchcore/sdk/adapters/zypper"
 )
 
@@ -15,13 +20,19 @@ import (
 // an explicit value built here, never filled by init(). The host runs each
 // one as a plugin subprocess by re-executing patchctl (see
 // serveBuiltinAdapter), so a crash in a package manager never takes
-// patchctl down.
+// patchctl down. Every adapter builds on every OS; one that cannot serve
+// the OS it runs on fails its calls with patchcore.ErrUnsupported.
 func builtinAdapters() adapters.Registry {
 	return adapters.Registry{
-		"apt":    apt.Factory,
-		"dnf":    dnf.Factory,
-		"yum":    dnf.YumFactory,
-		"zypper": zypper.Factory,
+		"apt":            apt.Factory,
+		"dnf":            dnf.Factory,
+		"yum":            dnf.YumFactory,
+		"zypper":         zypper.Factory,
+		"wua":            wua.Factory,
+		"choco":          choco.Factory,
+		"winget":         winget.Factory,
+		"softwareupdate": softwareupdate.Factory,
+		"brew":           brew.Factory,
 	}
 }
 

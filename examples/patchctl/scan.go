@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 
@@ -192,6 +193,10 @@ func detectAdapter(root string) (string, error) {
 		return err == nil
 	}
 	switch {
+	case root == "" && runtime.GOOS == "windows":
+		return "wua", nil
+	case root == "" && runtime.GOOS == "darwin":
+		return "softwareupdate", nil
 	case at("var/lib/dpkg/status"):
 		return "apt", nil
 	case at("usr/bin/zypper"):
