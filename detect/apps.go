@@ -9,7 +9,8 @@ import (
 // apps evaluates application packages (Chocolatey, winget, and any
 // package with a Windows installer ProductCode) against the catalog's
 // latest version of each, and packages of other ecosystems (OSV: npm,
-// PyPI, Go, ...) against their affected ranges.
+// PyPI, Go, ...) against their affected ranges. Their verdicts are the
+// device's own (not memoised).
 func (d *device) apps() {
 	pkgs := d.inv.Packages
 	for i := range pkgs {
@@ -28,52 +29,65 @@ func (d *device) apps() {
 			list = d.c.appsByCode[strings.ToLower(p.ProductCode)]
 		}
 		if len(list) > 0 {
-			d.appLatest(i, p, list)
+			d.appLatest(p, list)
 			continue
 		}
-		for _, cf := range d.c.ecoFixes[string(p.Ecosystem)+"\x00"+p.Name] {
-			ev := evidence{pkg: p, installed: p.Version, cf: cf}
-			v, err := d.version(i, cf.scheme, p.Version, false)
-			if err != nil {
-				ev.state, ev.why, ev.note = patchcore.FindingUnknown, whyBadInstalled, err.Error()
-			} else {
-				ev.state, ev.why = compare(v, p.Version, cf)
-			}
-			d.add(cf.cp, ev)
+		fixes := d.c.ecoFixes[string(p.Ecosystem)+"\x00"+p.Name]
+		if len(fixes) == 0 {
+			continue
 		}
+		ev := d.appEvaluator(p)
+		for _, cf := range fixes {
+			c := cev{pf: d.appFix(cf), installed: p.Version}
+			v, err := ev.version(cf.scheme, p.Version, false)
+			if err != nil {
+				c.st, c.why, c.note = stUnknown, whyBadInstalled, err.Error()
+			} else {
+				c.st, c.why = compare(v, p.Version, cf)
+			}
+			ev.add(c)
+		}
+		d.appVs = append(d.appVs, ev.v)
 	}
 }
+
+func (d *device) appEvaluator(p *patchcore.Package) *evaluator {
+	e := &ventry{name: p.Name, version: p.Version, srcName: p.SourceName, srcVersion: p.SourceVersion,
+		arch: p.Arch, stream: p.ModuleStream, eco: p.Ecosystem}
+	return &evaluator{e: e, v: &verdict{e: e}, running: true}
+}
+
+func (d *device) appFix(cf *cfix) *pfix { return &pfix{cf: cf, pn: d.pnOf(cf.cp)} }
 
 // appLatest compares an installed application with the newest catalog
 // version (list is sorted newest first) and marks the older versions
 // superseded by it.
-func (d *device) appLatest(i int, p *patchcore.Package, list []*cfix) {
+func (d *device) appLatest(p *patchcore.Package, list []*cfix) {
 	latest := list[0]
-	ev := evidence{pkg: p, installed: p.Version, cf: latest}
-	switch v, err := d.version(i, latest.scheme, p.Version, false); {
+	ev := d.appEvaluator(p)
+	c := cev{pf: d.appFix(latest), installed: p.Version}
+	switch v, err := ev.version(latest.scheme, p.Version, false); {
 	case latest.err != nil:
-		ev.state, ev.why = patchcore.FindingUnknown, whyBadFix
+		c.st, c.why = stUnknown, whyBadFix
 	case latest.fixed == nil:
-		ev.state, ev.why = patchcore.FindingMissing, whyNoFixedVersion
+		c.st, c.why = stMissing, whyNoFixedVersion
 	case err != nil:
-		ev.state, ev.why, ev.note = patchcore.FindingUnknown, whyBadInstalled, err.Error()
+		c.st, c.why, c.note = stUnknown, whyBadInstalled, err.Error()
 	case v.Compare(latest.fixed) < 0:
-		ev.state, ev.why = patchcore.FindingMissing, whyAppLatest
+		c.st, c.why = stMissing, whyAppLatest
 	default:
-		ev.state, ev.why = patchcore.FindingInstalled, whyAppCurrent
+		c.st, c.why = stInstalled, whyAppCurrent
 	}
-	d.add(latest.cp, ev)
+	ev.add(c)
 	for _, cf := range list[1:] {
 		if cf.cp == latest.cp {
 			continue
 		}
-		old := evidence{pkg: p, installed: p.Version, cf: cf, state: patchcore.FindingSuperseded, why: whyAppOlder, note: latest.cp.p.ID}
+		old := cev{pf: d.appFix(cf), installed: p.Version, st: stSuperseded, why: whyAppOlder, note: latest.cp.p.ID, older: true}
 		if cf.err != nil {
-			old.state, old.why = patchcore.FindingUnknown, whyBadFix
+			old.st, old.why = stUnknown, whyBadFix
 		}
-		d.add(cf.cp, old)
-		if a := &d.accs[d.accIdx[cf.cp]]; a.state == patchcore.FindingSuperseded {
-			a.supBy = latest.cp.p.ID
-		}
+		ev.add(old)
 	}
+	d.appVs = append(d.appVs, ev.v)
 }

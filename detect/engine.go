@@ -68,6 +68,7 @@ type options struct {
 	missingEpoch  map[string]version.MissingEpoch
 	notApplicable bool
 	actionable    bool
+	lazy          bool
 }
 
 // Option configures an Engine.
@@ -95,6 +96,16 @@ func WithNotApplicable() Option {
 // is what a fleet-wide re-evaluation after a feed update wants.
 func ActionableOnly() Option {
 	return func(o *options) { o.actionable = true }
+}
+
+// Lazy makes Detect compute Result.Counts but leave Result.Findings nil:
+// Result.AllFindings, ActionableFindings, Finding and Diff build findings
+// on demand, from evaluations the Engine shares between devices. This is
+// what re-evaluating a fleet after a feed update wants: a device whose
+// packages were all seen before on other devices costs a lookup per
+// package, and the findings of devices nobody looks at are never built.
+func Lazy() Option {
+	return func(o *options) { o.lazy = true }
 }
 
 // New returns an Engine over cat. The catalog may keep changing; each
@@ -125,7 +136,18 @@ func (e *Engine) Detect(ctx context.Context, inv patchcore.Inventory) (Result, e
 	if err := d.run(ctx); err != nil {
 		return Result{}, err
 	}
-	return d.result(), nil
+	r := Result{DeviceID: inv.DeviceID, Platform: inv.Platform}
+	lz := &lazy{plat: d.plat, apps: d.appVs, win: d.winFindings, actionable: e.opts.actionable, notApplicable: e.opts.notApplicable}
+	r.Counts, lz.chunks = d.counts()
+	for _, f := range d.winFindings {
+		r.Counts.addState(f.State)
+	}
+	r.Counts.NotApplicable += d.winNA
+	r.lz = lz
+	if !e.opts.lazy {
+		r.Findings = lz.findings(&r.Platform, e.opts.actionable)
+	}
+	return r, nil
 }
 
 // current returns the compiled catalog, rebuilding it when the catalog has

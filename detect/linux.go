@@ -2,25 +2,64 @@ package detect
 
 import (
 	"cmp"
-	"context"
-	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/patchcore/sdk/patchcore"
+	"github.com/patchcore/sdk/patchcore/version"
 )
 
 // platIndex holds the fixes that concern one platform (distro and release),
-// by the package name they are keyed on.
+// by the package name they are keyed on, and what detection learns about
+// that platform's packages: the verdict of each (package, version, ...)
+// seen on a device, shared by every device that has it.
 type platIndex struct {
 	label string
-	bin   map[string][]*cfix // binary-keyed fixes by binary name
-	src   map[string][]*cfix // source-keyed fixes by source name
-	// shadow maps a mainline fix to the minor-release (EUS) patch that
-	// replaces it on this platform.
-	shadow map[*cfix]*cpatch
-	// patches lists every patch with a fix in this index.
+	// slots maps a package name to its binary-keyed and source-keyed fixes.
+	slots map[string]*slot
+	// patches lists every patch with a fix in this index, sorted by ID; a
+	// patch's position is its patch number (pfix.pn).
 	patches []*cpatch
+	pn      map[*cpatch]int32
+
+	// ids numbers verdicts and chunks, so that a device's list of chunks
+	// can be hashed and shared (aggregate.go).
+	ids  atomic.Uint64
+	seed maphash.Seed
+
+	chunkMu sync.RWMutex
+	chunks  map[uint64][]*chunk // by fingerprint
+	next    map[*chunk][]*chunk // the chunks seen after a chunk (nil: first)
+	nchunks int
+	// hasBin and hasSrc say whether any fix is keyed on binary, or on
+	// source, package names (a Debian tracker has only source fixes, RHEL
+	// errata only binary ones), so a package needs one name lookup.
+	hasBin, hasSrc bool
+
+	scratch sync.Pool // *scratch sized for patches
+	aggMu   sync.Mutex
+	aggs    map[uint64][]*aggregate
+	naggs   int
+}
+
+// pfix is one fix as one platform sees it.
+type pfix struct {
+	cf *cfix
+	pn int32 // patch number in platIndex.patches
+	// shadow is the minor-release (EUS) patch that replaces this mainline
+	// fix on the platform, if any.
+	shadow *cpatch
+}
+
+// slot is one package name of a platform: the fixes keyed on it and the
+// memo of verdicts of installed packages evaluated against them.
+type slot struct {
+	bin, src []*pfix
+	mu       sync.Mutex
+	memo     atomic.Pointer[memoTab]
 }
 
 // releaseKeys are the Fix.Release values that select a platform: the
@@ -52,36 +91,55 @@ func (c *compiled) platform(p patchcore.Platform) *platIndex {
 	}
 	pi := &platIndex{
 		label:  p.Distro + " " + strings.Join(keys, "/"),
-		bin:    map[string][]*cfix{},
-		src:    map[string][]*cfix{},
-		shadow: map[*cfix]*cpatch{},
+		slots:  map[string]*slot{},
+		pn:     map[*cpatch]int32{},
+		aggs:   map[uint64][]*aggregate{},
+		seed:   maphash.MakeSeed(),
+		chunks: map[uint64][]*chunk{},
+		next:   map[*chunk][]*chunk{},
 	}
 	if len(keys) == 0 {
 		pi.label = p.Distro + " (no release: release-independent fixes only)"
 	}
-	seen := map[*cpatch]bool{}
+	var all []*pfix
 	for _, cf := range c.byDistro[p.Distro] {
 		if cf.fix.Release != "" && !slices.Contains(keys, cf.fix.Release) {
 			continue
 		}
-		if cf.fix.PackageKind == patchcore.PackageSource {
-			pi.src[cf.fix.Package] = append(pi.src[cf.fix.Package], cf)
-		} else {
-			pi.bin[cf.fix.Package] = append(pi.bin[cf.fix.Package], cf)
+		s := pi.slots[cf.fix.Package]
+		if s == nil {
+			s = &slot{}
+			pi.slots[cf.fix.Package] = s
 		}
-		if !seen[cf.cp] {
-			seen[cf.cp] = true
+		pf := &pfix{cf: cf}
+		all = append(all, pf)
+		if cf.fix.PackageKind == patchcore.PackageSource {
+			s.src = append(s.src, pf)
+			pi.hasSrc = true
+		} else {
+			s.bin = append(s.bin, pf)
+			pi.hasBin = true
+		}
+		if _, seen := pi.pn[cf.cp]; !seen {
+			pi.pn[cf.cp] = 0
 			pi.patches = append(pi.patches, cf.cp)
 		}
 	}
 	slices.SortFunc(pi.patches, func(a, b *cpatch) int { return cmp.Compare(a.p.ID, b.p.ID) })
+	for i, cp := range pi.patches {
+		pi.pn[cp] = int32(i)
+	}
+	for _, pf := range all {
+		pf.pn = pi.pn[pf.cf.cp]
+	}
 	if rpmFamily(p.Distro) && strings.Contains(p.Version, ".") {
-		for _, m := range []map[string][]*cfix{pi.bin, pi.src} {
-			for _, l := range m {
-				markShadowed(pi, l, p.Version)
-			}
+		for _, s := range pi.slots {
+			markShadowed(s.bin, p.Version)
+			markShadowed(s.src, p.Version)
 		}
 	}
+	n := len(pi.patches)
+	pi.scratch.New = func() any { return &scratch{slots: make([]aggSlot, n)} }
 	c.platforms[id] = pi
 	return pi
 }
@@ -89,18 +147,18 @@ func (c *compiled) platform(p patchcore.Platform) *platIndex {
 // markShadowed records, among the fixes for one package, the mainline fixes
 // that a fix published for the device's minor release (EUS, "8.4")
 // replaces: those sharing a CVE with it (aquasecurity/trivy#3576).
-func markShadowed(pi *platIndex, l []*cfix, minor string) {
+func markShadowed(l []*pfix, minor string) {
 	for _, eus := range l {
-		if eus.fix.Release != minor {
+		if eus.cf.fix.Release != minor {
 			continue
 		}
 		for _, main := range l {
-			if main.fix.Release == minor || main.cp == eus.cp {
+			if main.cf.fix.Release == minor || main.cf.cp == eus.cf.cp {
 				continue
 			}
-			for _, cve := range main.cp.cves {
-				if slices.Contains(eus.cp.cves, cve) {
-					pi.shadow[main] = eus.cp
+			for _, cve := range main.cf.cp.cves {
+				if slices.Contains(eus.cf.cp.cves, cve) {
+					main.shadow = eus.cf.cp
 					break
 				}
 			}
@@ -108,41 +166,43 @@ func markShadowed(pi *platIndex, l []*cfix, minor string) {
 	}
 }
 
-// linux evaluates the OS packages against the platform's fixes.
-func (d *device) linux(ctx context.Context) error {
-	pkgs := d.inv.Packages
-	for i := range pkgs {
-		if i&255 == 255 {
-			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("detect: %w", err)
+// evaluate computes the verdict entry of installed package p and memoises
+// it in home (the slot the package's fixes hang on).
+func (d *device) evaluate(home *slot, p *patchcore.Package, s1, s2 *slot, src string) *ventry {
+	e := newEntry(p)
+	for _, kernelRunning := range []bool{true, false} {
+		if !kernelRunning && !e.kernel {
+			break
+		}
+		v := &verdict{id: d.plat.ids.Add(1), e: e, kernelInstance: e.kernel && !e.meta}
+		ev := evaluator{e: e, v: v, running: kernelRunning}
+		if s1 != nil {
+			for _, pf := range s1.bin {
+				ev.evalOS(pf, false)
 			}
 		}
-		p := &pkgs[i]
-		if p.Ecosystem != patchcore.EcosystemDeb && p.Ecosystem != patchcore.EcosystemRPM && p.Ecosystem != "" {
-			continue
-		}
-		for _, cf := range d.plat.bin[p.Name] {
-			d.evalOS(i, p, cf, false)
-		}
-		src := p.SourceName
-		if src == "" {
-			src = p.Name
-		}
-		if fixes := d.plat.src[src]; len(fixes) > 0 {
-			for _, cf := range fixes {
-				d.evalOS(i, p, cf, true)
+		if s2 != nil && len(s2.src) > 0 {
+			for _, pf := range s2.src {
+				ev.evalOS(pf, true)
 			}
 		} else if alias := kernelSourceAlias(src); alias != "" {
 			// Debian's signed kernel images are built from
-			// linux-signed-<arch>, whose version tracks the linux source's;
-			// the tracker names linux. The binary version is the linux
-			// version (the signed source's own version differs).
-			for _, cf := range d.plat.src[alias] {
-				d.evalOS(i, p, cf, false)
+			// linux-signed-<arch>, whose version tracks the linux
+			// source's; the tracker names linux. The binary version is
+			// the linux version (the signed source's own version differs).
+			if s3 := d.plat.slots[alias]; s3 != nil {
+				for _, pf := range s3.src {
+					ev.evalOS(pf, false)
+				}
 			}
 		}
+		if kernelRunning {
+			e.run = v
+		} else {
+			e.notRun = v
+		}
 	}
-	return nil
+	return home.store(e)
 }
 
 // kernelSourceAlias maps a signed-kernel source package to the source the
@@ -154,70 +214,104 @@ func kernelSourceAlias(src string) string {
 	return ""
 }
 
-// evalOS records the evidence of installed package i against one fix.
-// useSource says the fix is keyed on the package's source name and must be
-// compared with the source version.
-func (d *device) evalOS(i int, p *patchcore.Package, cf *cfix, useSource bool) {
+// evaluator evaluates one installed package against fixes.
+type evaluator struct {
+	e       *ventry
+	v       *verdict
+	running bool // false: evaluate as a kernel package that is not running
+	// parsed installed versions: the scheme they were parsed with.
+	parsed [2]parsedVersion
+}
+
+type parsedVersion struct {
+	scheme version.Scheme
+	input  string
+	v      version.Version
+	err    error
+}
+
+// version parses the installed version s with sc, once per scheme.
+func (ev *evaluator) version(sc version.Scheme, s string, source bool) (version.Version, error) {
+	pv := &ev.parsed[0]
+	if source {
+		pv = &ev.parsed[1]
+	}
+	if pv.scheme != nil && pv.scheme == sc && pv.input == s {
+		return pv.v, pv.err
+	}
+	v, err := sc.Parse(s)
+	*pv = parsedVersion{scheme: sc, input: s, v: v, err: err}
+	return v, err
+}
+
+func (ev *evaluator) add(c cev) { ev.v.evs = append(ev.v.evs, c) }
+
+// evalOS records the evidence of the installed package against one fix.
+// useSource says the fix is keyed on the package's source name and must
+// be compared with the source version.
+func (ev *evaluator) evalOS(pf *pfix, useSource bool) {
+	p := ev.e
+	cf := pf.cf
 	f := cf.fix
-	installed := p.Version
+	installed := p.version
 	if useSource {
 		switch {
-		case p.SourceVersion != "":
-			installed = p.SourceVersion
-		case p.SourceName == "" || p.SourceName == p.Name:
+		case p.srcVersion != "":
+			installed = p.srcVersion
+		case p.srcName == "" || p.srcName == p.name:
 			// The package is its own source.
 		default:
 			// A binary's own version is not its source's
 			// (canonical/sec-cvescan#35, anchore/grype#376).
-			d.add(cf.cp, evidence{pkg: p, installed: p.Version, cf: cf, state: patchcore.FindingUnknown, why: whyNoSourceVersion})
+			ev.add(cev{pf: pf, installed: p.version, st: stUnknown, why: whyNoSourceVersion})
 			return
 		}
 	}
-	ev := evidence{pkg: p, installed: installed, cf: cf}
-	if !archMatches(f.Arch, p.Arch) {
-		ev.state, ev.why = patchcore.FindingNotApplicable, whyArch
-		d.add(cf.cp, ev)
+	c := cev{pf: pf, installed: installed}
+	if !archMatches(f.Arch, p.arch) {
+		c.st, c.why = stNotApplicable, whyArch
+		ev.add(c)
 		return
 	}
-	if f.ModuleStream != "" || p.ModuleStream != "" {
+	if f.ModuleStream != "" || p.stream != "" {
 		switch {
-		case f.ModuleStream != "" && p.ModuleStream != "" && !sameStream(f.ModuleStream, p.ModuleStream):
-			ev.state, ev.why = patchcore.FindingNotApplicable, whyStream
-			d.add(cf.cp, ev)
+		case f.ModuleStream != "" && p.stream != "" && !sameStream(f.ModuleStream, p.stream):
+			c.st, c.why = stNotApplicable, whyStream
+			ev.add(c)
 			return
-		case f.ModuleStream != "" && p.ModuleStream == "":
-			if isModularBuild(p.Version) {
-				ev.state, ev.why = patchcore.FindingUnknown, whyStreamUnknown
+		case f.ModuleStream != "" && p.stream == "":
+			if isModularBuild(p.version) {
+				c.st, c.why = stUnknown, whyStreamUnknown
 			} else {
-				ev.state, ev.why = patchcore.FindingNotApplicable, whyNonModular
+				c.st, c.why = stNotApplicable, whyNonModular
 			}
-			d.add(cf.cp, ev)
+			ev.add(c)
 			return
 		}
 	}
-	if over := d.plat.shadow[cf]; over != nil {
-		ev.state, ev.why, ev.note = patchcore.FindingNotApplicable, whyShadowed, over.p.ID
-		d.add(cf.cp, ev)
+	if over := pf.shadow; over != nil {
+		c.st, c.why, c.note = stNotApplicable, whyShadowed, over.p.ID
+		ev.add(c)
 		return
 	}
-	var v, err = d.version(i, cf.scheme, installed, useSource)
+	v, err := ev.version(cf.scheme, installed, useSource)
 	if err != nil {
-		ev.state, ev.why, ev.note = patchcore.FindingUnknown, whyBadInstalled, err.Error()
-		d.add(cf.cp, ev)
+		c.st, c.why, c.note = stUnknown, whyBadInstalled, err.Error()
+		ev.add(c)
 		return
 	}
-	state, w := compare(v, installed, cf)
-	if rel, running, meta := d.kernelCheck(p); !running {
-		ev.fixedNotRunning = state == patchcore.FindingInstalled
-		ev.state, ev.why, ev.note = patchcore.FindingNotApplicable, whyKernelNotRunning, rel
-		if meta {
-			ev.why = whyKernelMeta
+	st, w := compare(v, installed, cf)
+	if !ev.running {
+		c.fixedNotRunning = st == stInstalled
+		c.st, c.why, c.note = stNotApplicable, whyKernelNotRunning, p.kernelRel
+		if p.meta {
+			c.why = whyKernelMeta
 		}
-		d.add(cf.cp, ev)
+		ev.add(c)
 		return
 	}
-	ev.state, ev.why = state, w
-	d.add(cf.cp, ev)
+	c.st, c.why = st, w
+	ev.add(c)
 }
 
 // archMatches reports whether a fix for fixArch applies to a package of
@@ -317,33 +411,17 @@ func kernelRelease(p *patchcore.Package) (rel string, kernel, meta bool) {
 	return "", false, false
 }
 
-func isKernelInstance(p *patchcore.Package) bool {
-	if p == nil {
+// running reports whether a kernel package counts for the running kernel
+// run (not empty): it belongs to the running kernel. A meta package never
+// does.
+func (e *ventry) running(run string) bool {
+	if e.meta {
 		return false
 	}
-	_, k, meta := kernelRelease(p)
-	return k && !meta
-}
-
-// kernelCheck reports whether a package counts for the running kernel: it
-// is not a kernel package, or belongs to the running kernel, or the running
-// kernel is unknown (then every installed kernel counts).
-func (d *device) kernelCheck(p *patchcore.Package) (rel string, running, meta bool) {
-	rel, k, meta := kernelRelease(p)
-	if !k {
-		return "", true, false
-	}
-	run := d.inv.Platform.Kernel
-	if run == "" {
-		return rel, true, false
-	}
-	if meta {
-		return "", false, true
-	}
-	if p.Ecosystem == patchcore.EcosystemRPM {
+	if e.eco == patchcore.EcosystemRPM {
 		// uname -r "4.18.0-477.10.1.el8_8.x86_64" against version-release.
-		return rel, strings.HasPrefix(run, rel), false
+		return strings.HasPrefix(run, e.kernelRel)
 	}
-	r := strings.TrimSuffix(rel, "-common")
-	return rel, run == r || strings.HasPrefix(run, r+"-"), false
+	r := strings.TrimSuffix(e.kernelRel, "-common")
+	return run == r || strings.HasPrefix(run, r+"-")
 }

@@ -8,11 +8,62 @@ import (
 // concerns it, sorted by patch ID, and the count of every state (including
 // findings left out by ActionableOnly and NotApplicable patches without a
 // finding).
+//
+// Findings is nil when the Engine was built with Lazy; AllFindings,
+// ActionableFindings, Finding and Diff work either way. The Evidence
+// slices, CVEs and Fix of findings may be shared with other Results and
+// with the catalog: treat them as read-only.
 type Result struct {
 	DeviceID string              `json:"device_id,omitempty"`
 	Platform patchcore.Platform  `json:"platform"`
 	Findings []patchcore.Finding `json:"findings"`
 	Counts   Counts              `json:"counts"`
+
+	lz *lazy
+}
+
+// lazy is what a Result needs to build its findings on demand: the
+// device's verdicts (shared, immutable) and Windows findings.
+type lazy struct {
+	plat                      *platIndex
+	chunks                    []*chunk
+	apps                      []*verdict
+	win                       []patchcore.Finding
+	actionable, notApplicable bool
+}
+
+func (l *lazy) findings(pl *patchcore.Platform, actionable bool) []patchcore.Finding {
+	return findings(pl, l.plat, l.chunks, l.apps, l.win, actionable, l.notApplicable)
+}
+
+// AllFindings returns the findings of the snapshot, sorted by patch ID:
+// Findings when Detect filled it, otherwise built now (each call builds
+// them anew) as Detect would have without Lazy.
+func (r Result) AllFindings() []patchcore.Finding {
+	if r.Findings != nil || r.lz == nil {
+		return r.Findings
+	}
+	return r.lz.findings(&r.Platform, r.lz.actionable)
+}
+
+// ActionableFindings returns the findings that need attention (Missing,
+// Unknown and InstalledPendingReboot), sorted by patch ID. Under Lazy only
+// those are built.
+func (r Result) ActionableFindings() []patchcore.Finding {
+	if r.Findings == nil && r.lz != nil {
+		return r.lz.findings(&r.Platform, true)
+	}
+	var out []patchcore.Finding
+	for _, f := range r.Findings {
+		if isActionable(f.State) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func isActionable(s patchcore.FindingState) bool {
+	return s == patchcore.FindingMissing || s == patchcore.FindingUnknown || s == patchcore.FindingInstalledPendingReboot
 }
 
 // Counts counts patches per finding state.
@@ -25,7 +76,9 @@ type Counts struct {
 	Unknown                int `json:"unknown"`
 }
 
-func (c *Counts) add(s patchcore.FindingState) {
+func (c *Counts) add(s st) { c.addState(s.state()) }
+
+func (c *Counts) addState(s patchcore.FindingState) {
 	switch s {
 	case patchcore.FindingMissing:
 		c.Missing++
@@ -43,8 +96,9 @@ func (c *Counts) add(s patchcore.FindingState) {
 }
 
 // Finding returns the finding for a patch ID, and whether there is one.
+// Under Lazy it builds the device's findings to find it.
 func (r Result) Finding(patchID string) (patchcore.Finding, bool) {
-	for _, f := range r.Findings {
+	for _, f := range r.AllFindings() {
 		if f.PatchID == patchID {
 			return f, true
 		}
@@ -81,24 +135,25 @@ func (d Diff) Empty() bool { return len(d.Added) == 0 && len(d.Removed) == 0 && 
 // patch ID order.
 func (r Result) Diff(previous Result) Diff {
 	var d Diff
-	prev := make(map[string]int, len(previous.Findings))
-	for i, f := range previous.Findings {
+	cur, old := r.AllFindings(), previous.AllFindings()
+	prev := make(map[string]int, len(old))
+	for i, f := range old {
 		prev[f.PatchID] = i
 	}
-	seen := make(map[string]bool, len(r.Findings))
-	for _, f := range r.Findings {
+	seen := make(map[string]bool, len(cur))
+	for _, f := range cur {
 		seen[f.PatchID] = true
 		i, ok := prev[f.PatchID]
 		if !ok {
 			d.Added = append(d.Added, f)
 			continue
 		}
-		p := previous.Findings[i]
+		p := old[i]
 		if p.State != f.State || p.InstalledVersion != f.InstalledVersion || p.FixedVersion != f.FixedVersion || p.SupersededBy != f.SupersededBy {
 			d.Changed = append(d.Changed, Change{PatchID: f.PatchID, From: p.State, To: f.State, Previous: p, Current: f})
 		}
 	}
-	for _, p := range previous.Findings {
+	for _, p := range old {
 		if !seen[p.PatchID] {
 			d.Removed = append(d.Removed, p)
 		}

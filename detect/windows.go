@@ -212,7 +212,7 @@ func (d *device) windows() {
 			if d.e.opts.notApplicable {
 				d.winFindings = append(d.winFindings, findingHeader(cp, s.state, s.reason))
 			} else {
-				d.counts.NotApplicable++
+				d.winNA++
 			}
 			continue
 		}

@@ -1,0 +1,227 @@
+package detect
+
+import (
+	"encoding/binary"
+	"strings"
+
+	"github.com/patchcore/sdk/patchcore"
+)
+
+// st is a finding state as detection computes with it; its order is the
+// rank of states for a patch with several pieces of evidence (one missing
+// package makes the patch missing).
+type st uint8
+
+const (
+	stNone st = iota
+	stNotApplicable
+	stSuperseded
+	stInstalled
+	stPending
+	stUnknown
+	stMissing
+)
+
+var stStates = [...]patchcore.FindingState{
+	stNone:          "",
+	stNotApplicable: patchcore.FindingNotApplicable,
+	stSuperseded:    patchcore.FindingSuperseded,
+	stInstalled:     patchcore.FindingInstalled,
+	stPending:       patchcore.FindingInstalledPendingReboot,
+	stUnknown:       patchcore.FindingUnknown,
+	stMissing:       patchcore.FindingMissing,
+}
+
+func (s st) state() patchcore.FindingState { return stStates[s] }
+
+func (s st) actionable() bool { return s == stMissing || s == stUnknown || s == stPending }
+
+// ventry is the memoised evaluation of one installed package (identified
+// by every field that evaluation reads) against the fixes of one platform.
+// It is immutable once stored.
+type ventry struct {
+	// key holds the identity fields below in one string (appendKey), so
+	// that a device compares its package with a memoised entry in one or
+	// two cache lines.
+	key                                              string
+	name, version, srcName, srcVersion, arch, stream string
+	eco                                              patchcore.Ecosystem
+
+	// kernelRel is the kernel release of a kernel package; kernel and meta
+	// say whether it is one and whether it is a meta package.
+	kernelRel    string
+	kernel, meta bool
+
+	// run is the verdict when the package counts (not a kernel package, the
+	// running kernel's, or the running kernel is unknown); notRun, for
+	// kernel packages only, when it belongs to a kernel that is not running.
+	run, notRun *verdict
+}
+
+// verdict is the evidence of one installed package against every fix of
+// its platform that names it, in evaluation order. Devices share verdicts.
+type verdict struct {
+	id             uint64
+	e              *ventry
+	kernelInstance bool // a kernel package of one kernel release (not a meta package)
+	evs            []cev
+}
+
+// cev is one comparison (a piece of evidence), kept compact; the reason
+// text is rendered only for findings that are built.
+type cev struct {
+	pf        *pfix
+	installed string // the version compared (source version for source-keyed fixes)
+	note      string // error text, overriding patch, kernel release...
+	st        st
+	why       why
+	// fixedNotRunning marks a kernel package that is not running but has the fix.
+	fixedNotRunning bool
+	// older marks an older application version superseded by the latest
+	// (note): the patch is superseded by it when nothing else decides.
+	older bool
+}
+
+// appendKey appends p's identity to b: its fields, each preceded by its
+// length, so that no two packages share a key.
+func appendKey(b []byte, p *patchcore.Package) []byte {
+	for _, f := range [...]string{p.Version, p.Name, p.SourceVersion, p.SourceName, p.Arch, p.ModuleStream, string(p.Ecosystem)} {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
+	}
+	return b
+}
+
+func newEntry(p *patchcore.Package) *ventry {
+	e := &ventry{key: string(appendKey(nil, p)), name: strings.Clone(p.Name), version: strings.Clone(p.Version),
+		srcName: strings.Clone(p.SourceName), srcVersion: strings.Clone(p.SourceVersion), arch: strings.Clone(p.Arch),
+		stream: strings.Clone(p.ModuleStream), eco: p.Ecosystem}
+	e.kernelRel, e.kernel, e.meta = kernelRelease(p)
+	return e
+}
+
+// keyMatches reports whether key (as appendKey makes it) is p's.
+func keyMatches(key string, p *patchcore.Package) bool {
+	rest, ok := cutKey(key, p)
+	return ok && rest == ""
+}
+
+// cutKey reports whether key starts with p's identity and returns the rest.
+func cutKey(key string, p *patchcore.Package) (string, bool) {
+	var ok bool
+	if key, ok = cutField(key, p.Version); !ok {
+		return "", false
+	}
+	if key, ok = cutField(key, p.Name); !ok {
+		return "", false
+	}
+	if key, ok = cutField(key, p.SourceVersion); !ok {
+		return "", false
+	}
+	if key, ok = cutField(key, p.SourceName); !ok {
+		return "", false
+	}
+	if key, ok = cutField(key, p.Arch); !ok {
+		return "", false
+	}
+	if key, ok = cutField(key, p.ModuleStream); !ok {
+		return "", false
+	}
+	return cutField(key, string(p.Ecosystem))
+}
+
+// cutField reports whether key starts with field f as appendKey writes it
+// and returns the rest.
+func cutField(key, f string) (string, bool) {
+	if len(key) == 0 {
+		return "", false
+	}
+	n, w := uint64(key[0]), 1
+	if n >= 0x80 {
+		n, w = binary.Uvarint([]byte(key[:min(len(key), binary.MaxVarintLen64)]))
+		if w <= 0 {
+			return "", false
+		}
+	}
+	key = key[w:]
+	if n != uint64(len(f)) || len(key) < len(f) || key[:len(f)] != f {
+		return "", false
+	}
+	return key[len(f):], true
+}
+
+// memoTab is an immutable snapshot of a slot's memo: a short list, or a
+// map by version once it grows.
+type memoTab struct {
+	list  []memoItem
+	byVer map[string][]memoItem
+}
+
+// memoItem is one memoised entry with its key next to the pointer.
+type memoItem struct {
+	key string
+	e   *ventry
+}
+
+const (
+	// memoList is the size up to which a slot's memo is a plain list.
+	memoList = 8
+	// memoMax bounds the entries memoised per slot (package name): a fleet
+	// has a few versions of each package; more are evaluated every time.
+	memoMax = 512
+)
+
+// lookup returns the memoised entry for p, or nil.
+func (s *slot) lookup(p *patchcore.Package) *ventry {
+	t := s.memo.Load()
+	if t == nil {
+		return nil
+	}
+	l := t.list
+	if t.byVer != nil {
+		l = t.byVer[p.Version]
+	}
+	for i := range l {
+		if keyMatches(l[i].key, p) {
+			return l[i].e
+		}
+	}
+	return nil
+}
+
+// store memoises e unless an equal entry was stored meanwhile (which it
+// returns) or the slot is full; it is safe for concurrent use.
+func (s *slot) store(e *ventry) *ventry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.memo.Load()
+	n := 0
+	if t != nil {
+		n = len(t.list)
+		l := t.list
+		if t.byVer != nil {
+			l = t.byVer[e.version]
+		}
+		for _, old := range l {
+			if old.key == e.key {
+				return old.e
+			}
+		}
+	}
+	if n >= memoMax {
+		return e
+	}
+	nt := &memoTab{list: make([]memoItem, n, n+1)}
+	if t != nil {
+		copy(nt.list, t.list)
+	}
+	nt.list = append(nt.list, memoItem{key: e.key, e: e})
+	if len(nt.list) > memoList {
+		nt.byVer = make(map[string][]memoItem, len(nt.list))
+		for _, x := range nt.list {
+			nt.byVer[x.e.version] = append(nt.byVer[x.e.version], x)
+		}
+	}
+	s.memo.Store(nt)
+	return e
+}

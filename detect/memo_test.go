@@ -1,0 +1,174 @@
+package detect
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/patchcore/sdk/feed"
+	"github.com/patchcore/sdk/patchcore"
+)
+
+// recount counts the states of a full snapshot (built WithNotApplicable).
+func recount(fs []patchcore.Finding) Counts {
+	var c Counts
+	for _, f := range fs {
+		c.addState(f.State)
+	}
+	return c
+}
+
+// TestSharedEvaluations checks that what the engine shares between devices
+// (memoised package verdicts, chunks, aggregates) changes nothing: each
+// device's result equals the result of a fresh engine that saw no other
+// device, eager and Lazy results agree, and the counts are those of the
+// findings.
+func TestSharedEvaluations(t *testing.T) {
+	fleets := map[string]fleet{
+		"debian": debianFleet(3000, 300, 500, 300, 4, 24),
+		"rhel":   rhelFleet(3000, 1000, 300, 4, 24),
+	}
+	ctx := context.Background()
+	for name, fl := range fleets {
+		t.Run(name, func(t *testing.T) {
+			shared := New(fl.cat, WithNotApplicable())
+			lazy := New(fl.cat, WithNotApplicable(), Lazy())
+			act := New(fl.cat, ActionableOnly(), Lazy())
+			wants := make([]Result, len(fl.devices))
+			fresh := New(fl.cat, WithNotApplicable())
+			for i, inv := range fl.devices {
+				forget(fresh) // as if no other device had been seen
+				r, err := fresh.Detect(ctx, inv)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wants[i] = r
+			}
+			// Twice over the fleet: the second pass is served from the memo.
+			for pass := 0; pass < 2; pass++ {
+				for i, inv := range fl.devices {
+					want := wants[i]
+					got, _ := shared.Detect(ctx, inv)
+					if !reflect.DeepEqual(got.Findings, want.Findings) || got.Counts != want.Counts {
+						t.Fatalf("pass %d device %d: shared engine differs from a fresh one", pass, i)
+					}
+					if c := recount(want.Findings); c != want.Counts {
+						t.Fatalf("device %d: counts %+v, findings say %+v", i, want.Counts, c)
+					}
+					lr, _ := lazy.Detect(ctx, inv)
+					if lr.Findings != nil || lr.Counts != want.Counts {
+						t.Fatalf("device %d: lazy result has findings or counts %+v, want %+v", i, lr.Counts, want.Counts)
+					}
+					if !reflect.DeepEqual(lr.AllFindings(), want.Findings) {
+						t.Fatalf("device %d: lazy findings differ", i)
+					}
+					if d := lr.Diff(want); !d.Empty() {
+						t.Fatalf("device %d: diff between equal results: %+v", i, d)
+					}
+					ar, _ := act.Detect(ctx, inv)
+					var wantAct []patchcore.Finding
+					for _, f := range want.Findings {
+						if isActionable(f.State) {
+							wantAct = append(wantAct, f)
+						}
+					}
+					if got := ar.ActionableFindings(); len(got) != len(wantAct) || len(got) > 0 && !reflect.DeepEqual(got, wantAct) {
+						t.Fatalf("device %d: %d actionable findings, want %d", i, len(got), len(wantAct))
+					}
+					if got := want.ActionableFindings(); len(got) != len(wantAct) {
+						t.Fatalf("device %d: eager ActionableFindings %d, want %d", i, len(got), len(wantAct))
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestConcurrentDetect runs devices of one image on one engine from several
+// goroutines (run with -race).
+func TestConcurrentDetect(t *testing.T) {
+	fl := debianFleet(2000, 200, 300, 200, 2, 16)
+	e := New(fl.cat, Lazy())
+	want := make([]Result, len(fl.devices))
+	fresh := New(fl.cat)
+	for i, inv := range fl.devices {
+		forget(fresh)
+		r, err := fresh.Detect(context.Background(), inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = r
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i, inv := range fl.devices {
+				r, err := e.Detect(context.Background(), inv)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if r.Counts != want[i].Counts || !reflect.DeepEqual(r.AllFindings(), want[i].Findings) {
+					t.Errorf("device %d differs under concurrency", i)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestMemoKeys checks that the memo tells packages apart by every field,
+// including fields that look like separators and long ones.
+func TestMemoKeys(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	pkgs := []patchcore.Package{
+		{Name: "a", Version: "1\x00b"},
+		{Name: "1\x00b", Version: "a"},
+		{Name: "a\x00", Version: "1"},
+		{Name: "a", Version: "1", Arch: "amd64"},
+		{Name: "a", Version: "1", SourceName: "a"},
+		{Name: "a", Version: "1", SourceVersion: "1"},
+		{Name: "a", Version: "1", ModuleStream: "s:1"},
+		{Name: "a", Version: "1", Ecosystem: patchcore.EcosystemDeb},
+		{Name: long, Version: "1"},
+		{Name: long + "x", Version: "1"},
+	}
+	for i := range pkgs {
+		for j := range pkgs {
+			k := string(appendKey(nil, &pkgs[i]))
+			if got := keyMatches(k, &pkgs[j]); got != (i == j) {
+				t.Errorf("key of %+v matches %+v: %v", pkgs[i], pkgs[j], got)
+			}
+		}
+	}
+}
+
+// TestCatalogGenerationDropsMemo: a catalog change is seen by devices
+// whose packages were memoised before it.
+func TestCatalogGenerationDropsMemo(t *testing.T) {
+	cat := feed.NewCatalog()
+	cat.Add(patch("DSA-1", nil, debFix("bookworm", "openssl", "3.0.11-1~deb12u2", "")))
+	inv := patchcore.Inventory{Platform: bookworm(), Packages: []patchcore.Package{deb("libssl3", "3.0.11-1~deb12u1", "openssl", "3.0.11-1~deb12u1")}}
+	e := New(cat, Lazy())
+	r, _ := e.Detect(context.Background(), inv)
+	if r.Counts.Missing != 1 {
+		t.Fatalf("counts %+v, want one missing", r.Counts)
+	}
+	cat.Add(patch("DSA-2", nil, debFix("bookworm", "openssl", "3.0.13-1~deb12u1", "")))
+	r2, _ := e.Detect(context.Background(), inv)
+	if r2.Counts.Missing != 2 {
+		t.Fatalf("after the catalog changed: counts %+v, want two missing", r2.Counts)
+	}
+	if d := r2.Diff(r); len(d.Added) != 1 || d.Added[0].PatchID != "DSA-2" {
+		t.Errorf("diff %+v, want DSA-2 added", d)
+	}
+	// The earlier result still builds its findings from its own generation.
+	if fs := r.AllFindings(); len(fs) != 1 || fs[0].PatchID != "DSA-1" {
+		t.Errorf("earlier result's findings %+v", fs)
+	}
+}
