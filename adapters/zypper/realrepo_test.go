@@ -1,11 +1,13 @@
 package zypper_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/patchcore/sdk/adapters"
@@ -40,6 +42,20 @@ func TestRealZypper(t *testing.T) {
 		u.Issued.Format("2006-01-02 15:04:05") != rpmrepotest.Issued || u.Held {
 		t.Errorf("update = %+v", u)
 	}
+
+	t.Run("one zypper run lists packages and patches", func(t *testing.T) {
+		r := &countingRunner{}
+		resp, err := zypper.New(zypper.Options{Runner: r}).ListUpdates(ctx, adapters.ListUpdatesRequest{Target: tgt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.Updates) != 1 || strings.Join(resp.Updates[0].Advisories, ",") != rpmrepotest.AdvisoryID {
+			t.Errorf("updates = %+v, want the package with its patch", resp.Updates)
+		}
+		if got := strings.Join(r.commands(), "\n"); r.count("zypper") != 1 || strings.Contains(got, "list-patches") {
+			t.Errorf("ListUpdates ran:\n%s\nwant one zypper list-updates for both kinds", got)
+		}
+	})
 
 	t.Run("locked package is held and not upgraded", func(t *testing.T) {
 		zyp(t, root, "addlock", rpmrepotest.Package)
@@ -108,4 +124,39 @@ func installed(t *testing.T, a *zypper.Adapter, tgt adapters.Target) string {
 		}
 	}
 	return ""
+}
+
+// countingRunner runs commands with command.OS and remembers them.
+type countingRunner struct {
+	mu   sync.Mutex
+	cmds []command.Command
+}
+
+func (r *countingRunner) Run(ctx context.Context, c command.Command) (command.Result, error) {
+	r.mu.Lock()
+	r.cmds = append(r.cmds, c)
+	r.mu.Unlock()
+	return command.OS{}.Run(ctx, c)
+}
+
+func (r *countingRunner) commands() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var s []string
+	for _, c := range r.cmds {
+		s = append(s, c.String())
+	}
+	return s
+}
+
+func (r *countingRunner) count(name string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, c := range r.cmds {
+		if c.Name == name {
+			n++
+		}
+	}
+	return n
 }

@@ -37,24 +37,27 @@ func (a *Adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesReque
 }
 
 func (a *Adapter) listUpdates(ctx context.Context, t target) ([]adapters.Update, error) {
-	res, err := a.zypper(ctx, t, "listing updates", "--xmlout", "list-updates")
+	// Parse the cached updateinfo while zypper runs; a file zypper
+	// replaces meanwhile is read again by the call after it.
+	prefetched := make(chan struct{})
+	go func() {
+		defer close(prefetched)
+		_, _ = a.advisories(t)
+	}()
+	// One zypper run lists both the package updates and the needed
+	// patches (what list-updates and list-patches print), loading the
+	// repositories once instead of twice.
+	res, err := a.zypper(ctx, t, "listing updates and patches", "--xmlout", "list-updates", "--type", "package", "--type", "patch")
+	<-prefetched
 	if err != nil {
 		return nil, err
 	}
-	pkgDoc, err := ParseXML(res.Stdout)
-	if err != nil {
-		return nil, err
-	}
-	res, err = a.zypper(ctx, t, "listing patches", "--xmlout", "list-patches")
-	if err != nil {
-		return nil, err
-	}
-	patchDoc, err := ParseXML(res.Stdout)
+	doc, err := ParseXML(res.Stdout)
 	if err != nil {
 		return nil, err
 	}
 	patches := map[string]xmlUpdate{}
-	for _, p := range patchDoc.Updates {
+	for _, p := range doc.Updates {
 		if p.Kind == "patch" {
 			patches[p.Name] = p
 		}
@@ -65,7 +68,7 @@ func (a *Adapter) listUpdates(ctx context.Context, t target) ([]adapters.Update,
 	}
 	var out []adapters.Update
 	used := map[string]bool{}
-	for _, u := range pkgDoc.Updates {
+	for _, u := range doc.Updates {
 		if u.Kind != "package" {
 			continue
 		}
@@ -97,7 +100,7 @@ func (a *Adapter) listUpdates(ctx context.Context, t target) ([]adapters.Update,
 	return out, nil
 }
 
-// applyPatch adds a patch's facts to an update: zypper's list-patches
+// applyPatch adds a patch's facts to an update: zypper's patch listing
 // (category, severity, CVEs, date) first, the cached updateinfo otherwise.
 func applyPatch(up *adapters.Update, id string, p xmlUpdate, adv rpmmeta.Advisory, first bool) {
 	up.Advisories = append(up.Advisories, id)
@@ -115,7 +118,7 @@ func applyPatch(up *adapters.Update, id string, p xmlUpdate, adv rpmmeta.Advisor
 	if sev := patchcore.ParseSeverity(severity); first || sev.Compare(up.Severity) > 0 {
 		up.Severity = sev
 	}
-	cves := adv.CVEs
+	cves := slices.Clone(adv.CVEs) // adv's slices are shared with the updateinfo cache
 	for _, is := range p.Issues {
 		if is.Type == "cve" {
 			cves = append(cves, is.ID)
@@ -141,18 +144,15 @@ func applyPatch(up *adapters.Update, id string, p xmlUpdate, adv rpmmeta.Advisor
 	}
 }
 
-// advisories reads the updateinfo files zypper cached per repository.
+// advisories indexes the updateinfo files zypper cached per repository,
+// parsing only those that changed since the last call.
 func (a *Adapter) advisories(t target) (rpmmeta.Index, error) {
 	files, _ := filepath.Glob(t.path("/var/cache/zypp/raw/*/repodata/*updateinfo.xml*"))
-	var all []rpmmeta.Advisory
-	for _, f := range files {
-		advs, err := rpmmeta.ReadUpdateInfoFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("zypper: reading cached updateinfo: %w", err)
-		}
-		all = append(all, advs...)
+	idx, err := a.updateinfo.Index(files)
+	if err != nil {
+		return nil, fmt.Errorf("zypper: reading cached updateinfo: %w", err)
 	}
-	return rpmmeta.NewIndex(all), nil
+	return idx, nil
 }
 
 // heldUpdates finds locked packages with a newer version in a repository:

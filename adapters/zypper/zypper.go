@@ -1,7 +1,7 @@
 // Package zypper is the patchcore adapter for SUSE Linux Enterprise and
 // openSUSE: installed packages from rpm --queryformat, available updates
-// from `zypper --xmlout list-updates`, patches (ID, category, severity,
-// CVEs, date) from `zypper --xmlout list-patches` and the updateinfo
+// and patches (ID, category, severity, CVEs, date) from one `zypper --xmlout
+// list-updates --type package --type patch` together with the updateinfo
 // zypper caches per repository, and locks from /etc/zypp/locks. zypper
 // hides locked packages from list-updates; the adapter finds their newer
 // versions with `zypper search` and reports them held.
@@ -53,13 +53,15 @@ type Adapter struct {
 	run      command.Runner
 	log      hclog.Logger
 	procRoot string
+	// updateinfo keeps the parsed updateinfo files between ListUpdates calls.
+	updateinfo *rpmmeta.UpdateInfoCache
 }
 
 var _ adapters.Adapter = (*Adapter)(nil)
 
 // New returns a zypper adapter configured by opts.
 func New(opts Options) *Adapter {
-	a := &Adapter{run: opts.Runner, log: opts.Logger, procRoot: opts.ProcRoot}
+	a := &Adapter{run: opts.Runner, log: opts.Logger, procRoot: opts.ProcRoot, updateinfo: &rpmmeta.UpdateInfoCache{}}
 	if a.run == nil {
 		a.run = command.OS{}
 	}

@@ -88,17 +88,7 @@ type Op struct {
 func Compare(b *testing.B, native Native, ops map[string]Op) {
 	b.Helper()
 	ctx := context.Background()
-	b.Run("native", func(b *testing.B) {
-		cpu0 := ownCPU()
-		for b.Loop() {
-			if _, err := native.Run(ctx); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if cpu := ownCPU() - cpu0; cpu > 0 {
-			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
-		}
-	})
+	b.Run("native", func(b *testing.B) { Measure(b, native) })
 	names := make([]string, 0, len(ops))
 	for name := range ops {
 		names = append(names, name)
@@ -145,6 +135,22 @@ func Compare(b *testing.B, native Native, ops map[string]Op) {
 				b.ReportMetric(float64(adCPU)/float64(natCPU), "x-native-cpu")
 			}
 		})
+	}
+}
+
+// Measure is a benchmark of the native command alone: ns/op and, on
+// Linux, cpu-ns/op (its CPU time).
+func Measure(b *testing.B, native Native) {
+	b.Helper()
+	ctx := context.Background()
+	cpu0 := ownCPU()
+	for b.Loop() {
+		if _, err := native.Run(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if cpu := ownCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }
 
