@@ -13,6 +13,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/patchcore/sdk/adapters/command"
 )
@@ -24,6 +27,7 @@ type serveConfig struct {
 	logger hclog.Logger
 	runner command.Runner
 	test   *plugin.ServeTestConfig
+	guard  *stopGuard
 }
 
 // WithServeLogger sets the logger the adapter gets in its Env. It must write
@@ -72,6 +76,9 @@ func serve(ctx context.Context, f Factory, opts ...ServeOption) error {
 		}
 		cfg.logger = hclog.New(&hclog.LoggerOptions{Output: os.Stderr, JSONFormat: true, Level: level})
 	}
+	if cfg.guard == nil {
+		cfg.guard = &stopGuard{}
+	}
 	if cfg.test == nil && os.Getenv(handshake().MagicCookieKey) != handshake().MagicCookieValue {
 		return errors.New("this program is a patchcore adapter plugin; it is started by a patchcore host (patchctl, the agent), not by hand")
 	}
@@ -108,7 +115,7 @@ func serve(ctx context.Context, f Factory, opts ...ServeOption) error {
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  handshake(),
 		VersionedPlugins: servePluginSets(srv),
-		GRPCServer:       plugin.DefaultGRPCServer,
+		GRPCServer:       cfg.guard.newGRPCServer,
 		Logger:           pluginLogger,
 		Test:             cfg.test,
 		// nil when the host did not send credentials: go-plugin's AutoMTLS applies.
@@ -160,7 +167,11 @@ func drainOnExitSignal(srv *server, logger hclog.Logger) {
 // returned config to Reattach. stop shuts the server down, waits for
 // running operations and returns once it is gone; ctx bounds the start.
 func ServeTest(ctx context.Context, f Factory, opts ...ServeOption) (rc *plugin.ReattachConfig, stop func(), err error) {
-	serveCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	serveCtx, cancelServe := context.WithCancel(context.WithoutCancel(ctx))
+	// Cancelling serveCtx makes plugin.Serve call GRPCServer.Stop; guard
+	// keeps that from overlapping a Shutdown RPC's Stop (see stopGuard).
+	guard := &stopGuard{}
+	cancel := func() { guard.claim(); cancelServe() }
 	rcCh := make(chan *plugin.ReattachConfig, 1)
 	errCh := make(chan error, 1)
 	opts = append(opts, func(c *serveConfig) {
@@ -168,6 +179,7 @@ func ServeTest(ctx context.Context, f Factory, opts ...ServeOption) (rc *plugin.
 			c.logger = hclog.New(&hclog.LoggerOptions{Output: os.Stderr, Level: hclog.Warn})
 		}
 		c.test = &plugin.ServeTestConfig{Context: serveCtx, ReattachConfigCh: rcCh}
+		c.guard = guard
 	})
 	go func() { errCh <- serve(serveCtx, f, opts...) }()
 	select {
@@ -181,4 +193,55 @@ func ServeTest(ctx context.Context, f Factory, opts ...ServeOption) (rc *plugin.
 		go func() { <-errCh }()
 		return nil, nil, fmt.Errorf("starting in-process adapter server: %w", ctx.Err())
 	}
+}
+
+// shutdownMethod is go-plugin's controller RPC that a host's Client.Kill
+// sends; its handler calls GRPCServer.Stop.
+const shutdownMethod = "/plugin.GRPCController/Shutdown"
+
+// stopGuard makes sure go-plugin's GRPCServer.Stop never runs twice at
+// once. Stop is not safe for concurrent use (it reads and clears its broker
+// field without a lock), and go-plugin v1.8.0 calls it from two places: the
+// handler of the Shutdown RPC, and plugin.Serve itself when the test-mode
+// context ends. Client.Kill returns as soon as the connection drops, which
+// happens inside the handler's Stop, before the handler has finished; a
+// ServeTest stop right after Host.Close therefore raced with it. Two hosts
+// (or two Kills) sending Shutdown at once would race the same way in a
+// plugin process.
+//
+// The guard runs the first Shutdown handler under its lock and refuses
+// later ones (the server is already stopping; go-plugin's client ignores
+// the answer). ServeTest claims the guard before cancelling the context, so
+// plugin.Serve's own Stop runs only after any Shutdown handler has returned,
+// and no Shutdown handler starts after it.
+type stopGuard struct {
+	mu       sync.Mutex
+	stopping bool
+}
+
+// claim marks the server as stopping, after a running Shutdown handler (if
+// any) has returned.
+func (g *stopGuard) claim() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.stopping = true
+}
+
+// newGRPCServer is the ServeConfig.GRPCServer factory: go-plugin's default
+// server with the guard's interceptor.
+func (g *stopGuard) newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
+	return grpc.NewServer(append(opts, grpc.ChainUnaryInterceptor(g.intercept))...)
+}
+
+func (g *stopGuard) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if info.FullMethod != shutdownMethod {
+		return handler(ctx, req)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.stopping {
+		return nil, status.Error(codes.Unavailable, "adapter server is already stopping")
+	}
+	g.stopping = true
+	return handler(ctx, req)
 }
