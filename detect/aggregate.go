@@ -2,8 +2,8 @@ package detect
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/patchcore/sdk/patchcore"
 )
@@ -185,7 +185,7 @@ func (d *device) counts() (Counts, []*chunk) {
 // evref is one piece of evidence of one patch while building findings.
 type evref struct {
 	v    *verdict
-	c    *cev
+	i    int32 // index in v.evs
 	next int32 // the patch's next evidence, -1 at the end
 	// pending and text override the evidence's state and reason (the
 	// decisive evidence of an InstalledPendingReboot patch).
@@ -193,9 +193,13 @@ type evref struct {
 	text    string
 }
 
+func (ev *evref) c() *cev { return &ev.v.evs[ev.i] }
+
 // acc collects the evidence of one patch.
 type acc struct {
 	cp          *cpatch
+	pn          int32
+	n           int32 // pieces of evidence
 	first, last int32
 	st          st
 	best        int32 // decisive evidence
@@ -209,30 +213,34 @@ type builder struct {
 	accs []acc
 }
 
-// findings builds the device's findings from its verdicts and Windows
-// findings: all of them, or only actionable ones, with NotApplicable
-// findings for untouched platform patches when notApplicable is set.
+// findings builds the device's findings from its chunks' and applications'
+// verdicts and its Windows findings: all of them, or only actionable ones,
+// with NotApplicable findings for untouched platform patches when
+// notApplicable is set.
 func findings(pl *patchcore.Platform, plat *platIndex, chunks []*chunk, apps []*verdict, win []patchcore.Finding, actionable, notApplicable bool) []patchcore.Finding {
 	b := builder{pl: pl}
-	var vs []*verdict
-	for _, c := range chunks {
-		vs = append(vs, c.vs...)
-	}
-	vs = append(vs, apps...)
 	var byPN []int32
+	var keep []bool
 	if plat != nil {
 		byPN = make([]int32, len(plat.patches))
 		for i := range byPN {
 			byPN[i] = -1
 		}
+		if actionable {
+			keep = actionablePatches(plat, chunks, apps)
+		}
 	}
 	var other map[*cpatch]int32
 	n := 0
-	for _, v := range vs {
-		n += len(v.evs)
+	for _, c := range chunks {
+		for _, v := range c.vs {
+			n += len(v.evs)
+		}
 	}
-	b.evs = make([]evref, 0, n)
-	for _, v := range vs {
+	if keep == nil {
+		b.evs = make([]evref, 0, n)
+	}
+	add := func(v *verdict) {
 		for i := range v.evs {
 			c := &v.evs[i]
 			if c.pf.pn < 0 || byPN == nil {
@@ -243,14 +251,31 @@ func findings(pl *patchcore.Platform, plat *platIndex, chunks []*chunk, apps []*
 				if !ok {
 					ai = -1
 				}
-				b.add(&ai, v, c)
+				b.add(&ai, v, int32(i))
 				other[c.pf.cf.cp] = ai
 				continue
 			}
-			b.add(&byPN[c.pf.pn], v, c)
+			if keep != nil && !keep[c.pf.pn] {
+				continue
+			}
+			b.add(&byPN[c.pf.pn], v, int32(i))
 		}
 	}
-	slices.SortFunc(b.accs, func(x, y acc) int { return cmp.Compare(x.cp.p.ID, y.cp.p.ID) })
+	for _, c := range chunks {
+		for _, v := range c.vs {
+			add(v)
+		}
+	}
+	for _, v := range apps {
+		add(v)
+	}
+	// Platform patches are numbered in ID order.
+	slices.SortFunc(b.accs, func(x, y acc) int {
+		if x.pn >= 0 && y.pn >= 0 {
+			return cmp.Compare(x.pn, y.pn)
+		}
+		return cmp.Compare(x.cp.p.ID, y.cp.p.ID)
+	})
 	out := make([]patchcore.Finding, 0, len(b.accs)+len(win))
 	for i := range b.accs {
 		a := &b.accs[i]
@@ -261,7 +286,7 @@ func findings(pl *patchcore.Platform, plat *platIndex, chunks []*chunk, apps []*
 		out = append(out, b.finding(a))
 	}
 	for _, f := range win {
-		if actionable && f.State != patchcore.FindingMissing && f.State != patchcore.FindingUnknown && f.State != patchcore.FindingInstalledPendingReboot {
+		if actionable && !isActionable(f.State) {
 			continue
 		}
 		out = append(out, f)
@@ -282,18 +307,60 @@ func findings(pl *patchcore.Platform, plat *platIndex, chunks []*chunk, apps []*
 	return out
 }
 
-// add records evidence c of verdict v for the patch whose acc index is *ai
+// actionablePatches reports, by patch number, the platform patches whose
+// state is actionable, from the chunks' folded states (and applications'
+// evidence), so that only their evidence is collected.
+func actionablePatches(plat *platIndex, chunks []*chunk, apps []*verdict) []bool {
+	keep := make([]bool, len(plat.patches))
+	sc := plat.scratch.Get().(*scratch)
+	ep := sc.next()
+	for _, c := range chunks {
+		for _, e := range c.sum {
+			s := &sc.slots[e.pn]
+			if s.epoch != ep {
+				*s = aggSlot{epoch: ep, st: e.st, flags: e.flags}
+				sc.touched = append(sc.touched, e.pn)
+				continue
+			}
+			s.st = max(s.st, e.st)
+			s.flags |= e.flags
+		}
+	}
+	for _, v := range apps {
+		for i := range v.evs {
+			c := &v.evs[i]
+			if c.pf.pn < 0 {
+				continue
+			}
+			s := &sc.slots[c.pf.pn]
+			if s.epoch != ep {
+				*s = aggSlot{epoch: ep}
+				sc.touched = append(sc.touched, c.pf.pn)
+			}
+			foldState(s, v, c)
+		}
+	}
+	for _, pn := range sc.touched {
+		keep[pn] = sc.slots[pn].final().actionable()
+	}
+	plat.scratch.Put(sc)
+	return keep
+}
+
+// add records evidence i of verdict v for the patch whose acc index is *ai
 // (-1: none yet).
-func (b *builder) add(ai *int32, v *verdict, c *cev) {
+func (b *builder) add(ai *int32, v *verdict, i int32) {
+	c := &v.evs[i]
 	idx := int32(len(b.evs))
-	b.evs = append(b.evs, evref{v: v, c: c, next: -1})
+	b.evs = append(b.evs, evref{v: v, i: i, next: -1})
 	if *ai < 0 {
 		*ai = int32(len(b.accs))
-		b.accs = append(b.accs, acc{cp: c.pf.cf.cp, first: idx, last: idx, st: c.st, best: idx})
+		b.accs = append(b.accs, acc{cp: c.pf.cf.cp, pn: c.pf.pn, n: 1, first: idx, last: idx, st: c.st, best: idx})
 	} else {
 		a := &b.accs[*ai]
 		b.evs[a.last].next = idx
 		a.last = idx
+		a.n++
 		if c.st > a.st {
 			a.st, a.best = c.st, idx
 		}
@@ -313,10 +380,11 @@ func (b *builder) finishPendingReboot(a *acc) {
 	fixedElsewhere := false
 	for i := a.first; i >= 0; i = b.evs[i].next {
 		ev := &b.evs[i]
-		if ev.c.fixedNotRunning {
+		c := ev.c()
+		if c.fixedNotRunning {
 			fixedElsewhere = true
 		}
-		if ev.c.st == stMissing && !ev.v.kernelInstance {
+		if c.st == stMissing && !ev.v.kernelInstance {
 			return
 		}
 	}
@@ -325,9 +393,9 @@ func (b *builder) finishPendingReboot(a *acc) {
 	}
 	a.st = stPending
 	for i := a.first; i >= 0; i = b.evs[i].next {
-		if ev := &b.evs[i]; ev.c.fixedNotRunning {
+		if ev := &b.evs[i]; ev.c().fixedNotRunning {
 			best := &b.evs[a.best]
-			best.text = b.reason(best) + "; the fix is installed as " + ev.v.e.name + " " + ev.c.installed + " but that kernel is not running: reboot"
+			best.text = b.reason(best) + "; the fix is installed as " + ev.v.e.name + " " + ev.c().installed + " but that kernel is not running: reboot"
 			best.pending = true
 			return
 		}
@@ -338,7 +406,10 @@ func (b *builder) reason(ev *evref) string {
 	if ev.text != "" {
 		return ev.text
 	}
-	return reason(ev.v.e, ev.c, b.pl)
+	if r := ev.v.render(b.pl)[ev.i].reason; r != "" {
+		return r
+	}
+	return reason(ev.v.e, ev.c(), b.pl)
 }
 
 // findingHeader fills the patch's own fields of a finding.
@@ -361,35 +432,40 @@ func findingHeader(cp *cpatch, state patchcore.FindingState, reason string) patc
 // finding builds the finding of one patch from its evidence.
 func (b *builder) finding(a *acc) patchcore.Finding {
 	best := &b.evs[a.best]
+	bc := best.c()
 	f := findingHeader(a.cp, a.st.state(), b.reason(best))
-	fix := best.c.pf.cf.fix
+	fix := bc.pf.cf.fix
 	if f.Severity.Level == patchcore.SeverityUnknown {
 		f.Severity = fix.Severity
 	}
 	f.Package = best.v.e.name
-	f.InstalledVersion = best.c.installed
+	f.InstalledVersion = bc.installed
 	f.FixedVersion = fix.FixedVersion
 	f.Fix = fix
 	f.SupersededBy = a.supBy
-	more, n := 0, 0
-	for i := a.first; i >= 0; i = b.evs[i].next {
-		n++
+	if a.n == 1 && !best.pending {
+		if one := best.v.render(b.pl)[best.i].one; one != nil {
+			f.Evidence = one
+			return f
+		}
 	}
-	f.Evidence = make([]patchcore.Evidence, 0, n)
+	more := 0
+	f.Evidence = make([]patchcore.Evidence, 0, a.n)
 	for i := a.first; i >= 0; i = b.evs[i].next {
 		ev := &b.evs[i]
-		state := ev.c.st
+		c := ev.c()
+		state := c.st
 		if ev.pending {
 			state = stPending
 		}
-		f.Evidence = append(f.Evidence, patchcore.Evidence{Package: ev.v.e.name, InstalledVersion: ev.c.installed,
-			FixedVersion: ev.c.pf.cf.fix.FixedVersion, State: state.state(), Reason: b.reason(ev)})
+		f.Evidence = append(f.Evidence, patchcore.Evidence{Package: ev.v.e.name, InstalledVersion: c.installed,
+			FixedVersion: c.pf.cf.fix.FixedVersion, State: state.state(), Reason: b.reason(ev)})
 		if i != a.best && state == a.st {
 			more++
 		}
 	}
 	if more > 0 {
-		f.Reason += fmt.Sprintf(" (and %d more package(s) %s)", more, a.st.state())
+		f.Reason += " (and " + strconv.Itoa(more) + " more package(s) " + string(a.st.state()) + ")"
 	}
 	return f
 }

@@ -3,6 +3,7 @@ package detect
 import (
 	"encoding/binary"
 	"strings"
+	"sync"
 
 	"github.com/patchcore/sdk/patchcore"
 )
@@ -65,6 +66,35 @@ type verdict struct {
 	e              *ventry
 	kernelInstance bool // a kernel package of one kernel release (not a meta package)
 	evs            []cev
+
+	// rendered holds, once a finding needed them, the reason of each piece
+	// of evidence (empty for reasons that depend on the device) and a
+	// one-element Evidence slice for findings with this evidence alone.
+	once     sync.Once
+	rendered []renderedEv
+}
+
+type renderedEv struct {
+	reason string
+	one    []patchcore.Evidence
+}
+
+// render returns the verdict's rendered evidence.
+func (v *verdict) render(pl *patchcore.Platform) []renderedEv {
+	v.once.Do(func() {
+		r := make([]renderedEv, len(v.evs))
+		for i := range v.evs {
+			c := &v.evs[i]
+			if c.why == whyKernelNotRunning || c.why == whyShadowed {
+				continue // names the device's running kernel or release
+			}
+			r[i].reason = reason(v.e, c, pl)
+			r[i].one = []patchcore.Evidence{{Package: v.e.name, InstalledVersion: c.installed,
+				FixedVersion: c.pf.cf.fix.FixedVersion, State: c.st.state(), Reason: r[i].reason}}
+		}
+		v.rendered = r
+	})
+	return v.rendered
 }
 
 // cev is one comparison (a piece of evidence), kept compact; the reason
