@@ -219,13 +219,12 @@ func (d *device) buildChunk(pkgs []patchcore.Package) *chunk {
 		if e == nil {
 			continue
 		}
-		v := e.run
+		running := true
 		if e.kernel {
 			c.kernelDep = true
-			if c.kernel != "" && !e.running(c.kernel) {
-				v = e.notRun
-			}
+			running = c.kernel == "" || e.running(c.kernel)
 		}
+		v := e.verdict(pl, running)
 		if len(v.evs) > 0 {
 			c.vs = append(c.vs, v)
 		}
@@ -272,10 +271,10 @@ func (d *device) entry(p *patchcore.Package) *ventry {
 		s2 = pl.slots[src]
 	}
 	home := s2
-	if s2 == nil || len(s2.src) == 0 {
+	if s2 == nil || len(s2.src.fixes) == 0 {
 		home = s1
 		if alias := kernelSourceAlias(src); alias != "" {
-			if s3 := pl.slots[alias]; s3 != nil && len(s3.src) > 0 {
+			if s3 := pl.slots[alias]; s3 != nil && len(s3.src.fixes) > 0 {
 				home = s3
 			}
 		}

@@ -100,6 +100,12 @@ func (d *device) pnOf(cp *cpatch) int32 {
 // compare evaluates an installed version against a fix's version range and
 // status (everything but package identity, arch, stream and kernel rules).
 func compare(v version.Version, installed string, cf *cfix) (st, why) {
+	return compareGE(v, installed, cf, -1)
+}
+
+// compareGE is compare with, when ge is 0 or 1, whether v >= the fix's
+// fixed version already known (from the fix list's ranks).
+func compareGE(v version.Version, installed string, cf *cfix, ge int8) (st, why) {
 	f := cf.fix
 	if f.Status == patchcore.FixNotAffected {
 		return stNotApplicable, whyNotAffected
@@ -115,7 +121,7 @@ func compare(v version.Version, installed string, cf *cfix) (st, why) {
 	}
 	switch f.Status {
 	case patchcore.FixUnfixed, patchcore.FixWontFix:
-		if cf.fixed != nil && v.Compare(cf.fixed) >= 0 {
+		if cf.fixed != nil && (ge == 1 || ge < 0 && v.Compare(cf.fixed) >= 0) {
 			return stInstalled, whyFixedElsewhere
 		}
 		if f.Status == patchcore.FixWontFix {
@@ -126,7 +132,7 @@ func compare(v version.Version, installed string, cf *cfix) (st, why) {
 	if cf.fixed == nil {
 		return stMissing, whyNoFixedVersion
 	}
-	if v.Compare(cf.fixed) < 0 {
+	if ge == 0 || ge < 0 && v.Compare(cf.fixed) < 0 {
 		return stMissing, whyLess
 	}
 	return stInstalled, whyAtLeast

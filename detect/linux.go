@@ -52,12 +52,33 @@ type pfix struct {
 	// shadow is the minor-release (EUS) patch that replaces this mainline
 	// fix on the platform, if any.
 	shadow *cpatch
+	// simple marks a fix decided by comparing the installed version with
+	// its fixed version alone: fixed (not unfixed, won't-fix or not
+	// affected), with a version that parses, for every architecture and
+	// stream, no introduced or excluded versions, not shadowed.
+	simple bool
+}
+
+func (pf *pfix) setSimple() {
+	cf := pf.cf
+	f := cf.fix
+	switch f.Status {
+	case patchcore.FixNotAffected, patchcore.FixUnfixed, patchcore.FixWontFix:
+		return
+	}
+	switch f.Arch {
+	case "", "noarch", "all", "src": // matches every package (archMatches)
+	default:
+		return
+	}
+	pf.simple = cf.err == nil && cf.fixed != nil && cf.introduced == nil && len(f.ExcludedVersions) == 0 &&
+		f.ModuleStream == "" && pf.shadow == nil
 }
 
 // slot is one package name of a platform: the fixes keyed on it and the
 // memo of verdicts of installed packages evaluated against them.
 type slot struct {
-	bin, src []*pfix
+	bin, src fixList
 	mu       sync.Mutex
 	memo     atomic.Pointer[memoTab]
 }
@@ -114,10 +135,10 @@ func (c *compiled) platform(p patchcore.Platform) *platIndex {
 		pf := &pfix{cf: cf}
 		all = append(all, pf)
 		if cf.fix.PackageKind == patchcore.PackageSource {
-			s.src = append(s.src, pf)
+			s.src.fixes = append(s.src.fixes, pf)
 			pi.hasSrc = true
 		} else {
-			s.bin = append(s.bin, pf)
+			s.bin.fixes = append(s.bin.fixes, pf)
 			pi.hasBin = true
 		}
 		if _, seen := pi.pn[cf.cp]; !seen {
@@ -134,9 +155,12 @@ func (c *compiled) platform(p patchcore.Platform) *platIndex {
 	}
 	if rpmFamily(p.Distro) && strings.Contains(p.Version, ".") {
 		for _, s := range pi.slots {
-			markShadowed(s.bin, p.Version)
-			markShadowed(s.src, p.Version)
+			markShadowed(s.bin.fixes, p.Version)
+			markShadowed(s.src.fixes, p.Version)
 		}
+	}
+	for _, pf := range all {
+		pf.setSimple()
 	}
 	n := len(pi.patches)
 	pi.scratch.New = func() any { return &scratch{slots: make([]aggSlot, n)} }
@@ -166,40 +190,23 @@ func markShadowed(l []*pfix, minor string) {
 	}
 }
 
-// evaluate computes the verdict entry of installed package p and memoises
-// it in home (the slot the package's fixes hang on).
+// evaluate makes the verdict entry of installed package p, with the fix
+// lists it is evaluated against, and memoises it in home (the slot the
+// package's fixes hang on).
 func (d *device) evaluate(home *slot, p *patchcore.Package, s1, s2 *slot, src string) *ventry {
 	e := newEntry(p)
-	for _, kernelRunning := range []bool{true, false} {
-		if !kernelRunning && !e.kernel {
-			break
-		}
-		v := &verdict{id: d.plat.ids.Add(1), e: e, kernelInstance: e.kernel && !e.meta}
-		ev := evaluator{e: e, v: v, running: kernelRunning}
-		if s1 != nil {
-			for _, pf := range s1.bin {
-				ev.evalOS(pf, false)
-			}
-		}
-		if s2 != nil && len(s2.src) > 0 {
-			for _, pf := range s2.src {
-				ev.evalOS(pf, true)
-			}
-		} else if alias := kernelSourceAlias(src); alias != "" {
-			// Debian's signed kernel images are built from
-			// linux-signed-<arch>, whose version tracks the linux
-			// source's; the tracker names linux. The binary version is
-			// the linux version (the signed source's own version differs).
-			if s3 := d.plat.slots[alias]; s3 != nil {
-				for _, pf := range s3.src {
-					ev.evalOS(pf, false)
-				}
-			}
-		}
-		if kernelRunning {
-			e.run = v
-		} else {
-			e.notRun = v
+	if s1 != nil && len(s1.bin.fixes) > 0 {
+		e.bin = &s1.bin
+	}
+	if s2 != nil && len(s2.src.fixes) > 0 {
+		e.src, e.srcKeyed = &s2.src, true
+	} else if alias := kernelSourceAlias(src); alias != "" {
+		// Debian's signed kernel images are built from
+		// linux-signed-<arch>, whose version tracks the linux source's;
+		// the tracker names linux. The binary version is the linux
+		// version (the signed source's own version differs).
+		if s3 := d.plat.slots[alias]; s3 != nil && len(s3.src.fixes) > 0 {
+			e.src = &s3.src
 		}
 	}
 	return home.store(e)
@@ -246,10 +253,53 @@ func (ev *evaluator) version(sc version.Scheme, s string, source bool) (version.
 
 func (ev *evaluator) add(c cev) { ev.v.evs = append(ev.v.evs, c) }
 
+// evalList records the evidence of the installed package against a fix
+// list, placing its version among the list's ranked fixed versions once.
+func (ev *evaluator) evalList(l *fixList, useSource bool) {
+	l.ranks()
+	k := -1
+	p := ev.e
+	installed, ok := p.version, true
+	if useSource {
+		switch {
+		case p.srcVersion != "":
+			installed = p.srcVersion
+		case p.srcName != "" && p.srcName != p.name:
+			ok = false // no source version: evalOS says so per fix
+		}
+	}
+	if l.sorted != nil {
+		if ok {
+			if v, err := ev.version(l.scheme, installed, useSource); err == nil {
+				k = l.atMost(v)
+			}
+		}
+	}
+	for i, pf := range l.fixes {
+		ge := int8(-1)
+		if k >= 0 && l.rank[i] >= 0 {
+			ge = 0
+			if int(l.rank[i]) < k {
+				ge = 1
+			}
+			if pf.simple && ev.running {
+				c := cev{pf: pf, installed: installed, st: stMissing, why: whyLess}
+				if ge == 1 {
+					c.st, c.why = stInstalled, whyAtLeast
+				}
+				ev.add(c)
+				continue
+			}
+		}
+		ev.evalOS(pf, useSource, ge)
+	}
+}
+
 // evalOS records the evidence of the installed package against one fix.
 // useSource says the fix is keyed on the package's source name and must
-// be compared with the source version.
-func (ev *evaluator) evalOS(pf *pfix, useSource bool) {
+// be compared with the source version; ge, when 0 or 1, whether the
+// installed version is at least the fix's fixed version.
+func (ev *evaluator) evalOS(pf *pfix, useSource bool, ge int8) {
 	p := ev.e
 	cf := pf.cf
 	f := cf.fix
@@ -300,7 +350,7 @@ func (ev *evaluator) evalOS(pf *pfix, useSource bool) {
 		ev.add(c)
 		return
 	}
-	st, w := compare(v, installed, cf)
+	st, w := compareGE(v, installed, cf, ge)
 	if !ev.running {
 		c.fixedNotRunning = st == stInstalled
 		c.st, c.why, c.note = stNotApplicable, whyKernelNotRunning, p.kernelRel

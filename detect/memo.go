@@ -2,10 +2,12 @@ package detect
 
 import (
 	"encoding/binary"
-	"strings"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/patchcore/sdk/patchcore"
+	"github.com/patchcore/sdk/patchcore/version"
 )
 
 // st is a finding state as detection computes with it; its order is the
@@ -53,10 +55,49 @@ type ventry struct {
 	kernelRel    string
 	kernel, meta bool
 
+	// bin and src are the fixes naming the package and its source; src
+	// are compared with the source version when srcKeyed (they are the
+	// linux fixes for a signed kernel image otherwise).
+	bin, src *fixList
+	srcKeyed bool
+
 	// run is the verdict when the package counts (not a kernel package, the
 	// running kernel's, or the running kernel is unknown); notRun, for
-	// kernel packages only, when it belongs to a kernel that is not running.
-	run, notRun *verdict
+	// kernel packages only, when it belongs to a kernel that is not
+	// running. Each is evaluated when a device first needs it.
+	run, notRun atomic.Pointer[verdict]
+}
+
+// verdict returns the entry's verdict for a package that counts (running)
+// or belongs to a kernel that is not running, evaluating it on first use.
+func (e *ventry) verdict(pl *platIndex, running bool) *verdict {
+	ptr := &e.run
+	if !running {
+		ptr = &e.notRun
+	}
+	if v := ptr.Load(); v != nil {
+		return v
+	}
+	v := &verdict{id: pl.ids.Add(1), e: e, kernelInstance: e.kernel && !e.meta}
+	ev := evaluator{e: e, v: v, running: running}
+	n := 0
+	if e.bin != nil {
+		n += len(e.bin.fixes)
+	}
+	if e.src != nil {
+		n += len(e.src.fixes)
+	}
+	v.evs = make([]cev, 0, n)
+	if e.bin != nil {
+		ev.evalList(e.bin, false)
+	}
+	if e.src != nil {
+		ev.evalList(e.src, e.srcKeyed)
+	}
+	if ptr.CompareAndSwap(nil, v) {
+		return v
+	}
+	return ptr.Load()
 }
 
 // verdict is the evidence of one installed package against every fix of
@@ -123,9 +164,15 @@ func appendKey(b []byte, p *patchcore.Package) []byte {
 }
 
 func newEntry(p *patchcore.Package) *ventry {
-	e := &ventry{key: string(appendKey(nil, p)), name: strings.Clone(p.Name), version: strings.Clone(p.Version),
-		srcName: strings.Clone(p.SourceName), srcVersion: strings.Clone(p.SourceVersion), arch: strings.Clone(p.Arch),
-		stream: strings.Clone(p.ModuleStream), eco: p.Ecosystem}
+	key := string(appendKey(nil, p))
+	// The fields are the key's substrings (one allocation).
+	var f [7]string
+	rest := key
+	for i := range f {
+		n, w := binary.Uvarint([]byte(rest[:min(len(rest), binary.MaxVarintLen64)]))
+		f[i], rest = rest[w:w+int(n)], rest[w+int(n):]
+	}
+	e := &ventry{key: key, version: f[0], name: f[1], srcVersion: f[2], srcName: f[3], arch: f[4], stream: f[5], eco: patchcore.Ecosystem(f[6])}
 	e.kernelRel, e.kernel, e.meta = kernelRelease(p)
 	return e
 }
@@ -254,4 +301,65 @@ func (s *slot) store(e *ventry) *ventry {
 	}
 	s.memo.Store(nt)
 	return e
+}
+
+// fixList is the fixes of one slot keyed on binary or on source names, with
+// their fixed versions ranked (built on first use) so that an installed
+// version is placed among them by a binary search instead of being
+// compared with each.
+type fixList struct {
+	fixes []*pfix
+
+	once   sync.Once
+	scheme version.Scheme    // the scheme of the ranked fixes
+	sorted []version.Version // distinct fixed versions, ascending
+	rank   []int32           // per fix: its fixed version's index in sorted, -1 if not ranked
+}
+
+func (l *fixList) ranks() {
+	l.once.Do(func() {
+		l.rank = make([]int32, len(l.fixes))
+		var vs []version.Version
+		for i, pf := range l.fixes {
+			l.rank[i] = -1
+			cf := pf.cf
+			if cf.err != nil || cf.fixed == nil {
+				continue
+			}
+			if l.scheme == nil {
+				l.scheme = cf.scheme
+			}
+			if cf.scheme == l.scheme {
+				vs = append(vs, cf.fixed)
+			}
+		}
+		if len(vs) < 4 {
+			return // comparing each is as cheap
+		}
+		slices.SortFunc(vs, func(a, b version.Version) int { return a.Compare(b) })
+		vs = slices.CompactFunc(vs, func(a, b version.Version) bool { return a.Compare(b) == 0 })
+		for i, pf := range l.fixes {
+			cf := pf.cf
+			if cf.err != nil || cf.fixed == nil || cf.scheme != l.scheme {
+				continue
+			}
+			r, _ := slices.BinarySearchFunc(vs, cf.fixed, func(a, b version.Version) int { return a.Compare(b) })
+			l.rank[i] = int32(r)
+		}
+		l.sorted = vs
+	})
+}
+
+// atMost returns how many of the ranked fixed versions are <= v.
+func (l *fixList) atMost(v version.Version) int {
+	lo, hi := 0, len(l.sorted)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if l.sorted[m].Compare(v) <= 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }

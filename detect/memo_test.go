@@ -2,6 +2,8 @@ package detect
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"sync"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/patchcore"
+	"github.com/patchcore/sdk/patchcore/version"
 )
 
 // recount counts the states of a full snapshot (built WithNotApplicable).
@@ -170,5 +173,57 @@ func TestCatalogGenerationDropsMemo(t *testing.T) {
 	// The earlier result still builds its findings from its own generation.
 	if fs := r.AllFindings(); len(fs) != 1 || fs[0].PatchID != "DSA-1" {
 		t.Errorf("earlier result's findings %+v", fs)
+	}
+}
+
+// TestRankedFixes checks that placing an installed version among a fix
+// list's ranked fixed versions decides as comparing with each fix does,
+// with equal versions spelt differently, epochs, unfixed fixes that name
+// a version, introduced versions and fixes that do not parse.
+func TestRankedFixes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	vers := []string{"1.0-1", "1.0-1+deb12u1", "1.0-01", "1:0.9-1", "1.0-1~bpo1", "1.1-1", "1.0-1+deb12u2", "2.0-1", "0.9-1", "1.0-1+b1", "01.0-1"}
+	cat := feed.NewCatalog()
+	for i := 0; i < 40; i++ {
+		f := debFix("bookworm", "libx", vers[rng.IntN(len(vers))], "")
+		switch i % 7 {
+		case 1:
+			f.Status = patchcore.FixUnfixed
+		case 2:
+			f.Introduced = vers[rng.IntN(len(vers))]
+		case 3:
+			f.ExcludedVersions = []string{vers[rng.IntN(len(vers))]}
+		}
+		if i == 5 {
+			f.FixedVersion = "1.0-1:bad version!"
+		}
+		cat.Add(patch(fmt.Sprintf("CVE-2024-%04d", i), nil, f))
+	}
+	e := New(cat, Lazy())
+	for _, installed := range append(vers, "1.0-1+deb12u1.1", "3.0-1") {
+		inv := patchcore.Inventory{Platform: bookworm(), Packages: []patchcore.Package{deb("libx1", installed, "libx", installed)}}
+		r, err := e.Detect(context.Background(), inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := version.DebScheme().Parse(installed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := e.current()
+		if n := len(r.AllFindings()); n != 40 {
+			t.Fatalf("installed %s: %d findings, want 40", installed, n)
+		}
+		for _, f := range r.AllFindings() {
+			var want st
+			for _, x := range c.byDistro["debian"] {
+				if x.cp.p.ID == f.PatchID {
+					want, _ = compare(v, installed, x)
+				}
+			}
+			if f.State != want.state() {
+				t.Errorf("%s installed %s: %s (%s), want %s", f.PatchID, installed, f.State, f.Reason, want.state())
+			}
+		}
 	}
 }
