@@ -27,6 +27,7 @@ import (
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
 	"github.com/patchcore/sdk/patchcore"
+	"github.com/patchcore/sdk/patchcore/version"
 )
 
 // Version is the adapter's own version.
@@ -89,7 +90,7 @@ func (a *Adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.In
 		Version:         Version,
 		ProtocolVersion: adapters.ProtocolVersion,
 		Platforms:       []string{"macos"},
-		VersionScheme:   "dotted",
+		VersionScheme:   version.Homebrew,
 	}, nil
 }
 
@@ -230,9 +231,7 @@ func (a *Adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesReque
 		if it.Cask {
 			u.Origin = "homebrew/cask"
 		}
-		if n := len(it.InstalledVersions); n > 0 {
-			u.InstalledVersion = it.InstalledVersions[n-1]
-		}
+		u.InstalledVersion = NewestVersion(it.InstalledVersions)
 		ups = append(ups, u)
 	}
 	slices.SortFunc(ups, func(x, y adapters.Update) int { return strings.Compare(x.ID, y.ID) })

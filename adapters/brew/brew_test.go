@@ -16,6 +16,7 @@ import (
 	"github.com/patchcore/sdk/adapters/brew"
 	"github.com/patchcore/sdk/adapters/commandtest"
 	"github.com/patchcore/sdk/patchcore"
+	"github.com/patchcore/sdk/patchcore/version"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -235,5 +236,80 @@ func TestRebootRequiredIsFalse(t *testing.T) {
 	resp, err := brew.New(brew.Options{Runner: commandtest.New(t)}).RebootRequired(context.Background(), adapters.RebootRequiredRequest{})
 	if err != nil || resp.Required {
 		t.Errorf("resp = %+v, err = %v", resp, err)
+	}
+}
+
+func TestInfoDeclaresHomebrewScheme(t *testing.T) {
+	info, err := brew.New(brew.Options{Runner: commandtest.New(t)}).Info(context.Background(), adapters.InfoRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scheme, err := version.Lookup(info.VersionScheme)
+	if err != nil || scheme.Name() != version.Homebrew {
+		t.Fatalf("VersionScheme %q: %v, %v", info.VersionScheme, scheme, err)
+	}
+	// The versions of testdata/sonoma.txt and conformance.txt that the
+	// dotted scheme rejected.
+	for _, v := range []string{"3.2.0_1", "1.1.1w", "9.6p1", "2023-12-12", "3.12.1_1", "4.26.1,131620"} {
+		if _, err := scheme.Parse(v); err != nil {
+			t.Errorf("%v", err)
+		}
+	}
+}
+
+func TestNewestVersion(t *testing.T) {
+	for _, tt := range []struct {
+		in   []string
+		want string
+	}{
+		{nil, ""},
+		{[]string{"8.4.0"}, "8.4.0"},
+		{[]string{"3.2.0_1", "3.1.4", "3.2.0"}, "3.2.0_1"}, // brew lists kegs in directory order
+		{[]string{"1.1.1w", "1.1.1v"}, "1.1.1w"},
+		{[]string{"9.6p1", "9.5p1", "9.6"}, "9.6p1"},
+		{[]string{"2.10.0", "2.9.5"}, "2.10.0"},
+		{[]string{"22.1.0", "22.1.0.beta1"}, "22.1.0"},
+		{[]string{"HEAD-4a1b2c3", "1.0"}, "1.0"}, // a HEAD build has no order
+		{[]string{"HEAD-4a1b2c3"}, "HEAD-4a1b2c3"},
+		{[]string{"latest"}, "latest"},
+	} {
+		if got := brew.NewestVersion(tt.in); got != tt.want {
+			t.Errorf("NewestVersion(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestParseInfoUnlinkedKegs(t *testing.T) {
+	items, err := brew.ParseInfo([]byte(`{"formulae":[
+	 {"name":"openssl@3","tap":"homebrew/core","linked_keg":null,"installed":[
+	  {"version":"3.1.4","installed_on_request":true},{"version":"3.2.0_1","installed_on_request":false},{"version":"3.2.0","installed_on_request":true}]},
+	 {"name":"neovim","tap":"homebrew/core","linked_keg":"HEAD-4a1b2c3","installed":[{"version":"HEAD-4a1b2c3","installed_on_request":true}]}],
+	 "casks":[{"token":"adobe-acrobat-reader","installed":"latest"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]brew.InstalledItem{}
+	for _, it := range items {
+		got[it.Name] = it
+	}
+	if it := got["openssl@3"]; it.Version != "3.2.0_1" || it.OnRequest {
+		t.Errorf("openssl@3 = %+v, want the newest keg 3.2.0_1, installed as a dependency", it)
+	}
+	// Versions without an order are reported as they are, for detection to
+	// report as Unknown, not dropped.
+	if got["neovim"].Version != "HEAD-4a1b2c3" || got["adobe-acrobat-reader"].Version != "latest" {
+		t.Errorf("items = %+v", items)
+	}
+}
+
+func TestListUpdatesNewestInstalledVersion(t *testing.T) {
+	r := commandtest.New(t,
+		commandtest.Recording{Line: "brew outdated --json=v2", Stdout: []byte(`{"formulae":[{"name":"openssl@3","installed_versions":["3.2.0_1","3.1.4"],"current_version":"3.2.1","pinned":false}],"casks":[]}`)})
+	resp, err := brew.New(brew.Options{Runner: r}).ListUpdates(context.Background(), adapters.ListUpdatesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Updates) != 1 || resp.Updates[0].InstalledVersion != "3.2.0_1" || resp.Updates[0].AvailableVersion != "3.2.1" {
+		t.Errorf("updates = %+v, want openssl@3 3.2.0_1 -> 3.2.1", resp.Updates)
 	}
 }

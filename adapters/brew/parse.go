@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/patchcore/sdk/patchcore"
+	"github.com/patchcore/sdk/patchcore/version"
 )
 
 // CaskPrefix marks cask tokens in IDs and package names, so a cask and a
@@ -157,8 +158,11 @@ type infoJSON struct {
 }
 
 // ParseInfo reads `brew info --json=v2 --installed`. A formula's version is
-// its linked keg, or the newest installed keg when none is linked; a
-// cask's is its installed version.
+// its linked keg, or the newest installed keg (NewestVersion) when none is
+// linked; a cask's is its installed version. Versions are reported as brew
+// prints them, including those without an order ("HEAD-<commit>",
+// "latest"), so that detection reports them as Unknown rather than never
+// seeing the package.
 func ParseInfo(data []byte) ([]InstalledItem, error) {
 	if len(data) > maxJSON {
 		return nil, jsonError("info", data, nil)
@@ -179,14 +183,17 @@ func ParseInfo(data []byte) ([]InstalledItem, error) {
 		it := InstalledItem{Name: name, Tap: f.Tap, Pinned: f.Pinned}
 		if f.LinkedKeg != nil && *f.LinkedKeg != "" {
 			it.Version = *f.LinkedKeg
+		} else {
+			kegs := make([]string, 0, len(f.Installed))
+			for _, k := range f.Installed {
+				kegs = append(kegs, k.Version)
+			}
+			it.Version = NewestVersion(kegs)
 		}
 		for _, k := range f.Installed {
-			if it.Version == "" || k.Version == it.Version {
-				it.Version, it.OnRequest = k.Version, k.OnRequest
+			if k.Version == it.Version {
+				it.OnRequest = k.OnRequest
 			}
-		}
-		if n := len(f.Installed); n > 0 && it.Version == "" {
-			it.Version = f.Installed[n-1].Version
 		}
 		if it.Version == "" {
 			continue // listed but no keg: not installed
@@ -252,4 +259,30 @@ func Classify(out []byte, exitCode int) (Outcome, string) {
 		return OutcomeFailed, failLine
 	}
 	return OutcomeOK, ""
+}
+
+// NewestVersion returns the newest of the versions brew lists for one
+// formula or cask (installed kegs, installed_versions), in the Homebrew
+// version order, whatever order brew printed them in. Versions without an
+// order (HEAD builds, "latest") are returned only when there is nothing
+// else, the last listed winning; "" for none.
+func NewestVersion(versions []string) string {
+	scheme := version.HomebrewScheme()
+	var newest version.Version
+	for _, s := range versions {
+		v, err := scheme.Parse(s)
+		if err != nil {
+			continue
+		}
+		if newest == nil || v.Compare(newest) > 0 {
+			newest = v
+		}
+	}
+	if newest != nil {
+		return newest.String()
+	}
+	if n := len(versions); n > 0 {
+		return versions[n-1]
+	}
+	return ""
 }

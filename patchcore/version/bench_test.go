@@ -11,6 +11,7 @@ var benchCases = []struct {
 	{rpm, "1:9.0.117-2.el9_8", "1:9.0.117-2.el9_8.1"},
 	{semverS, "v1.22.3-rc.1", "v1.22.3-rc.2"},
 	{dotted, "10.0.22631.3007", "10.0.22631.3085"},
+	{brew, "1.1.1w_1", "1.1.1w_2"},
 }
 
 func BenchmarkParse(b *testing.B) {

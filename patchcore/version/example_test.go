@@ -60,3 +60,37 @@ func ExampleDottedScheme() {
 	// 0
 	// dotted version "10.0..1": empty part (offset 5)
 }
+
+func ExampleHomebrewScheme() {
+	brew := version.HomebrewScheme()
+
+	// openssl@3 3.2.0 rebuilt as revision 1, then the next release.
+	for _, pair := range [][2]string{
+		{"3.2.0", "3.2.0_1"},
+		{"3.2.0_1", "3.2.1"},
+		{"1.1.1v", "1.1.1w"},       // openssl@1.1 letter releases
+		{"9.5p1", "9.6p1"},         // openssh patch levels
+		{"22.1.0.beta1", "22.1.0"}, // a beta before its release
+	} {
+		c, _ := brew.Compare(pair[0], pair[1])
+		fmt.Println(pair[0], []string{"<", "=", ">"}[c+1], pair[1])
+	}
+
+	v, _ := brew.Parse("9.6p1_1")
+	fmt.Println(v.(*version.HomebrewVersion).Version(), v.(*version.HomebrewVersion).Revision())
+
+	// A formula installed from its development branch has no order.
+	_, err := brew.Parse("HEAD-4a1b2c3")
+	var pe *version.ParseError
+	fmt.Println(errors.As(err, &pe), errors.Is(err, version.ErrNotComparable))
+	fmt.Println(pe.Reason)
+	// Output:
+	// 3.2.0 < 3.2.0_1
+	// 3.2.0_1 < 3.2.1
+	// 1.1.1v < 1.1.1w
+	// 9.5p1 < 9.6p1
+	// 22.1.0.beta1 < 22.1.0
+	// 9.6p1 1
+	// true true
+	// a HEAD version is built from the development branch: it has no version to compare
+}

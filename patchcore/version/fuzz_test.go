@@ -101,3 +101,9 @@ func FuzzDottedParse(f *testing.F) {
 		return strings.Compare(strings.Join(pa, "."), strings.Join(pb, ".")), true
 	})
 }
+
+func FuzzHomebrewParse(f *testing.F) {
+	// The reference is the transcription of Homebrew's Ruby in
+	// homebrew_test.go; it judges the pairs Homebrew orders consistently.
+	fuzzScheme(f, brew, homebrewOracle)
+}

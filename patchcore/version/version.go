@@ -1,7 +1,8 @@
 // Package version parses and compares package version strings in the schemes
 // that detection meets: Debian package versions (deb), RPM
-// epoch:version-release strings (rpm), semantic versions (semver) and dotted
-// numeric versions such as Windows builds (dotted).
+// epoch:version-release strings (rpm), semantic versions (semver), dotted
+// numeric versions such as Windows builds (dotted) and Homebrew formula and
+// cask versions (homebrew).
 //
 // A Scheme parses strings into Versions. Parsing validates the input the way
 // the scheme's own tools do and returns a *ParseError on anything they would
@@ -26,6 +27,8 @@ const (
 	RPM    = "rpm"
 	Semver = "semver"
 	Dotted = "dotted"
+	// Homebrew is the scheme of Homebrew formula and cask versions.
+	Homebrew = "homebrew"
 )
 
 // Version is a parsed version string.
@@ -42,7 +45,8 @@ type Version interface {
 // Scheme parses and compares the version strings of one versioning scheme.
 // Schemes are immutable and safe for concurrent use.
 type Scheme interface {
-	// Name returns the scheme name, one of Deb, RPM, Semver or Dotted.
+	// Name returns the scheme name, one of Deb, RPM, Semver, Dotted or
+	// Homebrew.
 	Name() string
 	// Parse validates s and returns the parsed version, or a *ParseError.
 	Parse(s string) (Version, error)
@@ -58,7 +62,7 @@ type ParseError struct {
 	Input  string // the rejected string
 	Reason string // what is wrong with it
 	Offset int    // byte offset in Input of the problem, or -1 when not meaningful
-	Err    error  // underlying library error, if any
+	Err    error  // underlying library error, or ErrNotComparable; may be nil
 }
 
 // Error formats the error as `rpm version "1:x:y": epoch "1:x" is not a
@@ -71,15 +75,21 @@ func (e *ParseError) Error() string {
 	return msg
 }
 
-// Unwrap returns the underlying library error, if any.
+// Unwrap returns the underlying error, if any.
 func (e *ParseError) Unwrap() error { return e.Err }
 
 // ErrUnknownScheme is wrapped by the error Lookup returns for an unknown name.
 var ErrUnknownScheme = errors.New("unknown version scheme")
 
-// Lookup returns the scheme with the given name (Deb, RPM, Semver or Dotted,
-// case-sensitive), with default options. An unknown name returns an error
-// wrapping ErrUnknownScheme.
+// ErrNotComparable is wrapped by the *ParseError for a string that its
+// scheme's tools accept as a version but do not order, such as Homebrew's
+// "HEAD-<commit>" and "latest": not malformed, yet impossible to compare
+// against a fixed version.
+var ErrNotComparable = errors.New("version is not comparable")
+
+// Lookup returns the scheme with the given name (Deb, RPM, Semver, Dotted or
+// Homebrew, case-sensitive), with default options. An unknown name returns an
+// error wrapping ErrUnknownScheme.
 func Lookup(name string) (Scheme, error) {
 	switch name {
 	case Deb:
@@ -90,6 +100,8 @@ func Lookup(name string) (Scheme, error) {
 		return SemverScheme(), nil
 	case Dotted:
 		return DottedScheme(), nil
+	case Homebrew:
+		return HomebrewScheme(), nil
 	}
 	return nil, fmt.Errorf("version: %w %q", ErrUnknownScheme, name)
 }

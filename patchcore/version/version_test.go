@@ -2,6 +2,7 @@ package version
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ var (
 	rpmIgnore   = RPMScheme(WithMissingEpoch(EpochIgnore))
 	semverS     = SemverScheme()
 	dotted      = DottedScheme()
+	brew        = HomebrewScheme()
 	comparisons = []struct {
 		scheme Scheme
 		a, b   string
@@ -96,6 +98,88 @@ var (
 		{semverS, "1.0.0-1", "1.0.0-a", -1},
 		{semverS, "1.10.0", "1.9.9", 1},
 		{semverS, "2.0.0", "1.99.99", 1},
+
+		// homebrew: from Homebrew/brew Library/Homebrew/test/version_spec.rb.
+		{brew, "0.1", "0.1.0", 0},
+		{brew, "0.1", "0.2", -1},
+		{brew, "1.2.3", "1.2.2", 1},
+		{brew, "1.2.4", "1.2.4.1", -1},
+		{brew, "1.2.3", "1.2.3alpha4", 1},
+		{brew, "1.2.3", "1.2.3beta2", 1},
+		{brew, "1.2.3", "1.2.3rc3", 1},
+		{brew, "1.2.3", "1.2.3-p34", -1},
+		{brew, "1.2.3alpha", "1.2.3", -1},
+		{brew, "1.2.3", "1.2.3a", -1}, // "a" without digits is a plain string
+		{brew, "1.2.3alpha4", "1.2.3a4", 0},
+		{brew, "1.2.3alpha4", "1.2.3A4", 0},
+		{brew, "1.2.3alpha4", "1.2.3alpha3", 1},
+		{brew, "1.2.3alpha4", "1.2.3alpha10", -1},
+		{brew, "1.2.3alpha4", "1.2.3beta2", -1},
+		{brew, "1.2.3alpha4", "1.2.3rc3", -1},
+		{brew, "1.2.3alpha4", "1.2.3-p34", -1},
+		{brew, "1.2.3beta2", "1.2.3b2", 0},
+		{brew, "1.2.3beta2", "1.2.3B2", 0},
+		{brew, "1.2.3beta2", "1.2.3beta10", -1},
+		{brew, "1.2.3beta2", "1.2.3rc3", -1},
+		{brew, "1.2.3beta2", "1.2.3-p34", -1},
+		{brew, "1.2.3pre9", "1.2.3PRE9", 0},
+		{brew, "1.2.3pre9", "1.2.3pre10", -1},
+		{brew, "1.2.3pre3", "1.2.3alpha4", 1},
+		{brew, "1.2.3pre3", "1.2.3beta5", 1},
+		{brew, "1.2.3pre3", "1.2.3rc2", -1},
+		{brew, "1.2.3pre3", "1.2.3", -1},
+		{brew, "1.2.3pre3", "1.2.3-p2", -1},
+		{brew, "1.2.3rc3", "1.2.3RC3", 0},
+		{brew, "1.2.3rc3", "1.2.3rc10", -1},
+		{brew, "1.2.3rc3", "1.2.3-p34", -1},
+		{brew, "1.2.3-p34", "1.2.3-P34", 0},
+		{brew, "1.2.3-p34", "1.2.3-p9", 1},
+		{brew, "1.2.3.post34", "1.2.3.post35", -1},
+		{brew, "1.2.3.post34", "1.2.3rc35", 1},
+		{brew, "1.2.3.post34", "1.2.3alpha35", 1},
+		{brew, "1.2.3.post34", "1.2.3", 1},
+		{brew, "2.1.0-p194", "2.1-p195", -1},
+		{brew, "2.1-p194", "2.1.0-p195", -1},
+		{brew, "2-p194", "2.1-p195", -1},
+		{brew, "R15B03-1", "R15B03", 1},
+		{brew, "R16B", "R15B03-1", 1},
+		{brew, "R14B", "R14B01", -1},
+		// homebrew: formula revisions (pkg_version.rb), after the version.
+		{brew, "3.2.0_1", "3.2.0", 1},
+		{brew, "3.2.0_1", "3.2.0_2", -1},
+		{brew, "3.2.0_10", "3.2.0_9", 1},
+		{brew, "3.2.0_1", "3.2.1", -1},
+		{brew, "3.2.0_0", "3.2.0", 0},
+		{brew, "1.2_3_4", "1.2_3", 1}, // version "1.2_3" revision 4 against version "1.2" revision 3
+		// homebrew: versions found in homebrew/core and homebrew/cask.
+		{brew, "1.1.1w", "1.1.1v", 1},
+		{brew, "1.1.1w", "1.1.1", 1},
+		{brew, "1.1.1w", "3.0.0", -1},
+		{brew, "1.1.1w", "1.1.1.1", -1}, // a number beats letters
+		{brew, "9.0p1", "9.0", 1},
+		{brew, "9.0p1", "9.1", -1},
+		{brew, "9.3p2", "9.3p10", -1},
+		{brew, "9.6p1_1", "9.6p1", 1},
+		{brew, "2023-12-12", "2023-11-30", 1},
+		{brew, "2023-12-12", "2023-12-9", 1},
+		{brew, "2023-12-12", "2024-01-01", -1},
+		{brew, "1.2.3-beta2", "1.2.3", -1},
+		{brew, "1.2.3-beta2", "1.2.3beta2", 0},
+		{brew, "1.2.3-beta2", "1.2.3-alpha5", 1},
+		{brew, "1.2.3-beta2", "1.2.3-rc1", -1},
+		{brew, "r12", "r9", 1},
+		{brew, "r12", "r100", -1},
+		{brew, "22.1.0.beta1", "22.1.0", -1},
+		{brew, "22.1.0.beta1", "22.0.9", 1},
+		{brew, "22.1.0.beta1", "22.1.0.beta2", -1},
+		{brew, "22.1.0.beta1", "22.1.0.rc1", -1},
+		{brew, "120.0.6099.234", "121.0.6167.85", -1},
+		{brew, "4.27.0,2410180", "4.28.0,2411010", -1},
+		{brew, "4.27.0,2410180", "4.27.0,2410181", -1},
+		{brew, "1.99999999999999999999999", "1.99999999999999999999998", 1},
+		// homebrew: Homebrew says 0 one way and -1 the other; Compare is antisymmetric.
+		{brew, "1.0", "1.alpha1", 1},
+		{brew, "1.0", "1.p1", -1},
 	}
 )
 
@@ -165,6 +249,16 @@ func TestParseErrors(t *testing.T) {
 		{dotted, "1.2 ", "invalid character ' '", 3},
 		{dotted, "10.0.22631.3085-1", "invalid character '-'", 15},
 		{dotted, "1.18446744073709551616", `part "18446744073709551616" is too large`, 2},
+		{brew, "", "empty", -1},
+		{brew, "latest", "updates itself", 0},
+		{brew, "HEAD", "HEAD version", 0},
+		{brew, "HEAD-abcdef1", "HEAD version", 0},
+		{brew, "HEAD-abcdef1_1", "HEAD version", 0},
+		{brew, "1.0 ", "invalid character ' '", 3},
+		{brew, "1.0\n", `invalid character '\n'`, 3},
+		{brew, "1.0-é", "invalid character 'é'", 4},
+		{brew, "...", "no digits or letters", 0},
+		{brew, "-_1", "no digits or letters", 0},
 	} {
 		v, err := tc.scheme.Parse(tc.input)
 		var pe *ParseError
@@ -176,7 +270,10 @@ func TestParseErrors(t *testing.T) {
 			t.Errorf("%s: Parse(%q) = %q (offset %d); want reason containing %q, offset %d",
 				tc.scheme.Name(), tc.input, err, pe.Offset, tc.reason, tc.offset)
 		}
-		if !strings.Contains(err.Error(), tc.scheme.Name()+" version ") || !strings.Contains(err.Error(), tc.input) {
+		if wantNC := strings.HasPrefix(tc.input, "HEAD") || tc.input == "latest"; errors.Is(err, ErrNotComparable) != wantNC {
+			t.Errorf("%s: Parse(%q): errors.Is(%v, ErrNotComparable) = %v, want %v", tc.scheme.Name(), tc.input, err, !wantNC, wantNC)
+		}
+		if !strings.Contains(err.Error(), tc.scheme.Name()+" version ") || !strings.Contains(err.Error(), strconv.Quote(tc.input)) {
 			t.Errorf("%s: Parse(%q): error %q names neither scheme nor input", tc.scheme.Name(), tc.input, err)
 		}
 	}
@@ -247,6 +344,16 @@ func TestAccessors(t *testing.T) {
 		t.Error("Parts does not return a copy")
 	}
 
+	v, _ = brew.Parse("9.6p1_12")
+	if h := v.(*HomebrewVersion); h.Version() != "9.6p1" || h.Revision() != "12" || h.Scheme() != Homebrew || h.String() != "9.6p1_12" {
+		t.Errorf("homebrew accessors: %q %q %q", h.Version(), h.Revision(), h.String())
+	}
+	for _, s := range []string{"1.0_", "_1", "1.0_1a"} { // no revision
+		if v, _ = brew.Parse(s); v.(*HomebrewVersion).Version() != s || v.(*HomebrewVersion).Revision() != "" {
+			t.Errorf("homebrew %q: version %q revision %q", s, v.(*HomebrewVersion).Version(), v.(*HomebrewVersion).Revision())
+		}
+	}
+
 	v, _ = semverS.Parse("v1.2.3-rc.1+b")
 	if v.String() != "v1.2.3-rc.1+b" || v.Scheme() != Semver {
 		t.Errorf("semver: %q %q", v.String(), v.Scheme())
@@ -254,7 +361,7 @@ func TestAccessors(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
-	for _, name := range []string{Deb, RPM, Semver, Dotted} {
+	for _, name := range []string{Deb, RPM, Semver, Dotted, Homebrew} {
 		s, err := Lookup(name)
 		if err != nil || s.Name() != name {
 			t.Errorf("Lookup(%q) = %v, %v", name, s, err)
