@@ -456,7 +456,32 @@ func forget(e *Engine) {
 	}
 }
 
+// benchFirstPass evaluates the whole fleet right after the catalog
+// changed (nothing memoised): one op is the whole fleet; devices/s counts
+// devices.
+func benchFirstPass(b *testing.B, fl fleet, opts ...Option) {
+	e := New(fl.cat, opts...)
+	ctx := context.Background()
+	if _, err := e.Detect(ctx, fl.devices[0]); err != nil { // compile outside the timing
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	n := 0
+	for b.Loop() {
+		forget(e)
+		for _, inv := range fl.devices {
+			if _, err := e.Detect(ctx, inv); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+	}
+	reportCPU(b, cpu0, n)
+}
+
 func fleetBenches(b *testing.B, fl fleet) {
+	b.Run("firstpass/lazy", func(b *testing.B) { benchFirstPass(b, fl, Lazy()) })
 	b.Run("lazy", func(b *testing.B) { benchFleet(b, fl, false, Lazy()) })
 	b.Run("actionable", func(b *testing.B) { benchFleet(b, fl, false, ActionableOnly()) })
 	b.Run("snapshot", func(b *testing.B) { benchFleet(b, fl, false) })

@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"slices"
+	"strings"
 
 	"github.com/patchcore/sdk/patchcore"
 )
@@ -208,13 +209,18 @@ func chunkMatches(key string, pkgs []patchcore.Package) bool {
 func (d *device) buildChunk(pkgs []patchcore.Package) *chunk {
 	pl := d.plat
 	c := &chunk{id: pl.ids.Add(1), kernel: d.inv.Platform.Kernel}
-	var key []byte
+	n := 0
+	for i := range pkgs {
+		n += keyLen(&pkgs[i])
+	}
+	var key strings.Builder
+	key.Grow(n)
 	for i := range pkgs {
 		p := &pkgs[i]
 		if !isOSPackage(p) {
 			continue
 		}
-		key = appendKey(key, p)
+		writeKey(&key, p)
 		e := d.entry(p)
 		if e == nil {
 			continue
@@ -229,7 +235,7 @@ func (d *device) buildChunk(pkgs []patchcore.Package) *chunk {
 			c.vs = append(c.vs, v)
 		}
 	}
-	c.key = string(key)
+	c.key = key.String()
 	sc := pl.scratch.Get().(*scratch)
 	ep := sc.next()
 	for _, v := range c.vs {

@@ -4,10 +4,15 @@
 //
 // An Engine evaluates every catalog patch for the device's platform on
 // every call and keeps no device state between calls: the Result is a full
-// snapshot that replaces the previous one (Result.Diff compares two). What
-// the Engine does keep is derived from the catalog alone: fix versions
-// parsed once and indexed per platform, rebuilt when the catalog's
-// Generation changes.
+// snapshot that replaces the previous one (Result.Diff compares two),
+// computed from the inventory passed in and the catalog alone. What the
+// Engine keeps is derived from the catalog, and dropped when the catalog's
+// Generation changes: fix versions parsed once, indexed and ranked per
+// platform; and, bounded, the evaluation of every (package, version,
+// source, arch, module stream) it has met and of runs of packages it has
+// met together, so that devices installed from the same image share one
+// evaluation: such a device costs about a comparison of its package list
+// with the memoised one (BENCH.md has the figures).
 //
 // The rules, each from a false positive or negative another scanner shipped:
 //

@@ -3,6 +3,7 @@ package detect
 import (
 	"encoding/binary"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -163,8 +164,25 @@ func appendKey(b []byte, p *patchcore.Package) []byte {
 	return b
 }
 
+// writeKey writes p's key (as appendKey makes it) to b.
+func writeKey(b *strings.Builder, p *patchcore.Package) {
+	var n [binary.MaxVarintLen64]byte
+	for _, f := range [...]string{p.Version, p.Name, p.SourceVersion, p.SourceName, p.Arch, p.ModuleStream, string(p.Ecosystem)} {
+		b.Write(binary.AppendUvarint(n[:0], uint64(len(f))))
+		b.WriteString(f)
+	}
+}
+
+// keyLen is about the length of p's key.
+func keyLen(p *patchcore.Package) int {
+	return len(p.Version) + len(p.Name) + len(p.SourceVersion) + len(p.SourceName) + len(p.Arch) + len(p.ModuleStream) + len(p.Ecosystem) + 8
+}
+
 func newEntry(p *patchcore.Package) *ventry {
-	key := string(appendKey(nil, p))
+	var b strings.Builder
+	b.Grow(keyLen(p))
+	writeKey(&b, p)
+	key := b.String()
 	// The fields are the key's substrings (one allocation).
 	var f [7]string
 	rest := key
