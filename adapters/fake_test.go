@@ -114,8 +114,11 @@ func (f *fakeAdapter) Install(ctx context.Context, req InstallRequest) (InstallR
 
 func (f *fakeAdapter) InstallWithProgress(ctx context.Context, req InstallRequest, report func(Progress)) (InstallResponse, error) {
 	if req.Root == "/slowinstall" {
-		// A transaction that has started runs to its end whatever ctx says.
-		time.Sleep(1500 * time.Millisecond)
+		// A transaction that has started runs to its end whatever ctx says:
+		// it outlasts the caller (who must have a deadline), however late
+		// a loaded machine schedules either side.
+		<-ctx.Done()
+		time.Sleep(300 * time.Millisecond)
 		if f.marker != "" {
 			if err := os.WriteFile(f.marker, []byte("finished"), 0o600); err != nil {
 				return InstallResponse{}, err

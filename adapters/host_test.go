@@ -203,19 +203,22 @@ func TestHostProtocolMismatch(t *testing.T) {
 
 func TestHostStartFailures(t *testing.T) {
 	t.Parallel()
+	// Only "silent" gets a short start timeout: the others must fail for
+	// their own reason, however slowly a loaded -race run starts them.
 	tests := []struct {
 		plugin string
+		start  time.Duration
 		want   []string
 		is     error
 	}{
-		{"stdout-early", []string{"hello from a plugin that prints before serving", "must never write to stdout"}, patchcore.ErrAdapterExited},
-		{"factory-fails", []string{"exited during start", "opening /var/lib/fake/status: permission denied"}, patchcore.ErrAdapterExited},
-		{"silent", []string{"no handshake within 500ms"}, patchcore.ErrTimeout},
+		{"stdout-early", 0, []string{"hello from a plugin that prints before serving", "must never write to stdout"}, patchcore.ErrAdapterExited},
+		{"factory-fails", 0, []string{"exited during start", "opening /var/lib/fake/status: permission denied"}, patchcore.ErrAdapterExited},
+		{"silent", 500 * time.Millisecond, []string{"no handshake within 500ms"}, patchcore.ErrTimeout},
 	}
 	for _, tt := range tests {
 		t.Run(tt.plugin, func(t *testing.T) {
 			t.Parallel()
-			h, _ := newTestHost(t, Builtin(tt.plugin), WithTimeouts(Timeouts{Start: 500 * time.Millisecond}))
+			h, _ := newTestHost(t, Builtin(tt.plugin), WithTimeouts(Timeouts{Start: tt.start}))
 			err := h.Start(context.Background())
 			if !errors.Is(err, tt.is) {
 				t.Fatalf("Start error = %v, want errors.Is %v", err, tt.is)
