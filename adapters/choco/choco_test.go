@@ -21,12 +21,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// realExitCodes are the codes the recording files cannot hold (above 255).
-var realExitCodes = map[string]int{
-	"choco upgrade vcredist140 --yes --no-progress": choco.ExitRebootRequired,
-	"choco upgrade firefox --yes --no-progress":     choco.ExitMSIFatal,
-}
-
 // recorded returns a runner replaying the named files under testdata/.
 func recorded(t *testing.T, files ...string) *commandtest.Runner {
 	t.Helper()
@@ -41,9 +35,6 @@ func recorded(t *testing.T, files ...string) *commandtest.Runner {
 			t.Fatalf("%s: %v", f, err)
 		}
 		for _, rec := range recs {
-			if code, ok := realExitCodes[rec.Line]; ok {
-				rec.ExitCode = code
-			}
 			r.Add(rec)
 		}
 	}

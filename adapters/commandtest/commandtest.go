@@ -28,6 +28,20 @@
 // context ends, for cancellation tests. Section contents run up to the next
 // marker; a file's final newline is part of the last section.
 //
+// # Exit statuses
+//
+// Unix exit statuses are 0 to 255, but a Windows process exits with any
+// 32-bit value: 3010 (a restart is required), 1603 (MSI fatal error), or an
+// HRESULT such as winget's 0x8A15002B. N is therefore any int32 or uint32
+// value, written in decimal (3010, -1 or -1978335189) or as 0x followed by
+// up to eight hex digits (0x8A15002B, either case). The value is kept as
+// written, not reinterpreted: "exit 0x8A15002B" and "exit 2316632107" both
+// give ExitCode 2316632107, which is what os/exec reports for that code on
+// 64-bit Windows, while "exit -1978335189" (the same bits read as an int32)
+// gives -1978335189; adapters for Windows read either through uint32.
+// Format writes statuses of 0x80000000 and above in hex, the rest in
+// decimal.
+//
 // When a command line was recorded several times, successive runs get the
 // recordings in order and the last one repeats. A command that was not
 // recorded fails the test (through testing.TB) and returns an error wrapping
@@ -46,6 +60,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -280,9 +295,9 @@ func Parse(data []byte) ([]Recording, error) {
 		case "stderr":
 			section = &cur.Stderr
 		case "exit":
-			code, err := strconv.Atoi(strings.TrimSpace(arg))
-			if err != nil || code < 0 || code > 255 {
-				return nil, &ParseError{Line: n, Reason: fmt.Sprintf("exit status %q is not a number from 0 to 255", arg)}
+			code, err := parseExit(strings.TrimSpace(arg))
+			if err != nil {
+				return nil, &ParseError{Line: n, Reason: fmt.Sprintf("exit status %q %s", arg, err)}
 			}
 			cur.ExitCode, section = code, nil
 		case "hang":
@@ -296,6 +311,46 @@ func Parse(data []byte) ([]Recording, error) {
 	}
 	flush()
 	return recs, nil
+}
+
+// Exit statuses span int32 and uint32: -2^31 to 2^32-1.
+const (
+	minExit = math.MinInt32
+	maxExit = math.MaxUint32
+)
+
+// parseExit reads an exit status: decimal, optionally negative, or 0x and
+// one to eight hex digits, in the range of int32 or uint32. The error says
+// what is wrong, for a ParseError reason.
+func parseExit(s string) (int, error) {
+	if hex, ok := strings.CutPrefix(s, "0x"); ok || strings.HasPrefix(s, "0X") {
+		if !ok {
+			hex = s[2:]
+		}
+		n, err := strconv.ParseUint(hex, 16, 32)
+		if err != nil {
+			return 0, errors.New("is not 0x followed by 1 to 8 hex digits")
+		}
+		return int(n), nil
+	}
+	digits := strings.TrimPrefix(s, "-")
+	if digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
+		return 0, errors.New("is not a number (decimal, or hex with 0x)")
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < minExit || n > maxExit {
+		return 0, fmt.Errorf("is out of range: exit statuses are 32-bit, from %d to %d (0x%X)", minExit, uint64(maxExit), uint64(maxExit))
+	}
+	return int(n), nil
+}
+
+// formatExit writes an exit status as parseExit reads it: in hex from
+// 0x80000000 (HRESULTs and NTSTATUS codes), in decimal otherwise.
+func formatExit(code int) string {
+	if c := int64(code); c >= 0x80000000 && c <= maxExit {
+		return fmt.Sprintf("0x%08X", code)
+	}
+	return strconv.Itoa(code)
 }
 
 // scanLinesKeepNewline splits like bufio.ScanLines but keeps line endings,
@@ -315,13 +370,14 @@ func scanLinesKeepNewline(data []byte, atEOF bool) (int, []byte, error) {
 
 // Format renders recordings in the recording-file format. A section whose
 // content does not end with a newline gets one, since the next marker must
-// start a line; Parse(Format(r)) gives r back otherwise.
+// start a line; Parse(Format(r)) gives r back otherwise, as long as every
+// ExitCode is a 32-bit exit status (see Exit statuses), as real ones are.
 func Format(recs []Recording) []byte {
 	var b bytes.Buffer
 	for _, rec := range recs {
 		fmt.Fprintf(&b, "-- cmd %s --\n", rec.Line)
 		if rec.ExitCode != 0 {
-			fmt.Fprintf(&b, "-- exit %d --\n", rec.ExitCode)
+			fmt.Fprintf(&b, "-- exit %s --\n", formatExit(rec.ExitCode))
 		}
 		if rec.Hang {
 			b.WriteString("-- hang --\n")

@@ -115,7 +115,14 @@ func TestParseErrors(t *testing.T) {
 		{"marker before cmd", "-- stdout --\nx\n", "line 1: \"stdout\" marker before the first cmd marker"},
 		{"empty cmd", "-- cmd  --\n", "line 1: cmd marker without a command line"},
 		{"bad exit", "-- cmd true --\n-- exit x --\n", "line 2: exit status \"x\" is not a number"},
-		{"exit out of range", "-- cmd true --\n-- exit 256 --\n", "line 2: exit status"},
+		{"exit above uint32", "-- cmd true --\n-- exit 4294967296 --\n", `line 2: exit status "4294967296" is out of range`},
+		{"exit below int32", "-- cmd true --\n-- exit -2147483649 --\n", `line 2: exit status "-2147483649" is out of range`},
+		{"hex above uint32", "-- cmd true --\n-- exit 0x100000000 --\n", `line 2: exit status "0x100000000" is not 0x followed by 1 to 8 hex digits`},
+		{"empty hex", "-- cmd true --\n-- exit 0x --\n", "is not 0x followed by"},
+		{"signed hex", "-- cmd true --\n-- exit -0x1 --\n", "is not a number"},
+		{"plus sign", "-- cmd true --\n-- exit +1 --\n", "is not a number"},
+		{"hex without 0x", "-- cmd true --\n-- exit 8A15002B --\n", "is not a number"},
+		{"empty exit", "-- cmd true --\n-- exit --\n", "is not a number"},
 		{"unknown marker", "-- cmd true --\n-- stdin --\n", "line 2: unknown marker \"stdin\""},
 	}
 	for _, tt := range tests {
@@ -129,9 +136,67 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// Windows exit codes are 32-bit: installer codes above 255 and HRESULTs.
+func TestExitStatuses(t *testing.T) {
+	tests := []struct {
+		in        string
+		want      int
+		formatted string // how Format writes it back
+	}{
+		{"0", 0, ""}, // Format leaves out exit 0
+		{"100", 100, "100"},
+		{"256", 256, "256"},
+		{"1603", 1603, "1603"},
+		{"3010", 3010, "3010"},
+		{"0x8A15002B", 0x8A15002B, "0x8A15002B"},
+		{"0x8a15002b", 0x8A15002B, "0x8A15002B"},
+		{"0X8A15002B", 0x8A15002B, "0x8A15002B"},
+		{"2316632107", 0x8A15002B, "0x8A15002B"},
+		{"-1978335189", -1978335189, "-1978335189"}, // 0x8A15002B read as an int32, kept as written
+		{"0xBC2", 3010, "3010"},
+		{"0x7FFFFFFF", 1<<31 - 1, "2147483647"},
+		{"0xFFFFFFFF", 1<<32 - 1, "0xFFFFFFFF"},
+		{"4294967295", 1<<32 - 1, "0xFFFFFFFF"},
+		{"-2147483648", -1 << 31, "-2147483648"},
+		{"-1", -1, "-1"},
+		{"007", 7, "7"}, // decimal, not octal
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			recs, err := Parse([]byte("-- cmd winget upgrade --\n-- exit " + tt.in + " --\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if recs[0].ExitCode != tt.want {
+				t.Fatalf("ExitCode = %d, want %d", recs[0].ExitCode, tt.want)
+			}
+			wantText := "-- cmd winget upgrade --\n"
+			if tt.formatted != "" {
+				wantText += "-- exit " + tt.formatted + " --\n"
+			}
+			if got := string(Format(recs)); got != wantText {
+				t.Errorf("Format = %q, want %q", got, wantText)
+			}
+			res, err := New(t, recs...).Run(context.Background(), command.Command{Name: "winget", Args: []string{"upgrade"}})
+			var ee *command.ExitError
+			if tt.want == 0 {
+				if err != nil {
+					t.Errorf("Run: %v, want success", err)
+				}
+				return
+			}
+			if !errors.As(err, &ee) || ee.ExitCode != tt.want || res.ExitCode != tt.want {
+				t.Errorf("Run = %d, %v; want a *command.ExitError with status %d", res.ExitCode, err, tt.want)
+			}
+		})
+	}
+}
+
 func TestFormatRoundTrip(t *testing.T) {
 	recs := []Recording{
 		{Line: "a", Stdout: []byte("out\n"), Stderr: []byte("err\n"), ExitCode: 3},
+		{Line: "d", ExitCode: 0x8A150101},
+		{Line: "e", ExitCode: -1073741819}, // STATUS_ACCESS_VIOLATION as an int32
 		{Line: `b "x y"`, Hang: true},
 		{Line: "c", Stdout: []byte("line1\r\nline2\n")},
 	}
@@ -184,6 +249,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("-- cmd true --\n-- stdout --\nx\n"))
 	f.Add([]byte("-- cmd a --\n-- exit 1 --\n-- hang --\n-- stderr --\ne"))
 	f.Add([]byte("# c\n-- x --\n"))
+	f.Add([]byte("-- cmd a --\n-- exit 0x8A15002B --\n-- cmd b --\n-- exit -2147483648 --\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		recs, err := Parse(data)
 		if err != nil {
@@ -196,6 +262,11 @@ func FuzzParse(f *testing.F) {
 		}
 		if len(again) != len(recs) {
 			t.Fatalf("round trip: %d recordings, want %d", len(again), len(recs))
+		}
+		for i := range recs {
+			if again[i].ExitCode != recs[i].ExitCode {
+				t.Fatalf("round trip: recording %d exit %d, want %d", i, again[i].ExitCode, recs[i].ExitCode)
+			}
 		}
 	})
 }

@@ -24,31 +24,11 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 const common = " --accept-source-agreements --disable-interactivity"
 
-// realExitCodes are the HRESULTs the recording format cannot hold.
-var realExitCodes = map[string]uint32{
-	"winget upgrade --id Mozilla.Firefox --exact --silent --accept-package-agreements" + common:                      winget.ErrInstallPackageInUse,
-	"winget upgrade --id Microsoft.PowerShell --exact --silent --accept-package-agreements" + common:                 winget.ErrInstallRebootToFinish,
-	"winget upgrade --id patchcore-adaptertest-no-such-update --exact --silent --accept-package-agreements" + common: winget.ErrNoApplicationsFound,
-}
-
+// recorded returns a runner replaying testdata/file, HRESULT exit codes
+// included.
 func recorded(t *testing.T, file string) *commandtest.Runner {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := commandtest.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := commandtest.New(t)
-	for _, rec := range recs {
-		if code, ok := realExitCodes[rec.Line]; ok {
-			rec.ExitCode = int(code) // as os/exec reports it on 64-bit Windows
-		}
-		r.Add(rec)
-	}
-	return r
+	return commandtest.Load(t, filepath.Join("testdata", file))
 }
 
 func newAdapter(t *testing.T) (*winget.Adapter, *commandtest.Runner) {
