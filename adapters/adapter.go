@@ -69,7 +69,8 @@ type InfoResponse struct {
 	ProtocolVersion int `json:"protocol_version"`
 	// Platforms lists the distros or OSes it serves ("debian", "ubuntu", "windows").
 	Platforms []string `json:"platforms"`
-	// VersionScheme is the scheme of every version it reports ("deb", "rpm", "dotted", "semver").
+	// VersionScheme is the scheme of every version it reports, a name
+	// version.Lookup knows ("deb", "rpm", "semver", "dotted", "homebrew").
 	VersionScheme string       `json:"version_scheme"`
 	Capabilities  []Capability `json:"capabilities,omitempty"`
 }

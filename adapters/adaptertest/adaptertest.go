@@ -254,9 +254,11 @@ func (s *session) inventory(ctx context.Context) (*adapters.InventoryResponse, s
 	return s.inv, ""
 }
 
-// parseVersion reports a version the declared scheme rejects.
+// parseVersion reports a version the declared scheme rejects. A version the
+// scheme recognises but declares not comparable (Homebrew's HEAD and latest)
+// is real and passes: detection reports it Unknown with the reason.
 func (s *session) parseVersion(what, v string) string {
-	if _, err := s.scheme.Parse(v); err != nil {
+	if _, err := s.scheme.Parse(v); err != nil && !errors.Is(err, version.ErrNotComparable) {
 		return fmt.Sprintf("%s: %v", what, err)
 	}
 	return ""

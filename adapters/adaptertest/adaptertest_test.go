@@ -114,6 +114,7 @@ func TestCheckFindsBrokenContracts(t *testing.T) {
 	}{
 		{"good", func(*memAdapter) {}, nil, nil},
 		{"unparsable version", func(m *memAdapter) { m.pkgs[1].Version = "3.0!!" }, map[string]string{"inventory-versions": "package openssl"}, nil},
+		{"not comparable but real (Homebrew HEAD)", func(m *memAdapter) { m.scheme = "homebrew"; m.pkgs[0].Version = "HEAD-4f2c1e9_1" }, nil, nil},
 		{"unknown scheme", func(m *memAdapter) { m.scheme = "calver" }, map[string]string{"info": "VersionScheme"}, []string{"inventory-versions"}},
 		{"unsorted", func(m *memAdapter) { m.pkgs[0], m.pkgs[1] = m.pkgs[1], m.pkgs[0] }, map[string]string{"inventory-sorted": "openssl/amd64 (index 0) before bash"}, nil},
 		{"nondeterministic", func(m *memAdapter) { m.nondeterminism = 1 }, map[string]string{"inventory-deterministic": "differ at package 0"}, nil},
