@@ -269,16 +269,37 @@ func findings(pl *patchcore.Platform, plat *platIndex, chunks []*chunk, apps []*
 	for _, v := range apps {
 		add(v)
 	}
-	// Platform patches are numbered in ID order.
-	slices.SortFunc(b.accs, func(x, y acc) int {
-		if x.pn >= 0 && y.pn >= 0 {
-			return cmp.Compare(x.pn, y.pn)
+	// In patch ID order: platform patches are numbered in ID order; the
+	// others (applications) are sorted and merged in.
+	order := make([]int32, 0, len(b.accs))
+	for _, ai := range byPN {
+		if ai >= 0 {
+			order = append(order, ai)
 		}
-		return cmp.Compare(x.cp.p.ID, y.cp.p.ID)
-	})
+	}
+	if len(other) > 0 {
+		var rest []int32
+		for _, ai := range other {
+			rest = append(rest, ai)
+		}
+		byID := func(x, y int32) int { return cmp.Compare(b.accs[x].cp.p.ID, b.accs[y].cp.p.ID) }
+		slices.SortFunc(rest, byID)
+		merged := make([]int32, 0, len(order)+len(rest))
+		i, j := 0, 0
+		for i < len(order) || j < len(rest) {
+			if j == len(rest) || i < len(order) && byID(order[i], rest[j]) <= 0 {
+				merged = append(merged, order[i])
+				i++
+			} else {
+				merged = append(merged, rest[j])
+				j++
+			}
+		}
+		order = merged
+	}
 	out := make([]patchcore.Finding, 0, len(b.accs)+len(win))
-	for i := range b.accs {
-		a := &b.accs[i]
+	for _, ai := range order {
+		a := &b.accs[ai]
 		b.finishPendingReboot(a)
 		if actionable && !a.st.actionable() {
 			continue
@@ -409,7 +430,7 @@ func (b *builder) reason(ev *evref) string {
 	if r := ev.v.render(b.pl)[ev.i].reason; r != "" {
 		return r
 	}
-	return reason(ev.v.e, ev.c(), b.pl)
+	return ev.v.kernelReason(ev.i, b.pl)
 }
 
 // findingHeader fills the patch's own fields of a finding.

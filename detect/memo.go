@@ -114,6 +114,28 @@ type verdict struct {
 	// one-element Evidence slice for findings with this evidence alone.
 	once     sync.Once
 	rendered []renderedEv
+	// byKernel holds the reasons that name the device's running kernel
+	// (or release), rendered for the last device that needed them.
+	byKernel atomic.Pointer[kernelReasons]
+}
+
+type kernelReasons struct {
+	kernel, version string
+	reasons         []string
+}
+
+// kernelReason renders the reason of evidence i that names the device's
+// running kernel or release, reusing the last device's when they agree.
+func (v *verdict) kernelReason(i int32, pl *patchcore.Platform) string {
+	if k := v.byKernel.Load(); k != nil && k.kernel == pl.Kernel && k.version == pl.Version {
+		return k.reasons[i]
+	}
+	k := &kernelReasons{kernel: pl.Kernel, version: pl.Version, reasons: make([]string, len(v.evs))}
+	for j := range v.evs {
+		k.reasons[j] = reason(v.e, &v.evs[j], pl)
+	}
+	v.byKernel.Store(k)
+	return k.reasons[i]
 }
 
 type renderedEv struct {
