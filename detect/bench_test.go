@@ -482,6 +482,11 @@ func benchFirstPass(b *testing.B, fl fleet, opts ...Option) {
 
 func fleetBenches(b *testing.B, fl fleet) {
 	b.Run("firstpass/lazy", func(b *testing.B) { benchFirstPass(b, fl, Lazy()) })
+	// 16 of the devices in turn: their inventories stay in the CPU caches,
+	// as one just decoded from an agent's report is.
+	b.Run("lazy/cached-inventories", func(b *testing.B) {
+		benchFleet(b, fleet{cat: fl.cat, devices: fl.devices[:16]}, false, Lazy())
+	})
 	b.Run("lazy", func(b *testing.B) { benchFleet(b, fl, false, Lazy()) })
 	b.Run("actionable", func(b *testing.B) { benchFleet(b, fl, false, ActionableOnly()) })
 	b.Run("snapshot", func(b *testing.B) { benchFleet(b, fl, false) })

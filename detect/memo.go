@@ -176,23 +176,95 @@ type cev struct {
 	older bool
 }
 
-// appendKey appends p's identity to b: its fields, each preceded by its
-// length, so that no two packages share a key.
+// A package's key is its identity fields (Version, Name, SourceVersion,
+// SourceName, Arch, ModuleStream, Ecosystem) preceded by their lengths:
+// seven length bytes when every field is shorter than 255 bytes, else the
+// byte 255 and seven uvarints. No two packages share a key, and one is
+// compared with a package by its lengths first.
+
+// identity returns p's key fields.
+func identity(p *patchcore.Package) [7]string {
+	return [7]string{p.Version, p.Name, p.SourceVersion, p.SourceName, p.Arch, p.ModuleStream, string(p.Ecosystem)}
+}
+
+// appendKey appends p's key to b.
 func appendKey(b []byte, p *patchcore.Package) []byte {
-	for _, f := range [...]string{p.Version, p.Name, p.SourceVersion, p.SourceName, p.Arch, p.ModuleStream, string(p.Ecosystem)} {
-		b = binary.AppendUvarint(b, uint64(len(f)))
-		b = append(b, f...)
+	f := identity(p)
+	short := true
+	for _, x := range f {
+		short = short && len(x) < 255
+	}
+	if short {
+		for _, x := range f {
+			b = append(b, byte(len(x)))
+		}
+	} else {
+		b = append(b, 255)
+		for _, x := range f {
+			b = binary.AppendUvarint(b, uint64(len(x)))
+		}
+	}
+	for _, x := range f {
+		b = append(b, x...)
 	}
 	return b
 }
 
-// writeKey writes p's key (as appendKey makes it) to b.
+// writeKey writes p's key to b.
 func writeKey(b *strings.Builder, p *patchcore.Package) {
-	var n [binary.MaxVarintLen64]byte
-	for _, f := range [...]string{p.Version, p.Name, p.SourceVersion, p.SourceName, p.Arch, p.ModuleStream, string(p.Ecosystem)} {
-		b.Write(binary.AppendUvarint(n[:0], uint64(len(f))))
-		b.WriteString(f)
+	var buf [64]byte
+	f := identity(p)
+	short := true
+	for _, x := range f {
+		short = short && len(x) < 255
 	}
+	if short {
+		var n [7]byte
+		for i, x := range f {
+			n[i] = byte(len(x))
+		}
+		b.Write(n[:])
+	} else {
+		h := append(buf[:0], 255)
+		for _, x := range f {
+			h = binary.AppendUvarint(h, uint64(len(x)))
+		}
+		b.Write(h)
+	}
+	for _, x := range f {
+		b.WriteString(x)
+	}
+}
+
+// splitKey splits the first key of s into its fields and returns the
+// rest; ok is false when s does not start with a whole key.
+func splitKey(s string) (f [7]string, rest string, ok bool) {
+	var n [7]uint64
+	if len(s) >= 7 && s[0] != 255 {
+		for i := range n {
+			n[i] = uint64(s[i])
+		}
+		s = s[7:]
+	} else {
+		if len(s) == 0 {
+			return f, "", false
+		}
+		s = s[1:]
+		for i := range n {
+			v, w := binary.Uvarint([]byte(s[:min(len(s), binary.MaxVarintLen64)]))
+			if w <= 0 {
+				return f, "", false
+			}
+			n[i], s = v, s[w:]
+		}
+	}
+	for i := range f {
+		if uint64(len(s)) < n[i] {
+			return f, "", false
+		}
+		f[i], s = s[:n[i]], s[n[i]:]
+	}
+	return f, s, true
 }
 
 // keyLen is about the length of p's key.
@@ -206,65 +278,72 @@ func newEntry(p *patchcore.Package) *ventry {
 	writeKey(&b, p)
 	key := b.String()
 	// The fields are the key's substrings (one allocation).
-	var f [7]string
-	rest := key
-	for i := range f {
-		n, w := binary.Uvarint([]byte(rest[:min(len(rest), binary.MaxVarintLen64)]))
-		f[i], rest = rest[w:w+int(n)], rest[w+int(n):]
-	}
+	f, _, _ := splitKey(key)
 	e := &ventry{key: key, version: f[0], name: f[1], srcVersion: f[2], srcName: f[3], arch: f[4], stream: f[5], eco: patchcore.Ecosystem(f[6])}
 	e.kernelRel, e.kernel, e.meta = kernelRelease(p)
 	return e
 }
 
-// keyMatches reports whether key (as appendKey makes it) is p's.
+// keyMatches reports whether key is p's.
 func keyMatches(key string, p *patchcore.Package) bool {
 	rest, ok := cutKey(key, p)
 	return ok && rest == ""
 }
 
-// cutKey reports whether key starts with p's identity and returns the rest.
+// cutKey reports whether key starts with p's key and returns the rest.
 func cutKey(key string, p *patchcore.Package) (string, bool) {
-	var ok bool
-	if key, ok = cutField(key, p.Version); !ok {
+	if len(key) < 7 || key[0] == 255 {
+		return cutKeyLong(key, p)
+	}
+	lv, ln, lsv, lsn, la, lm, le := len(p.Version), len(p.Name), len(p.SourceVersion), len(p.SourceName), len(p.Arch), len(p.ModuleStream), len(p.Ecosystem)
+	if int(key[0]) != lv || int(key[1]) != ln || int(key[2]) != lsv || int(key[3]) != lsn ||
+		int(key[4]) != la || int(key[5]) != lm || int(key[6]) != le {
 		return "", false
 	}
-	if key, ok = cutField(key, p.Name); !ok {
+	key = key[7:]
+	if len(key) < lv+ln+lsv+lsn+la+lm+le {
 		return "", false
 	}
-	if key, ok = cutField(key, p.SourceVersion); !ok {
+	if key[:lv] != p.Version {
 		return "", false
 	}
-	if key, ok = cutField(key, p.SourceName); !ok {
+	key = key[lv:]
+	if key[:ln] != p.Name {
 		return "", false
 	}
-	if key, ok = cutField(key, p.Arch); !ok {
+	key = key[ln:]
+	if lsv > 0 && key[:lsv] != p.SourceVersion {
 		return "", false
 	}
-	if key, ok = cutField(key, p.ModuleStream); !ok {
+	key = key[lsv:]
+	if lsn > 0 && key[:lsn] != p.SourceName {
 		return "", false
 	}
-	return cutField(key, string(p.Ecosystem))
+	key = key[lsn:]
+	if la > 0 && key[:la] != p.Arch {
+		return "", false
+	}
+	key = key[la:]
+	if lm > 0 && key[:lm] != p.ModuleStream {
+		return "", false
+	}
+	key = key[lm:]
+	if le > 0 && key[:le] != string(p.Ecosystem) {
+		return "", false
+	}
+	return key[le:], true
 }
 
-// cutField reports whether key starts with field f as appendKey writes it
-// and returns the rest.
-func cutField(key, f string) (string, bool) {
-	if len(key) == 0 {
+// cutKeyLong is cutKey for keys with a field of 255 bytes or more.
+func cutKeyLong(key string, p *patchcore.Package) (string, bool) {
+	if len(key) == 0 || key[0] != 255 {
 		return "", false
 	}
-	n, w := uint64(key[0]), 1
-	if n >= 0x80 {
-		n, w = binary.Uvarint([]byte(key[:min(len(key), binary.MaxVarintLen64)]))
-		if w <= 0 {
-			return "", false
-		}
-	}
-	key = key[w:]
-	if n != uint64(len(f)) || len(key) < len(f) || key[:len(f)] != f {
+	f, rest, ok := splitKey(key)
+	if !ok || f != identity(p) {
 		return "", false
 	}
-	return key[len(f):], true
+	return rest, true
 }
 
 // memoTab is an immutable snapshot of a slot's memo: a short list, or a

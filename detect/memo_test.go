@@ -140,6 +140,8 @@ func TestMemoKeys(t *testing.T) {
 		{Name: "a", Version: "1", Ecosystem: patchcore.EcosystemDeb},
 		{Name: long, Version: "1"},
 		{Name: long + "x", Version: "1"},
+		{Name: "a", Version: "1", SourceName: long},
+		{Name: "a", Version: "1", SourceName: long, Ecosystem: patchcore.EcosystemRPM},
 	}
 	for i := range pkgs {
 		for j := range pkgs {
@@ -147,6 +149,19 @@ func TestMemoKeys(t *testing.T) {
 			if got := keyMatches(k, &pkgs[j]); got != (i == j) {
 				t.Errorf("key of %+v matches %+v: %v", pkgs[i], pkgs[j], got)
 			}
+			// A chunk's key is its packages' keys one after another.
+			var b strings.Builder
+			writeKey(&b, &pkgs[i])
+			writeKey(&b, &pkgs[j])
+			if !chunkMatches(b.String(), []patchcore.Package{pkgs[i], pkgs[j]}) {
+				t.Errorf("chunk key of %+v, %+v does not match them", pkgs[i], pkgs[j])
+			}
+			if i != j && chunkMatches(b.String(), []patchcore.Package{pkgs[j], pkgs[i]}) {
+				t.Errorf("chunk key of %+v, %+v matches them swapped", pkgs[i], pkgs[j])
+			}
+		}
+		if e := newEntry(&pkgs[i]); e.name != pkgs[i].Name || e.version != pkgs[i].Version || e.arch != pkgs[i].Arch || e.eco != pkgs[i].Ecosystem {
+			t.Errorf("entry of %+v: %+v", pkgs[i], e)
 		}
 	}
 }
