@@ -55,24 +55,39 @@ type pfix struct {
 	// simple marks a fix decided by comparing the installed version with
 	// its fixed version alone: fixed (not unfixed, won't-fix or not
 	// affected), with a version that parses, for every architecture and
-	// stream, no introduced or excluded versions, not shadowed.
+	// module stream (its architecture is checked apart), no introduced or
+	// excluded versions, not shadowed.
 	simple bool
+	// anyArch says the fix is for every architecture; arch is its
+	// normalised architecture otherwise.
+	anyArch bool
+	arch    string
 }
 
 func (pf *pfix) setSimple() {
 	cf := pf.cf
 	f := cf.fix
+	switch f.Arch {
+	case "", "noarch", "all", "src": // matches every package
+		pf.anyArch = true
+	default:
+		pf.arch = normArch(f.Arch)
+	}
 	switch f.Status {
 	case patchcore.FixNotAffected, patchcore.FixUnfixed, patchcore.FixWontFix:
 		return
 	}
-	switch f.Arch {
-	case "", "noarch", "all", "src": // matches every package (archMatches)
-	default:
-		return
-	}
 	pf.simple = cf.err == nil && cf.fixed != nil && cf.introduced == nil && len(f.ExcludedVersions) == 0 &&
 		f.ModuleStream == "" && pf.shadow == nil
+}
+
+// archOK reports whether the fix applies to a package of the given
+// architecture: a fix for "", "noarch", "all" or "src" applies to every
+// package, as does every fix to a package whose arch is unknown or
+// architecture-independent (pkgAny); otherwise the normalised names
+// (amd64 = x86_64, arm64 = aarch64, i386 = i686) must agree.
+func (pf *pfix) archOK(pkgAny bool, pkgArch string) bool {
+	return pf.anyArch || pkgAny || pf.arch == pkgArch
 }
 
 // slot is one package name of a platform: the fixes keyed on it and the
@@ -226,6 +241,10 @@ type evaluator struct {
 	e       *ventry
 	v       *verdict
 	running bool // false: evaluate as a kernel package that is not running
+	// anyArch says the package is for every architecture (or its
+	// architecture is unknown); arch is its normalised architecture.
+	anyArch bool
+	arch    string
 	// parsed installed versions: the scheme they were parsed with.
 	parsed [2]parsedVersion
 }
@@ -282,7 +301,7 @@ func (ev *evaluator) evalList(l *fixList, useSource bool) {
 			if int(l.rank[i]) < k {
 				ge = 1
 			}
-			if pf.simple && ev.running {
+			if pf.simple && ev.running && pf.archOK(ev.anyArch, ev.arch) {
 				c := cev{pf: pf, installed: installed, st: stMissing, why: whyLess}
 				if ge == 1 {
 					c.st, c.why = stInstalled, whyAtLeast
@@ -318,7 +337,7 @@ func (ev *evaluator) evalOS(pf *pfix, useSource bool, ge int8) {
 		}
 	}
 	c := cev{pf: pf, installed: installed}
-	if !archMatches(f.Arch, p.arch) {
+	if !pf.archOK(ev.anyArch, ev.arch) {
 		c.st, c.why = stNotApplicable, whyArch
 		ev.add(c)
 		return
@@ -362,21 +381,6 @@ func (ev *evaluator) evalOS(pf *pfix, useSource bool, ge int8) {
 	}
 	c.st, c.why = st, w
 	ev.add(c)
-}
-
-// archMatches reports whether a fix for fixArch applies to a package of
-// pkgArch: an empty or "noarch"/"all" fix matches everything, as does a
-// package whose arch is unknown or architecture-independent.
-func archMatches(fixArch, pkgArch string) bool {
-	switch fixArch {
-	case "", "noarch", "all", "src":
-		return true
-	}
-	switch pkgArch {
-	case "", "noarch", "all":
-		return true
-	}
-	return normArch(fixArch) == normArch(pkgArch)
 }
 
 func normArch(a string) string {

@@ -81,6 +81,12 @@ func (e *ventry) verdict(pl *platIndex, running bool) *verdict {
 	}
 	v := &verdict{id: pl.ids.Add(1), e: e, kernelInstance: e.kernel && !e.meta}
 	ev := evaluator{e: e, v: v, running: running}
+	switch e.arch {
+	case "", "noarch", "all":
+		ev.anyArch = true
+	default:
+		ev.arch = normArch(e.arch)
+	}
 	n := 0
 	if e.bin != nil {
 		n += len(e.bin.fixes)
