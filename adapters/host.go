@@ -322,13 +322,16 @@ func (h *Host) launch(ctx context.Context) (*pluginProc, error) {
 		if err != nil {
 			return nil, err
 		}
-		tlsConfig, tlsValue, err := newHostTLS()
+		tlsConfig, hostCert, err := newHostTLS()
 		if err != nil {
 			return nil, fmt.Errorf("adapter %s: %w", h.src.name, err)
 		}
-		cmd.Env = append(cmd.Env, tlsEnv+"="+tlsValue)
+		// go-plugin's AutoMTLS protocol with P-256 keys, each side its
+		// own: only certificates travel (see mtls.go).
+		cmd.Env = append(cmd.Env, clientCertEnv+"="+string(hostCert))
 		cc.Cmd = cmd
-		cc.TLSConfig = tlsConfig // mutual TLS with per-launch P-256 certificates: see mtls.go
+		cc.SkipHostEnv = true // command put it first
+		cc.TLSConfig = tlsConfig
 		if h.src.sha256 != nil {
 			cc.SecureConfig = &plugin.SecureConfig{Checksum: h.src.sha256, Hash: sha256.New()}
 		}
@@ -394,8 +397,11 @@ func (h *Host) command() (*exec.Cmd, error) {
 		}
 		cmd = exec.Command(exe, BuiltinSubcommand, h.src.name)
 	}
+	// The host's environment first, so that what is added here and in
+	// launch wins over a variable of the same name the host itself was
+	// given (launch sets SkipHostEnv so go-plugin does not append it again).
 	level := h.cfg.logger.GetLevel()
-	cmd.Env = append(slicesClone(h.cfg.env), logLevelEnv+"="+level.String())
+	cmd.Env = append(append(os.Environ(), h.cfg.env...), logLevelEnv+"="+level.String())
 	setParentDeathSignal(cmd)
 	return cmd, nil
 }
@@ -407,8 +413,6 @@ func joinInts(v []int) string {
 	}
 	return strings.Join(s, ", ")
 }
-
-func slicesClone(s []string) []string { return append([]string(nil), s...) }
 
 var incompatibleVersion = regexp.MustCompile(`Plugin version: (\d+), Client versions: \[([\d ]*)\]`)
 

@@ -57,6 +57,21 @@ func servePluginForTest(name string) {
 			GRPCServer:       plugin.DefaultGRPCServer,
 			Logger:           hclog.NewNullLogger(),
 		})
+	case "stock":
+		// A plugin on stock go-plugin: its AutoMTLS answers with a P-521
+		// certificate of its own.
+		srv := newServer(newFake(0, ""), ProtocolVersion, hclog.NewNullLogger())
+		plugin.Serve(&plugin.ServeConfig{
+			HandshakeConfig:  handshake(),
+			VersionedPlugins: servePluginSets(srv),
+			GRPCServer:       plugin.DefaultGRPCServer,
+			Logger:           hclog.NewNullLogger(),
+		})
+	case "no-cert":
+		// Ignores the host's request for TLS and serves in the clear,
+		// sending no certificate back.
+		_ = os.Unsetenv(clientCertEnv)
+		Serve(fakeFactory)
 	case "silent":
 		time.Sleep(time.Minute) // never performs the handshake
 	default:

@@ -1,6 +1,7 @@
 package adapters
 
 import (
+	"bufio"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -8,52 +9,68 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"os"
+	"strings"
 	"time"
 )
 
 // Mutual TLS between host and plugin.
 //
-// Every launch gets fresh credentials, as with go-plugin's AutoMTLS, but
-// minted by the host with ECDSA P-256: go-plugin's AutoMTLS uses P-521,
-// whose key generation and handshake signatures cost about 60 ms of CPU per
-// start, more than the whole start-up budget. The host generates a key pair
-// and self-signed certificate for each side and hands the plugin its own
-// pair plus the host's certificate in tlsEnv; Serve reads it before the
-// adapter is built and removes it from the environment, so package-manager
-// commands never inherit it. The environment of a process is readable only
-// by its own user and root, the same boundary go-plugin relies on for
-// PLUGIN_CLIENT_CERT. Each side accepts only the other's certificate.
+// The wire protocol is go-plugin's AutoMTLS; only the curve differs. For
+// every launch each side generates its own ECDSA P-256 key and a self-signed
+// certificate, and only the certificates cross the process boundary: no
+// private key ever leaves the process that generated it.
 //
-// A plugin that does not find tlsEnv still answers go-plugin's AutoMTLS, so
-// a host built on stock go-plugin can load it.
+//   - The host puts its certificate (PEM) in clientCertEnv, as go-plugin's
+//     AutoMTLS client does, and trusts no server until the plugin's
+//     certificate arrives.
+//   - Serve generates the plugin's key pair and serves with it through
+//     ServeConfig.TLSProvider, accepting only clients that present the
+//     host's certificate. It sends its certificate back in the sixth field
+//     of the handshake line on stdout, where go-plugin's client looks for
+//     the AutoMTLS server certificate and loads it as the one root it
+//     trusts (Client.loadServerCert).
+//
+// go-plugin's own AutoMTLS generates P-521 keys, whose key generation and
+// handshake signatures cost tens of milliseconds of CPU per start, more than
+// the whole start-up budget (see BENCH.md). Its server writes the sixth
+// field only when it generated the key itself, so Serve adds the field as
+// the line goes out (handshakeWithCert).
+//
+// Compatibility: a stock go-plugin host with AutoMTLS sends clientCertEnv
+// and reads the sixth field in the same way, so it loads our plugins (a
+// P-256 certificate verifies like a P-521 one); our host loads a stock
+// go-plugin plugin, which answers with its own P-521 certificate. A plugin
+// started without clientCertEnv serves without TLS, as go-plugin does; our
+// host always sends it and fails closed when no certificate comes back.
 
-const tlsEnv = "PATCHCORE_ADAPTER_TLS"
+// clientCertEnv is go-plugin's AutoMTLS variable carrying the host's
+// certificate, PEM-encoded. It holds no secret.
+const clientCertEnv = "PLUGIN_CLIENT_CERT"
 
-// tlsMaterial travels in tlsEnv as base64 of its JSON.
-type tlsMaterial struct {
-	ServerCert []byte `json:"server_cert"` // PEM
-	ServerKey  []byte `json:"server_key"`  // PEM, PKCS #8
-	ClientCert []byte `json:"client_cert"` // PEM
-}
+// certField is the index of the AutoMTLS server certificate in go-plugin's
+// handshake line (CORE-PROTOCOL|APP-PROTOCOL|NETWORK|ADDR|PROTOCOL|CERT).
+const certField = 5
 
-// selfSigned makes a P-256 key and a self-signed certificate for localhost.
-func selfSigned(name string) (certPEM, keyPEM []byte, pair tls.Certificate, err error) {
+// selfSigned makes a P-256 key and a self-signed certificate for localhost,
+// returned as a key pair for tls.Config and the certificate's DER bytes.
+func selfSigned(name string) (tls.Certificate, []byte, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, nil, tls.Certificate{}, err
+		return tls.Certificate{}, nil, err
 	}
 	sn, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
 	if err != nil {
-		return nil, nil, tls.Certificate{}, err
+		return tls.Certificate{}, nil, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          sn,
-		Subject:               pkix.Name{CommonName: name, Organization: []string{"patchcore adapter host"}},
+		Subject:               pkix.Name{CommonName: name, Organization: []string{"patchcore adapter"}},
 		DNSNames:              []string{"localhost"},
 		NotBefore:             time.Now().Add(-time.Minute),
 		NotAfter:              time.Now().Add(30 * 365 * 24 * time.Hour), // connections may be re-established for the plugin's lifetime
@@ -64,85 +81,118 @@ func selfSigned(name string) (certPEM, keyPEM []byte, pair tls.Certificate, err 
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return nil, nil, tls.Certificate{}, err
+		return tls.Certificate{}, nil, err
 	}
-	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
+	leaf, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, nil, tls.Certificate{}, err
+		return tls.Certificate{}, nil, err
 	}
-	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})
-	pair, err = tls.X509KeyPair(certPEM, keyPEM)
-	return certPEM, keyPEM, pair, err
-}
-
-func certPool(certPEM []byte) (*x509.CertPool, error) {
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(certPEM) {
-		return nil, fmt.Errorf("no certificate in PEM data")
-	}
-	return pool, nil
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, der, nil
 }
 
 // newHostTLS returns the host's TLS configuration for one launch and the
-// tlsEnv value to give the plugin.
-func newHostTLS() (*tls.Config, string, error) {
-	serverCert, serverKey, _, err := selfSigned("patchcore-adapter")
+// host's certificate (PEM) to give the plugin in clientCertEnv. RootCAs is
+// empty: go-plugin replaces it with the certificate the plugin sends in its
+// handshake line, and without one the host trusts nothing.
+func newHostTLS() (*tls.Config, []byte, error) {
+	pair, der, err := selfSigned("patchcore-host")
 	if err != nil {
-		return nil, "", fmt.Errorf("generating the plugin's TLS certificate: %w", err)
-	}
-	clientCert, _, clientPair, err := selfSigned("patchcore-host")
-	if err != nil {
-		return nil, "", fmt.Errorf("generating the host's TLS certificate: %w", err)
-	}
-	roots, err := certPool(serverCert)
-	if err != nil {
-		return nil, "", err
-	}
-	b, err := json.Marshal(tlsMaterial{ServerCert: serverCert, ServerKey: serverKey, ClientCert: clientCert})
-	if err != nil {
-		return nil, "", err
+		return nil, nil, fmt.Errorf("generating the host's TLS certificate: %w", err)
 	}
 	cfg := &tls.Config{
-		Certificates: []tls.Certificate{clientPair},
-		RootCAs:      roots,
+		Certificates: []tls.Certificate{pair},
+		RootCAs:      x509.NewCertPool(),
 		ServerName:   "localhost",
 		MinVersion:   tls.VersionTLS13,
 	}
-	return cfg, base64.StdEncoding.EncodeToString(b), nil
+	return cfg, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), nil
 }
 
-// takeServerTLS reads the plugin's TLS configuration from tlsEnv and removes
-// the variable from the environment. It returns nil when the host did not
-// set it (go-plugin's AutoMTLS, or test mode, applies then).
-func takeServerTLS() (*tls.Config, error) {
-	v, ok := os.LookupEnv(tlsEnv)
-	if !ok {
-		return nil, nil
+// newPluginTLS generates the plugin's key pair and returns the server's TLS
+// configuration, which accepts only clients presenting hostCertPEM, and the
+// plugin's certificate as the handshake line carries it (base64 of the DER,
+// no padding).
+func newPluginTLS(hostCertPEM string) (*tls.Config, string, error) {
+	clients := x509.NewCertPool()
+	if !clients.AppendCertsFromPEM([]byte(hostCertPEM)) {
+		return nil, "", fmt.Errorf("%s: no PEM certificate in the host's value (%d bytes)", clientCertEnv, len(hostCertPEM))
 	}
-	if err := os.Unsetenv(tlsEnv); err != nil {
-		return nil, fmt.Errorf("removing %s from the environment: %w", tlsEnv, err)
-	}
-	raw, err := base64.StdEncoding.DecodeString(v)
+	pair, der, err := selfSigned("patchcore-adapter")
 	if err != nil {
-		return nil, fmt.Errorf("%s: not base64: %w", tlsEnv, err)
+		return nil, "", fmt.Errorf("generating the plugin's TLS certificate: %w", err)
 	}
-	var m tlsMaterial
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", tlsEnv, err)
-	}
-	pair, err := tls.X509KeyPair(m.ServerCert, m.ServerKey)
-	if err != nil {
-		return nil, fmt.Errorf("%s: server key pair: %w", tlsEnv, err)
-	}
-	clients, err := certPool(m.ClientCert)
-	if err != nil {
-		return nil, fmt.Errorf("%s: client certificate: %w", tlsEnv, err)
-	}
-	return &tls.Config{
+	cfg := &tls.Config{
 		Certificates: []tls.Certificate{pair},
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		ClientCAs:    clients,
 		MinVersion:   tls.VersionTLS13,
+	}
+	return cfg, base64.RawStdEncoding.EncodeToString(der), nil
+}
+
+// handshakeWithCert points os.Stdout at a pipe so that the handshake line
+// go-plugin prints goes through setCert, which adds cert, on its way to the
+// real stdout. go-plugin points os.Stdout elsewhere right after printing the
+// line. The returned function, called once plugin.Serve has returned, puts
+// os.Stdout back if go-plugin did not get that far, and waits for the
+// forwarding to end.
+func handshakeWithCert(cert string) (func() error, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("creating the pipe for the handshake line: %w", err)
+	}
+	stdout := os.Stdout
+	os.Stdout = w
+	forwarded := make(chan error, 1)
+	go func() {
+		forwarded <- forwardHandshake(stdout, r, cert)
+		_ = r.Close()
+	}()
+	return func() error {
+		if os.Stdout == w {
+			os.Stdout = stdout
+		}
+		_ = w.Close()
+		return <-forwarded
 	}, nil
+}
+
+// forwardHandshake copies src to dst, adding cert to the first line.
+func forwardHandshake(dst io.Writer, src io.Reader, cert string) error {
+	br := bufio.NewReader(src)
+	line, err := br.ReadString('\n')
+	if line != "" {
+		if _, werr := io.WriteString(dst, setCert(line, cert)); werr != nil {
+			return fmt.Errorf("writing the handshake line to stdout: %w", werr)
+		}
+	}
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading the handshake line: %w", err)
+	}
+	if _, err := io.Copy(dst, br); err != nil {
+		return fmt.Errorf("forwarding stdout after the handshake line: %w", err)
+	}
+	return nil
+}
+
+// setCert puts cert in the certificate field of a go-plugin handshake line.
+// A line with fewer fields is returned unchanged (the host then trusts no
+// certificate and does not connect), and so is one whose field is already
+// set (go-plugin sets it only when it generated the key itself, which it
+// does not when ServeConfig.TLSProvider returns a configuration).
+func setCert(line, cert string) string {
+	body, nl := strings.CutSuffix(line, "\n")
+	parts := strings.Split(body, "|")
+	if len(parts) <= certField || parts[certField] != "" {
+		return line
+	}
+	parts[certField] = cert
+	out := strings.Join(parts, "|")
+	if nl {
+		out += "\n"
+	}
+	return out
 }

@@ -83,13 +83,17 @@ func serve(ctx context.Context, f Factory, opts ...ServeOption) error {
 		return errors.New("this program is a patchcore adapter plugin; it is started by a patchcore host (patchctl, the agent), not by hand")
 	}
 
+	// Mutual TLS when the host asks for it (go-plugin's AutoMTLS protocol
+	// with a P-256 key generated here: see mtls.go). Test mode has no TLS.
 	var tlsConfig *tls.Config
-	if cfg.test == nil {
-		// Before the adapter exists, so no command it runs inherits the key.
+	var cert string
+	if hostCert := os.Getenv(clientCertEnv); cfg.test == nil && hostCert != "" {
 		var err error
-		if tlsConfig, err = takeServerTLS(); err != nil {
+		if tlsConfig, cert, err = newPluginTLS(hostCert); err != nil {
 			return err
 		}
+		// Read; package-manager commands need not inherit it.
+		_ = os.Unsetenv(clientCertEnv)
 	}
 
 	impl, err := buildAdapter(ctx, f, Env{Runner: cfg.runner, Logger: cfg.logger}, cfg.test == nil)
@@ -112,15 +116,24 @@ func serve(ctx context.Context, f Factory, opts ...ServeOption) error {
 	if cfg.test != nil {
 		pluginLogger = hclog.NewNullLogger() // its shutdown noise is not the test's business
 	}
+	forwarded := func() error { return nil }
+	if cert != "" {
+		if forwarded, err = handshakeWithCert(cert); err != nil {
+			return err
+		}
+	}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  handshake(),
 		VersionedPlugins: servePluginSets(srv),
 		GRPCServer:       cfg.guard.newGRPCServer,
 		Logger:           pluginLogger,
 		Test:             cfg.test,
-		// nil when the host did not send credentials: go-plugin's AutoMTLS applies.
+		// nil when the host did not ask for TLS.
 		TLSProvider: func() (*tls.Config, error) { return tlsConfig, nil },
 	})
+	if err := forwarded(); err != nil {
+		cfg.logger.Error("handshake line", "error", err)
+	}
 	// The host closed the connection (after a Drain, normally): never return,
 	// and so exit, while a package-manager transaction runs.
 	_, err = srv.drain(context.Background())
