@@ -437,6 +437,11 @@ func (h *Host) startError(err error, stderr *stderrLog) error {
 		return fmt.Errorf("adapter %s: %s: %w", name, msg, patchcore.ErrProtocolMismatch)
 	case strings.Contains(msg, "Unrecognized remote plugin message"):
 		line := strings.TrimPrefix(strings.SplitN(msg, "\n", 2)[0], "Unrecognized remote plugin message: ")
+		if line == "" && strings.Contains(msg, "Failed to read any lines") {
+			// stdout closed, with nothing on it, before go-plugin saw the exit.
+			return &ExitError{Adapter: name, Method: "start", Stderr: stderr.Lines(),
+				Err: errors.New("it exited before the plugin handshake")}
+		}
 		return &ExitError{Adapter: name, Method: "start", Stderr: stderr.Lines(),
 			Err: fmt.Errorf("it wrote %q to stdout before the plugin handshake (adapters must never write to stdout; log to stderr through hclog)", line)}
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):

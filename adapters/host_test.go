@@ -228,6 +228,9 @@ func TestHostStartFailures(t *testing.T) {
 					t.Errorf("error %q does not contain %q", err, w)
 				}
 			}
+			if tt.plugin != "stdout-early" && strings.Contains(err.Error(), "to stdout") {
+				t.Errorf("error %q blames stdout for a plugin that wrote nothing there", err)
+			}
 			// The host keeps working: the next call tries again and fails the same way, without hanging.
 			if err2 := h.Start(context.Background()); !errors.Is(err2, tt.is) {
 				t.Errorf("second Start error = %v", err2)
