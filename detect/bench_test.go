@@ -288,9 +288,25 @@ func debianFleet(cves, kernelCVEs, sources, installed, images, devices int) flee
 			}
 		}
 		slices.SortFunc(inv.Packages, func(a, b patchcore.Package) int { return strings.Compare(a.Name, b.Name) })
-		fl.devices = append(fl.devices, inv)
+		fl.devices = append(fl.devices, asDecoded(inv))
 	}
 	return fl
+}
+
+// asDecoded gives every string of inv's packages its own memory, in
+// package order, as decoding an agent's report does (no field shares
+// another's memory, and a device's strings are not interleaved with the
+// generator's).
+func asDecoded(inv patchcore.Inventory) patchcore.Inventory {
+	pkgs := make([]patchcore.Package, len(inv.Packages))
+	for i, p := range inv.Packages {
+		p.Name, p.Version, p.Arch = strings.Clone(p.Name), strings.Clone(p.Version), strings.Clone(p.Arch)
+		p.SourceName, p.SourceVersion = strings.Clone(p.SourceName), strings.Clone(p.SourceVersion)
+		p.Ecosystem = patchcore.Ecosystem(strings.Clone(string(p.Ecosystem)))
+		pkgs[i] = p
+	}
+	inv.Packages = pkgs
+	return inv
 }
 
 // rhelFleet builds a RHEL 9-shaped errata catalog (as rhelShaped) and
@@ -359,7 +375,7 @@ func rhelFleet(advisories, universe, installed, images, devices int) fleet {
 				Version: fmt.Sprintf("1:2.%d.%d-%d.el9_4", i%7, i%13, r), SourceName: fmt.Sprintf("pkg%04d", i)})
 		}
 		slices.SortFunc(inv.Packages, func(a, b patchcore.Package) int { return strings.Compare(a.Name, b.Name) })
-		fl.devices = append(fl.devices, inv)
+		fl.devices = append(fl.devices, asDecoded(inv))
 	}
 	return fl
 }
