@@ -242,3 +242,35 @@ func TestRankedFixes(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPackageKey: a package's key matches it and splits back into its
+// fields; a key never matches a package with any field changed.
+func FuzzPackageKey(f *testing.F) {
+	f.Add("openssl", "3.0.11-1~deb12u2", "openssl", "3.0.11-1~deb12u2", "amd64", "", "deb", "x")
+	f.Add("a", "1\x00b", "", "", "", "s:1", "", strings.Repeat("y", 300))
+	f.Fuzz(func(t *testing.T, name, ver, src, srcVer, arch, stream, eco, other string) {
+		p := patchcore.Package{Name: name, Version: ver, SourceName: src, SourceVersion: srcVer, Arch: arch, ModuleStream: stream, Ecosystem: patchcore.Ecosystem(eco)}
+		key := string(appendKey(nil, &p))
+		if !keyMatches(key, &p) {
+			t.Fatalf("key of %+v does not match it", p)
+		}
+		if fields, rest, ok := splitKey(key); !ok || rest != "" || fields != identity(&p) {
+			t.Fatalf("key of %+v splits into %q, %q, %v", p, fields, rest, ok)
+		}
+		if e := newEntry(&p); e.key != key || e.name != name || e.srcVersion != srcVer || string(e.eco) != eco {
+			t.Fatalf("entry of %+v: %+v", p, e)
+		}
+		q := p
+		q.SourceName = other
+		if other != src && keyMatches(key, &q) {
+			t.Fatalf("key of %+v matches %+v", p, q)
+		}
+		// Truncated keys match nothing and do not panic.
+		for i := 0; i < len(key); i += 1 + len(key)/16 {
+			if keyMatches(key[:i], &p) {
+				t.Fatalf("truncated key %q matches %+v", key[:i], p)
+			}
+			splitKey(key[:i])
+		}
+	})
+}
