@@ -107,8 +107,10 @@ func ActionableOnly() Option {
 // Result.AllFindings, ActionableFindings, Finding and Diff build findings
 // on demand, from evaluations the Engine shares between devices. This is
 // what re-evaluating a fleet after a feed update wants: a device whose
-// packages were all seen before on other devices costs a lookup per
-// package, and the findings of devices nobody looks at are never built.
+// packages were all seen before on other devices costs about one
+// comparison of its package list with memoised ones, and the findings of
+// devices nobody looks at are never built. A lazy Result keeps the catalog
+// generation it was computed from reachable until it is dropped.
 func Lazy() Option {
 	return func(o *options) { o.lazy = true }
 }
