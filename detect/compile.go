@@ -236,6 +236,8 @@ func (s *schemeCache) get(f *patchcore.Fix, fallback string) version.Scheme {
 			name = version.Deb
 		case f.Ecosystem == patchcore.EcosystemRPM:
 			name = version.RPM
+		case f.Ecosystem == patchcore.EcosystemHomebrew:
+			name = version.Homebrew
 		case fallback != "":
 			name = fallback
 		default:

@@ -168,3 +168,24 @@ func TestApps(t *testing.T) {
 	inv.Packages = []patchcore.Package{{Name: "7-Zip 24.09 (x64)", Version: "24.09", ProductCode: "{23170f69-40c1-2702-2409-000001000000}", Ecosystem: patchcore.EcosystemWindows}}
 	check(t, run(t, cat, inv), []want{{"winget:7zip.7zip@24.09", patchcore.FindingInstalled, "24.09 >= 24.09"}})
 }
+
+// Homebrew versions carry a revision (3.2.0_1) and letters (1.1.1w) that the
+// dotted scheme rejects; a Homebrew fix without an explicit scheme is
+// compared with Homebrew's own ordering.
+func TestHomebrewApps(t *testing.T) {
+	fix := func(pkg, ver string) patchcore.Fix {
+		return patchcore.Fix{Ecosystem: patchcore.EcosystemHomebrew, Package: pkg, FixedVersion: ver}
+	}
+	cat := feed.NewCatalog()
+	cat.Add(patchcore.Patch{ID: "brew:openssl@3@3.2.1_1", Source: "test", Classification: patchcore.ClassSecurity, Fixes: []patchcore.Fix{fix("openssl@3", "3.2.1_1")}},
+		patchcore.Patch{ID: "brew:openssl@1.1@1.1.1w", Source: "test", Classification: patchcore.ClassSecurity, Fixes: []patchcore.Fix{fix("openssl@1.1", "1.1.1w")}})
+	inv := patchcore.Inventory{Platform: patchcore.Platform{Family: "darwin", Distro: "macos", Version: "14.4", Arch: "arm64"},
+		Packages: []patchcore.Package{
+			{Name: "openssl@3", Version: "3.2.1", Ecosystem: patchcore.EcosystemHomebrew},
+			{Name: "openssl@1.1", Version: "1.1.1w_1", Ecosystem: patchcore.EcosystemHomebrew},
+		}}
+	check(t, run(t, cat, inv), []want{
+		{"brew:openssl@3@3.2.1_1", patchcore.FindingMissing, "3.2.1 < 3.2.1_1 (homebrew)"},
+		{"brew:openssl@1.1@1.1.1w", patchcore.FindingInstalled, "1.1.1w_1 >= 1.1.1w"},
+	})
+}
