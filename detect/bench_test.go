@@ -6,11 +6,11 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/patchcore/sdk/feed"
+	"github.com/patchcore/sdk/internal/cputime"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -433,11 +433,8 @@ func benchFleet(b *testing.B, fl fleet, cold bool, opts ...Option) {
 // shared and oversubscribed, so wall time overstates the cost; CPU time
 // per device is what devices/s/core is computed from.
 func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	d, _ := cputime.Process()
+	return d
 }
 
 // reportCPU reports devices per second of wall time and per second of CPU
