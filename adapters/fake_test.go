@@ -115,10 +115,15 @@ func (f *fakeAdapter) Install(ctx context.Context, req InstallRequest) (InstallR
 func (f *fakeAdapter) InstallWithProgress(ctx context.Context, req InstallRequest, report func(Progress)) (InstallResponse, error) {
 	if req.Root == "/slowinstall" {
 		// A transaction that has started runs to its end whatever ctx says:
-		// it outlasts the caller (who must have a deadline), however late
-		// a loaded machine schedules either side.
+		// it outlasts the caller (who must have a deadline) and ends when
+		// the test creates marker+".release", however late a loaded machine
+		// schedules either side.
 		<-ctx.Done()
-		time.Sleep(300 * time.Millisecond)
+		for end := time.Now().Add(30 * time.Second); f.marker != "" && time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+			if _, err := os.Stat(f.marker + ".release"); err == nil {
+				break
+			}
+		}
 		if f.marker != "" {
 			if err := os.WriteFile(f.marker, []byte("finished"), 0o600); err != nil {
 				return InstallResponse{}, err

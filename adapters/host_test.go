@@ -340,6 +340,12 @@ func TestHostDrainsInstallOnClose(t *testing.T) {
 	if _, err := os.Stat(marker); err == nil {
 		t.Fatal("install finished before the caller gave up; the test proves nothing")
 	}
+	// The install ends only once Close has run longer than the 2 s that
+	// go-plugin's Kill gives a plugin to exit: Close must wait for it.
+	go func() {
+		time.Sleep(2500 * time.Millisecond)
+		_ = os.WriteFile(marker+".release", nil, 0o600)
+	}()
 	if err := h.Close(ctx); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
