@@ -342,8 +342,60 @@ func (ix *index) resolve(id string) (component, bool) {
 
 // Patch maps the document to a patch (see the package documentation).
 func (a *Advisory) Patch() (patchcore.Patch, error) {
-	d := &a.Document
+	pb := newPatchBuilder(&a.Document, &a.ProductTree)
+	for i := range a.Vulnerabilities {
+		pb.add(&a.Vulnerabilities[i])
+	}
+	return pb.result()
+}
+
+// fix slots: the distinct (status, fixed version) forms one product ID can
+// take, for caching its de-duplication key.
+const (
+	slotFixed = iota
+	slotUnfixed
+	slotWontFix
+	slotNotAffected
+	numSlots
+)
+
+// resolved is a product ID resolved once per document: its platform CPE
+// and its Fix template (Status unset), and which slots were already
+// checked against the fixBuilder.
+type resolved struct {
+	fix  patchcore.Fix
+	cpe  string
+	ok   bool
+	done [numSlots]bool
+}
+
+// remedy is what the remediations of one vulnerability say of a product ID.
+type remedy struct {
+	category string
+	advisory string
+}
+
+// patchBuilder maps a document and its vulnerabilities, one at a time, to
+// a patch; product IDs are resolved once per document, not per vulnerability.
+type patchBuilder struct {
+	p        patchcore.Patch
+	vex      bool
+	err      error
+	tree     *ProductTree
+	ix       *index
+	b        fixBuilder
+	resolved map[string]*resolved
+	statuses []string
+}
+
+var allStatuses = []string{"fixed", "first_fixed", "recommended", "known_affected", "known_not_affected", "under_investigation"}
+
+func newPatchBuilder(d *Document, tree *ProductTree) *patchBuilder {
 	vex := d.Category == "csaf_vex"
+	pb := &patchBuilder{vex: vex, tree: tree, b: fixBuilder{seen: map[string]int{}}, resolved: map[string]*resolved{}, statuses: allStatuses}
+	if !vex {
+		pb.statuses = allStatuses[:3]
+	}
 	p := patchcore.Patch{
 		ID:             d.Tracking.ID,
 		Source:         "csaf",
@@ -362,10 +414,12 @@ func (a *Advisory) Patch() (patchcore.Patch, error) {
 	}
 	var err error
 	if p.Released, err = parseTime(d.Tracking.InitialReleaseDate); err != nil {
-		return p, err
+		pb.p, pb.err = p, err
+		return pb
 	}
 	if p.Revised, err = parseTime(d.Tracking.CurrentReleaseDate); err != nil {
-		return p, err
+		pb.p, pb.err = p, err
+		return pb
 	}
 	for _, n := range d.Notes {
 		if n.Category == "general" || (p.Description == "" && n.Category == "summary") {
@@ -377,114 +431,165 @@ func (a *Advisory) Patch() (patchcore.Patch, error) {
 			p.References = append(p.References, r.URL)
 		}
 	}
-	ix := newIndex(&a.ProductTree)
-	b := fixBuilder{seen: map[string]int{}}
-	for i := range a.Vulnerabilities {
-		v := &a.Vulnerabilities[i]
-		if v.CVE != "" {
-			c := patchcore.CVE{ID: v.CVE}
-			for _, s := range v.Scores {
-				switch {
-				case s.CVSSv3 != nil && c.CVSSScore == 0:
-					c.CVSSScore, c.CVSSVector = s.CVSSv3.BaseScore, s.CVSSv3.VectorString
-				case s.CVSSv2 != nil && c.CVSSScore == 0:
-					c.CVSSScore, c.CVSSVector = s.CVSSv2.BaseScore, s.CVSSv2.VectorString
-				}
+	pb.p = p
+	return pb
+}
+
+// result returns the patch, or the error that stopped the builder.
+func (pb *patchBuilder) result() (patchcore.Patch, error) {
+	if pb.err != nil {
+		return pb.p, pb.err
+	}
+	pb.p.Fixes = pb.b.result()
+	return pb.p, nil
+}
+
+// lookup resolves a product ID to its Fix template, once per document.
+func (pb *patchBuilder) lookup(id string) *resolved {
+	if r, ok := pb.resolved[id]; ok {
+		return r
+	}
+	if pb.ix == nil {
+		pb.ix = newIndex(pb.tree)
+	}
+	r := &resolved{}
+	if c, ok := pb.ix.resolve(id); ok {
+		r.fix, r.ok = componentFix(c)
+		r.cpe = c.platform.Helper.CPE
+	}
+	pb.resolved[id] = r
+	return r
+}
+
+// remedies maps the product IDs of v's remediations to their category and advisory.
+func remedies(v *Vulnerability) map[string]remedy {
+	n := 0
+	for _, r := range v.Remediations {
+		n += len(r.ProductIDs)
+	}
+	m := make(map[string]remedy, n)
+	for _, r := range v.Remediations {
+		switch r.Category {
+		case "vendor_fix", "no_fix_planned", "none_available":
+		default:
+			continue
+		}
+		adv := ""
+		if r.Category == "vendor_fix" {
+			adv = advisoryFromURL(r.URL)
+		}
+		for _, id := range r.ProductIDs {
+			e, ok := m[id]
+			if !ok || r.Category == "no_fix_planned" {
+				e.category = r.Category
 			}
-			if !slices.ContainsFunc(p.CVEs, func(x patchcore.CVE) bool { return x.ID == c.ID }) {
-				p.CVEs = append(p.CVEs, c)
+			if adv != "" {
+				e.advisory = adv
+			}
+			m[id] = e
+		}
+	}
+	return m
+}
+
+// add maps one vulnerability: its CVE and the fixes of its product statuses.
+func (pb *patchBuilder) add(v *Vulnerability) {
+	if pb.err != nil {
+		return
+	}
+	p := &pb.p
+	if v.CVE != "" {
+		c := patchcore.CVE{ID: v.CVE}
+		for _, s := range v.Scores {
+			switch {
+			case s.CVSSv3 != nil && c.CVSSScore == 0:
+				c.CVSSScore, c.CVSSVector = s.CVSSv3.BaseScore, s.CVSSv3.VectorString
+			case s.CVSSv2 != nil && c.CVSSScore == 0:
+				c.CVSSScore, c.CVSSVector = s.CVSSv2.BaseScore, s.CVSSv2.VectorString
 			}
 		}
-		if vex {
-			if p.Description == "" {
-				for _, n := range v.Notes {
-					if n.Category == "description" {
-						p.Description = n.Text
-					}
-				}
-			}
-			if p.Severity.Level == patchcore.SeverityUnknown {
-				for _, t := range v.Threats {
-					if t.Category == "impact" {
-						p.Severity = patchcore.ParseSeverity(t.Details)
-					}
+		if !slices.ContainsFunc(p.CVEs, func(x patchcore.CVE) bool { return x.ID == c.ID }) {
+			p.CVEs = append(p.CVEs, c)
+		}
+	}
+	if pb.vex {
+		if p.Description == "" {
+			for _, n := range v.Notes {
+				if n.Category == "description" {
+					p.Description = n.Text
 				}
 			}
 		}
-		remediation := map[string]string{}
-		advisory := map[string]string{}
-		for _, r := range v.Remediations {
-			for _, id := range r.ProductIDs {
-				switch r.Category {
-				case "vendor_fix", "no_fix_planned", "none_available":
-					if _, ok := remediation[id]; !ok || r.Category == "no_fix_planned" {
-						remediation[id] = r.Category
-					}
-					if r.Category == "vendor_fix" {
-						if adv := advisoryFromURL(r.URL); adv != "" {
-							advisory[id] = adv
-						}
-					}
+		if p.Severity.Level == patchcore.SeverityUnknown {
+			for _, t := range v.Threats {
+				if t.Category == "impact" {
+					p.Severity = patchcore.ParseSeverity(t.Details)
 				}
-			}
-		}
-		statuses := []string{"fixed", "first_fixed", "recommended", "known_affected", "known_not_affected", "under_investigation"}
-		if !vex {
-			statuses = statuses[:3]
-		}
-		for _, st := range statuses {
-			for _, id := range v.ProductStatus[st] {
-				c, ok := ix.resolve(id)
-				if !ok {
-					continue
-				}
-				f, ok := componentFix(c)
-				if !ok {
-					continue
-				}
-				switch st {
-				case "fixed", "first_fixed", "recommended":
-					f.Status = patchcore.FixFixed
-				case "known_affected":
-					f.Status = patchcore.FixUnfixed
-					if remediation[id] == "no_fix_planned" {
-						f.Status = patchcore.FixWontFix
-					}
-					f.FixedVersion = ""
-				case "known_not_affected":
-					f.Status = patchcore.FixNotAffected
-					f.FixedVersion = ""
-				case "under_investigation":
-					f.Status = patchcore.FixUnfixed
-					f.FixedVersion = ""
-				}
-				k := b.key(&f)
-				if _, dup := b.seen[k]; dup {
-					continue
-				}
-				attrs := map[string]string{}
-				if vex {
-					attrs["vex_status"] = st
-				}
-				if rem := remediation[id]; rem != "" {
-					attrs["remediation"] = rem
-				}
-				if adv := advisory[id]; adv != "" && adv != p.ID {
-					attrs["advisory"] = adv
-				}
-				if cpe := c.platform.Helper.CPE; cpe != "" {
-					attrs["cpe"] = cpe
-				}
-				if len(attrs) > 0 {
-					f.Attributes = attrs
-				}
-				b.seen[k] = len(b.fixes)
-				b.fixes = append(b.fixes, f)
 			}
 		}
 	}
-	p.Fixes = b.result()
-	return p, nil
+	var rem map[string]remedy // built when first needed
+	b := &pb.b
+	for _, st := range pb.statuses {
+		for _, id := range v.ProductStatus[st] {
+			r := pb.lookup(id)
+			if !r.ok {
+				continue
+			}
+			f := r.fix
+			var slot int
+			switch st {
+			case "fixed", "first_fixed", "recommended":
+				f.Status, slot = patchcore.FixFixed, slotFixed
+			case "known_affected":
+				if rem == nil {
+					rem = remedies(v)
+				}
+				f.Status, slot = patchcore.FixUnfixed, slotUnfixed
+				if rem[id].category == "no_fix_planned" {
+					f.Status, slot = patchcore.FixWontFix, slotWontFix
+				}
+				f.FixedVersion = ""
+			case "known_not_affected":
+				f.Status, slot = patchcore.FixNotAffected, slotNotAffected
+				f.FixedVersion = ""
+			case "under_investigation":
+				f.Status, slot = patchcore.FixUnfixed, slotUnfixed
+				f.FixedVersion = ""
+			}
+			// Once a slot's key is in b.seen, every later fix of the
+			// same product ID in that slot is a duplicate.
+			if r.done[slot] {
+				continue
+			}
+			r.done[slot] = true
+			k := b.key(&f)
+			if _, dup := b.seen[k]; dup {
+				continue
+			}
+			if rem == nil {
+				rem = remedies(v)
+			}
+			attrs := map[string]string{}
+			if pb.vex {
+				attrs["vex_status"] = st
+			}
+			if rd := rem[id]; rd.category != "" {
+				attrs["remediation"] = rd.category
+			}
+			if adv := rem[id].advisory; adv != "" && adv != p.ID {
+				attrs["advisory"] = adv
+			}
+			if r.cpe != "" {
+				attrs["cpe"] = r.cpe
+			}
+			if len(attrs) > 0 {
+				f.Attributes = attrs
+			}
+			b.seen[k] = len(b.fixes)
+			b.fixes = append(b.fixes, f)
+		}
+	}
 }
 
 // fixBuilder collects fixes once each and drops source-rpm fixes of a
