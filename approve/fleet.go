@@ -3,7 +3,6 @@ package approve
 import (
 	"cmp"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/patchcore/sdk/patchcore"
@@ -17,10 +16,21 @@ type Fleet struct {
 	e        *Evaluation
 	groupKey func(*patchcore.Device) []string
 
-	devices []DeviceRow
-	patches []patchTally // by evaluation index
-	extra   map[string]*patchTally
-	groups  map[string]*GroupRow
+	// One compact record per device; the strings of its row live in ids,
+	// names and (interned: few distinct values) strs, so that the records
+	// hold no pointers and Add writes ~150 bytes per device, not a DeviceRow.
+	devices []deviceRec
+	ids     []string
+	names   []string
+	scanned []time.Time // nil until some device has a ScannedAt
+	strs    []string
+	strIdx  map[string]uint32
+	joinBuf []byte
+
+	patches  []patchTally // by evaluation index
+	extra    map[string]*patchTally
+	groups   []GroupRow // by group number
+	groupIdx map[string]int
 
 	states              StateCounts
 	unknown, unapproved int
@@ -30,6 +40,17 @@ type Fleet struct {
 	devicesWithUnknown  int
 	nonCompliantBySev   SeverityCounts
 	nonCompliantByLevel LevelCounts
+}
+
+// deviceRec is one device's DeviceRow, compact. Per-device counts fit
+// int32: a device cannot report 2^31 patches.
+type deviceRec struct {
+	partner, customer, groups, ring uint32 // indices into Fleet.strs
+	compliant, pendingReboot        bool
+	states                          [7]int32 // StateCounts in field order
+	unknown, unapproved             int32
+	sev                             [6]int32 // SeverityCounts in field order
+	level                           [6]int32 // LevelCounts in field order
 }
 
 type patchTally struct {
@@ -55,7 +76,9 @@ func WithGroupKey(f func(*patchcore.Device) []string) FleetOption {
 func WithExpectedDevices(n int) FleetOption {
 	return func(fl *Fleet) {
 		if n > 0 {
-			fl.devices = make([]DeviceRow, 0, n)
+			fl.devices = make([]deviceRec, 0, n)
+			fl.ids = make([]string, 0, n)
+			fl.names = make([]string, 0, n)
 		}
 	}
 }
@@ -76,7 +99,8 @@ func nonEmpty(s string) []string {
 // NewFleet returns an empty roll-up for evaluation e.
 func NewFleet(e *Evaluation, opts ...FleetOption) *Fleet {
 	f := &Fleet{e: e, groupKey: func(d *patchcore.Device) []string { return d.Groups },
-		patches: make([]patchTally, len(e.patches)), extra: map[string]*patchTally{}, groups: map[string]*GroupRow{}}
+		patches: make([]patchTally, len(e.patches)), extra: map[string]*patchTally{}, groupIdx: map[string]int{},
+		strs: []string{""}, strIdx: map[string]uint32{"": 0}}
 	for _, o := range opts {
 		o(f)
 	}
@@ -85,14 +109,41 @@ func NewFleet(e *Evaluation, opts ...FleetOption) *Fleet {
 
 // Add counts one device's compliance.
 func (f *Fleet) Add(c *DeviceCompliance) {
-	row := DeviceRow{
-		DeviceID: c.Device.ID, Name: c.Device.Name, Partner: c.Device.Partner, Customer: c.Device.Customer,
-		Groups: strings.Join(c.Device.Groups, ";"), Ring: c.Device.Ring, Compliant: c.Compliant,
-		PendingReboot: c.PendingReboot, StateCounts: c.States, Unknown: c.Unknown,
-		UnapprovedMissing: c.UnapprovedMissing, NonCompliantBySeverity: c.NonCompliantBySeverity,
-		NonCompliantByLevel: c.NonCompliantByLevel, ScannedAt: c.ScannedAt,
+	d := &c.Device
+	rec := deviceRec{partner: f.intern(d.Partner), customer: f.intern(d.Customer), ring: f.intern(d.Ring),
+		compliant: c.Compliant, pendingReboot: c.PendingReboot,
+		unknown: int32(c.Unknown), unapproved: int32(c.UnapprovedMissing)}
+	switch len(d.Groups) {
+	case 0:
+	case 1:
+		rec.groups = f.intern(d.Groups[0])
+	default:
+		f.joinBuf = f.joinBuf[:0]
+		for i, g := range d.Groups {
+			if i > 0 {
+				f.joinBuf = append(f.joinBuf, ';')
+			}
+			f.joinBuf = append(f.joinBuf, g...)
+		}
+		rec.groups = f.internBytes(f.joinBuf)
 	}
-	f.devices = append(f.devices, row)
+	st := &c.States
+	rec.states = [7]int32{int32(st.Installed), int32(st.InstalledOther), int32(st.InstalledPendingReboot),
+		int32(st.InstalledRejected), int32(st.Missing), int32(st.NotApplicable), int32(st.Failed)}
+	sv := &c.NonCompliantBySeverity
+	rec.sev = [6]int32{int32(sv.Critical), int32(sv.High), int32(sv.Medium), int32(sv.Low), int32(sv.None), int32(sv.Unknown)}
+	lv := &c.NonCompliantByLevel
+	rec.level = [6]int32{int32(lv.Critical), int32(lv.High), int32(lv.Medium), int32(lv.Low), int32(lv.Informational), int32(lv.Unspecified)}
+	if !c.ScannedAt.IsZero() || f.scanned != nil {
+		if f.scanned == nil {
+			f.scanned = make([]time.Time, len(f.devices), cap(f.devices))
+		}
+		f.scanned = append(f.scanned, c.ScannedAt)
+	}
+	f.devices = append(f.devices, rec)
+	f.ids = append(f.ids, d.ID)
+	f.names = append(f.names, d.Name)
+
 	f.states.plus(c.States)
 	f.unknown += c.Unknown
 	f.unapproved += c.UnapprovedMissing
@@ -110,25 +161,23 @@ func (f *Fleet) Add(c *DeviceCompliance) {
 		f.worst.add(w, 1)
 	}
 	for i := range c.Patches {
-		t := f.tally(&c.Patches[i])
-		t.states.add(c.Patches[i].State, 1)
-		if c.Patches[i].Unknown {
+		ps := &c.Patches[i]
+		t := f.tally(ps)
+		t.states.add(ps.State, 1)
+		if ps.Unknown {
 			t.unknown++
 		}
 	}
 	for i := range c.Unapproved {
-		t := f.tally(&c.Unapproved[i])
+		ps := &c.Unapproved[i]
+		t := f.tally(ps)
 		t.unapproved++
-		if c.Unapproved[i].Unknown {
+		if ps.Unknown {
 			t.unknown++
 		}
 	}
-	for _, g := range f.groupKey(&c.Device) {
-		gr := f.groups[g]
-		if gr == nil {
-			gr = &GroupRow{Group: g}
-			f.groups[g] = gr
-		}
+	for _, g := range f.groupKey(d) {
+		gr := f.group(g)
 		gr.Devices++
 		if c.Compliant {
 			gr.Compliant++
@@ -140,6 +189,59 @@ func (f *Fleet) Add(c *DeviceCompliance) {
 		gr.Unknown += c.Unknown
 		gr.UnapprovedMissing += c.UnapprovedMissing
 	}
+}
+
+// intern returns the number of s in f.strs, adding it when new.
+func (f *Fleet) intern(s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	if i, ok := f.strIdx[s]; ok {
+		return i
+	}
+	i := uint32(len(f.strs))
+	f.strs = append(f.strs, s)
+	f.strIdx[s] = i
+	return i
+}
+
+// internBytes is intern for a byte buffer; it copies b only when new.
+func (f *Fleet) internBytes(b []byte) uint32 {
+	if i, ok := f.strIdx[string(b)]; ok {
+		return i
+	}
+	return f.intern(string(b))
+}
+
+// group returns the tally of group name, adding it when new.
+func (f *Fleet) group(name string) *GroupRow {
+	i, ok := f.groupIdx[name]
+	if !ok {
+		i = len(f.groups)
+		f.groups = append(f.groups, GroupRow{Group: name})
+		f.groupIdx[name] = i
+	}
+	return &f.groups[i]
+}
+
+// row expands device record i into its DeviceRow.
+func (f *Fleet) row(i int) DeviceRow {
+	r := &f.devices[i]
+	st, sv, lv := &r.states, &r.sev, &r.level
+	row := DeviceRow{DeviceID: f.ids[i], Name: f.names[i], Partner: f.strs[r.partner], Customer: f.strs[r.customer],
+		Groups: f.strs[r.groups], Ring: f.strs[r.ring], Compliant: r.compliant, PendingReboot: r.pendingReboot,
+		StateCounts: StateCounts{Installed: int(st[0]), InstalledOther: int(st[1]), InstalledPendingReboot: int(st[2]),
+			InstalledRejected: int(st[3]), Missing: int(st[4]), NotApplicable: int(st[5]), Failed: int(st[6])},
+		Unknown: int(r.unknown), UnapprovedMissing: int(r.unapproved),
+		NonCompliantBySeverity: SeverityCounts{Critical: int(sv[0]), High: int(sv[1]), Medium: int(sv[2]), Low: int(sv[3]),
+			None: int(sv[4]), Unknown: int(sv[5])},
+		NonCompliantByLevel: LevelCounts{Critical: int(lv[0]), High: int(lv[1]), Medium: int(lv[2]), Low: int(lv[3]),
+			Informational: int(lv[4]), Unspecified: int(lv[5])},
+	}
+	if f.scanned != nil {
+		row.ScannedAt = f.scanned[i]
+	}
+	return row
 }
 
 func (f *Fleet) tally(ps *PatchStatus) *patchTally {
@@ -162,7 +264,25 @@ func (f *Fleet) tally(ps *PatchStatus) *patchTally {
 
 // Merge adds the counts of o, a Fleet of the same evaluation, to f.
 func (f *Fleet) Merge(o *Fleet) {
-	f.devices = append(f.devices, o.devices...)
+	n := len(f.devices)
+	for i := range o.devices {
+		r := o.devices[i]
+		r.partner, r.customer = f.intern(o.strs[r.partner]), f.intern(o.strs[r.customer])
+		r.groups, r.ring = f.intern(o.strs[r.groups]), f.intern(o.strs[r.ring])
+		f.devices = append(f.devices, r)
+	}
+	f.ids = append(f.ids, o.ids...)
+	f.names = append(f.names, o.names...)
+	if o.scanned != nil || f.scanned != nil {
+		if f.scanned == nil {
+			f.scanned = make([]time.Time, n, len(f.devices))
+		}
+		if o.scanned != nil {
+			f.scanned = append(f.scanned, o.scanned...)
+		} else {
+			f.scanned = append(f.scanned, make([]time.Time, len(o.devices))...)
+		}
+	}
 	f.states.plus(o.states)
 	f.unknown += o.unknown
 	f.unapproved += o.unapproved
@@ -197,12 +317,9 @@ func (f *Fleet) Merge(o *Fleet) {
 		}
 		merge(dst, src)
 	}
-	for name, src := range o.groups {
-		dst := f.groups[name]
-		if dst == nil {
-			dst = &GroupRow{Group: name}
-			f.groups[name] = dst
-		}
+	for i := range o.groups {
+		src := &o.groups[i]
+		dst := f.group(src.Group)
 		dst.Devices += src.Devices
 		dst.Compliant += src.Compliant
 		dst.NonCompliant += src.NonCompliant
@@ -292,7 +409,13 @@ func percent(part, whole int) float64 {
 }
 
 // DeviceRows returns a row per device, in the order they were added.
-func (f *Fleet) DeviceRows() []DeviceRow { return slices.Clone(f.devices) }
+func (f *Fleet) DeviceRows() []DeviceRow {
+	out := make([]DeviceRow, len(f.devices))
+	for i := range out {
+		out[i] = f.row(i)
+	}
+	return out
+}
 
 // PatchRows returns a row per patch that some device reported or that the
 // evaluation decided, in evaluation order, then the patches the evaluation
@@ -323,8 +446,7 @@ func (f *Fleet) PatchRows() []PatchRow {
 // GroupRows returns a row per group, by name.
 func (f *Fleet) GroupRows() []GroupRow {
 	out := make([]GroupRow, 0, len(f.groups))
-	for _, g := range f.groups {
-		r := *g
+	for _, r := range f.groups {
 		r.CompliancePercent = percent(r.Compliant, r.Devices)
 		out = append(out, r)
 	}

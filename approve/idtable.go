@@ -1,6 +1,9 @@
 package approve
 
-import "hash/maphash"
+import (
+	"math/bits"
+	"math/rand/v2"
+)
 
 // idTable maps patch IDs to their index in Evaluation.patches. It is an
 // open-addressing table of packed (hash tag, index) words: a lookup
@@ -8,7 +11,7 @@ import "hash/maphash"
 // is cheaper than a Go map whose keys live elsewhere in memory. Compliance
 // does one lookup per finding, so this is the hot path.
 type idTable struct {
-	seed  maphash.Seed
+	seed  uint64
 	slots []uint64 // 0: empty; else tag<<32 | (index+1)
 	mask  uint64
 }
@@ -18,12 +21,12 @@ func newIDTable(n int) idTable {
 	for size < 2*n {
 		size <<= 1
 	}
-	return idTable{seed: maphash.MakeSeed(), slots: make([]uint64, size), mask: uint64(size - 1)}
+	return idTable{seed: rand.Uint64() | 1, slots: make([]uint64, size), mask: uint64(size - 1)}
 }
 
 // insert adds id at index i; the caller ensures id is not present yet.
 func (t *idTable) insert(id string, i int) {
-	h := maphash.String(t.seed, id)
+	h := hashID(t.seed, id)
 	tag := h >> 32
 	for s := h & t.mask; ; s = (s + 1) & t.mask {
 		if t.slots[s] == 0 {
@@ -38,7 +41,7 @@ func (t *idTable) lookup(id string, patches []patchEval) (int, bool) {
 	if len(t.slots) == 0 {
 		return 0, false
 	}
-	h := maphash.String(t.seed, id)
+	h := hashID(t.seed, id)
 	tag := h >> 32
 	for s := h & t.mask; ; s = (s + 1) & t.mask {
 		v := t.slots[s]
@@ -51,4 +54,36 @@ func (t *idTable) lookup(id string, patches []patchEval) (int, bool) {
 			}
 		}
 	}
+}
+
+// hashID is a seeded wyhash-style hash of s, inlined into the lookup: patch
+// IDs are short (KB5034441, DSA-5678-1, RHSA-2024:1234), and a call into
+// hash/maphash costs more than the hashing itself. The per-table random
+// seed keeps crafted IDs from colliding on purpose.
+func hashID(seed uint64, s string) uint64 {
+	const p0, p1 = 0xa0761d6478bd642f, 0xe7037ed1a0b428db
+	h := seed ^ uint64(len(s))*p0
+	for len(s) >= 8 {
+		h = mix(h^load64(s), p1)
+		s = s[8:]
+	}
+	var tail uint64
+	for i := len(s) - 1; i >= 0; i-- {
+		tail = tail<<8 | uint64(s[i])
+	}
+	return mix(h^tail, p0^seed)
+}
+
+// load64 reads the first 8 bytes of s, little-endian (one load on amd64
+// and arm64).
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// mix folds the 128-bit product of a and b to 64 bits.
+func mix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
 }
