@@ -182,6 +182,14 @@ const maxBranchDepth = 32
 
 // Read decodes a CSAF document section by section. file names it in errors.
 func Read(ctx context.Context, r io.Reader, file string) (*Advisory, error) {
+	return read(ctx, r, file, nil)
+}
+
+// read decodes a CSAF document. When stream is not nil and the document
+// and product tree come before the vulnerabilities (as Red Hat writes
+// them), each vulnerability is passed to the function stream returns
+// instead of being kept in the Advisory, so memory holds one at a time.
+func read(ctx context.Context, r io.Reader, file string, stream func(*Advisory) func(*Vulnerability)) (*Advisory, error) {
 	file = fileName(r, file)
 	dec := json.NewDecoder(r)
 	fail := func(field string, err error) error { return jsonError(file, dec, field, err) }
@@ -193,7 +201,8 @@ func Read(ctx context.Context, r io.Reader, file string) (*Advisory, error) {
 		return nil, fail("", malformed("got %v, want a CSAF object", tok))
 	}
 	var a Advisory
-	seenDoc := false
+	seenDoc, seenTree := false, false
+	var sink func(*Vulnerability) // set once vulnerabilities are streamed
 	for dec.More() {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -204,13 +213,23 @@ func Read(ctx context.Context, r io.Reader, file string) (*Advisory, error) {
 		}
 		key, _ := tok.(string)
 		switch key {
-		case "document":
-			err = dec.Decode(&a.Document)
-			seenDoc = true
-		case "product_tree":
-			err = dec.Decode(&a.ProductTree)
+		case "document", "product_tree":
+			if sink != nil {
+				// Vulnerabilities already mapped with the first one.
+				return nil, fail(key, malformed("second %q section after the vulnerabilities", key))
+			}
+			if key == "document" {
+				err = dec.Decode(&a.Document)
+				seenDoc = true
+			} else {
+				err = dec.Decode(&a.ProductTree)
+				seenTree = true
+			}
 		case "vulnerabilities":
-			err = decodeVulnerabilities(ctx, dec, &a.Vulnerabilities)
+			if sink == nil && stream != nil && seenDoc && seenTree && len(a.Vulnerabilities) == 0 {
+				sink = stream(&a)
+			}
+			err = decodeVulnerabilities(ctx, dec, &a.Vulnerabilities, sink)
 		default:
 			var skip json.RawMessage
 			err = dec.Decode(&skip)
@@ -245,7 +264,9 @@ func branchDepth(bs []Branch, d int) int {
 	return m
 }
 
-func decodeVulnerabilities(ctx context.Context, dec *json.Decoder, out *[]Vulnerability) error {
+// decodeVulnerabilities decodes the vulnerabilities array, passing each to
+// sink or, when sink is nil, appending it to out.
+func decodeVulnerabilities(ctx context.Context, dec *json.Decoder, out *[]Vulnerability, sink func(*Vulnerability)) error {
 	tok, err := dec.Token()
 	if err != nil {
 		return err
@@ -261,19 +282,35 @@ func decodeVulnerabilities(ctx context.Context, dec *json.Decoder, out *[]Vulner
 		if err := dec.Decode(&v); err != nil {
 			return fmt.Errorf("vulnerabilities[%d]: %w", i, err)
 		}
+		if sink != nil {
+			sink(&v)
+			continue
+		}
 		*out = append(*out, v)
 	}
 	_, err = dec.Token()
 	return err
 }
 
-// Parse reads a CSAF document and emits its patch.
+// Parse reads a CSAF document and emits its patch. Vulnerabilities are
+// mapped as they are decoded when the document and product tree precede
+// them, so a large advisory is never held whole.
 func (rd Reader) Parse(ctx context.Context, r io.Reader, emit func(patchcore.Patch) error) error {
-	a, err := Read(ctx, r, rd.File)
+	var pb *patchBuilder
+	a, err := read(ctx, r, rd.File, func(a *Advisory) func(*Vulnerability) {
+		pb = newPatchBuilder(&a.Document, &a.ProductTree)
+		return pb.add
+	})
 	if err != nil {
 		return err
 	}
-	p, err := a.Patch()
+	if pb == nil {
+		pb = newPatchBuilder(&a.Document, &a.ProductTree)
+		for i := range a.Vulnerabilities {
+			pb.add(&a.Vulnerabilities[i])
+		}
+	}
+	p, err := pb.result()
 	if err != nil {
 		return &feed.ParseError{File: fileName(r, rd.File), Field: "document/tracking/initial_release_date", Err: err}
 	}

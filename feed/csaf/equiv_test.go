@@ -5,8 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"testing"
+
+	"github.com/patchcore/sdk/feed"
+	"github.com/patchcore/sdk/patchcore"
 )
 
 // patchesHash is the SHA-256 of the JSON of every patch Parse emits for doc.
@@ -44,10 +49,56 @@ func TestOutputUnchanged(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := patchesHash(t, tt.doc(t)); got != tt.hash {
+			doc := tt.doc(t)
+			if got := patchesHash(t, doc); got != tt.hash {
 				t.Errorf("patches hash %s, want %s (output changed)", got, tt.hash)
 			}
+			// Vulnerabilities first: Parse cannot stream them and
+			// keeps them until the product tree is read.
+			if got := patchesHash(t, vulnerabilitiesFirst(t, doc)); got != tt.hash {
+				t.Errorf("vulnerabilities first: patches hash %s, want %s", got, tt.hash)
+			}
 		})
+	}
+}
+
+// vulnerabilitiesFirst rewrites doc with its sections in the order
+// vulnerabilities, document, product_tree.
+func vulnerabilitiesFirst(t *testing.T, doc []byte) []byte {
+	t.Helper()
+	var sections map[string]json.RawMessage
+	if err := json.Unmarshal(doc, &sections); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range []string{"vulnerabilities", "document", "product_tree"} {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%q:%s", k, sections[k])
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+// TestSectionAfterStreamedVulnerabilities: a second document or product
+// tree after streamed vulnerabilities would change how they map; it is
+// rejected with a ParseError naming the section.
+func TestSectionAfterStreamedVulnerabilities(t *testing.T) {
+	for _, key := range []string{"document", "product_tree"} {
+		doc := `{"document":{"category":"csaf_vex","tracking":{"id":"CVE-1"}},"product_tree":{},"vulnerabilities":[{"cve":"CVE-1"}],"` + key + `":{}}`
+		_, err := parseBytes(Format, []byte(doc))
+		var pe *feed.ParseError
+		if !errors.As(err, &pe) || pe.Field != key || !errors.Is(err, patchcore.ErrMalformedFeed) {
+			t.Errorf("%s after vulnerabilities: error %v, want a ParseError for field %q wrapping ErrMalformedFeed", key, err, key)
+		}
+	}
+	// Before the vulnerabilities a repeated section is merged as before.
+	doc := `{"document":{"category":"csaf_vex"},"product_tree":{},"document":{"tracking":{"id":"CVE-1"}},"vulnerabilities":[{"cve":"CVE-1"}]}`
+	ps, err := parseBytes(Format, []byte(doc))
+	if err != nil || len(ps) != 1 || ps[0].ID != "CVE-1" || ps[0].Source != "csaf-vex" {
+		t.Errorf("repeated document before vulnerabilities: %v, %v", ps, err)
 	}
 }
 
