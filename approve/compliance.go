@@ -274,9 +274,12 @@ func (e *Evaluation) ComplianceInto(c *DeviceCompliance, r *DeviceResult) {
 			pe := &e.patches[j]
 			ps.idx = j
 			ps.Severity, ps.Classification = pe.sev, pe.class
-			if pe.fast {
-				v = pe.fv // no scoped records, no rings
-			} else {
+			switch {
+			case pe.fast == 1 || pe.fast == 2 && ring == 0:
+				v = pe.fv // no scoped records; no rings or the first ring
+			case pe.fast == 2 && ring == 1:
+				v = pe.fv1
+			default:
 				v = e.verdictFor(dev, pe, ring)
 			}
 		} else {

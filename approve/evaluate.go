@@ -125,10 +125,11 @@ type patchEval struct {
 	// global is the verdict for devices no scoped record covers, per ring
 	// (one entry when the baseline has no rings).
 	global []verdict
-	// fast is set when no scoped record exists and there are no rings: fv
-	// is then every device's verdict (kept inline for the cache).
-	fast bool
-	fv   verdict
+	// fast is the number of rings (1 without rings) when no scoped record
+	// exists and there are at most two rings, else 0: fv (ring 0) and fv1
+	// (ring 1) are then every device's verdict, kept inline for the cache.
+	fast    uint8
+	fv, fv1 verdict
 }
 
 // Evaluation is the result of Evaluate: one baseline's decisions on a set of
@@ -209,8 +210,11 @@ func Evaluate(b *Baseline, patches []patchcore.Patch, now time.Time, opts ...Opt
 		var d Decision
 		e.decide(&pe, &d, b, p, records[p.ID], approved, rejected, &o)
 		pe.id, pe.sev, pe.class = p.ID, d.Severity.Level, d.Classification
-		if len(pe.scoped) == 0 && len(pe.global) == 1 {
-			pe.fast, pe.fv = true, pe.global[0]
+		if len(pe.scoped) == 0 && len(pe.global) <= 2 {
+			pe.fast, pe.fv = uint8(len(pe.global)), pe.global[0]
+			if pe.fast == 2 {
+				pe.fv1 = pe.global[1]
+			}
 		}
 		e.patches = append(e.patches, pe)
 		e.index.insert(p.ID, len(e.patches)-1)

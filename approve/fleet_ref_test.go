@@ -344,3 +344,32 @@ func TestFleetMatchesReference(t *testing.T) {
 		})
 	}
 }
+
+// TestComplianceMatchesDecisionFor checks the inline verdicts of
+// ComplianceInto (no scoped record: rings 0 and 1 kept in the patch's
+// record) against DecisionFor for devices in every ring and scope.
+func TestComplianceMatchesDecisionFor(t *testing.T) {
+	bl, patches, devices := benchFleet(t, false)
+	e := mustEvaluate(t, bl, patches, testNow, benchOptions()...)
+	var c DeviceCompliance
+	seen := map[Status]int{}
+	for i := 0; i < 2000; i++ {
+		r := &devices[i*37%len(devices)]
+		e.ComplianceInto(&c, r)
+		for _, list := range [][]PatchStatus{c.Patches, c.Unapproved} {
+			for _, ps := range list {
+				d := e.DecisionFor(r.Device, ps.PatchID)
+				if ps.Approval != d.Status || ps.Decision != d.Reason {
+					t.Fatalf("device %s ring %q patch %s: compliance says %s %q, DecisionFor %s %q",
+						r.Device.ID, r.Device.Ring, ps.PatchID, ps.Approval, ps.Decision, d.Status, d.Reason)
+				}
+				seen[ps.Approval]++
+			}
+		}
+	}
+	for _, s := range []Status{StatusApproved, StatusScheduled, StatusPending, StatusRejected} {
+		if seen[s] == 0 {
+			t.Errorf("no patch %s in the fixture: %v", s, seen)
+		}
+	}
+}
