@@ -38,7 +38,7 @@ import (
 //
 // go-plugin's own AutoMTLS generates P-521 keys, whose key generation and
 // handshake signatures cost tens of milliseconds of CPU per start, more than
-// the whole start-up budget (see BENCH.md). Its server writes the sixth
+// the whole start-up budget (see BENCHMARKS.md). Its server writes the sixth
 // field only when it generated the key itself, so Serve adds the field as
 // the line goes out (handshakeWithCert).
 //

@@ -429,7 +429,7 @@ func benchFleet(b *testing.B, fl fleet, cold bool, opts ...Option) {
 }
 
 // cpuTime is the CPU time (user and system, every thread: GC included)
-// the process has used. The machine the figures in BENCH.md come from is
+// the process has used. The machine the figures in BENCHMARKS.md come from is
 // shared and oversubscribed, so wall time overstates the cost; CPU time
 // per device is what devices/s/core is computed from.
 func cpuTime() time.Duration {

@@ -12,7 +12,7 @@
 // source, arch, module stream) it has met and of runs of packages it has
 // met together, so that devices installed from the same image share one
 // evaluation: such a device costs about a comparison of its package list
-// with the memoised one (BENCH.md has the figures).
+// with the memoised one (BENCHMARKS.md has the figures).
 //
 // The rules, each from a false positive or negative another scanner shipped:
 //

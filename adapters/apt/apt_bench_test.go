@@ -13,7 +13,7 @@ import (
 
 // BenchmarkHost compares Inventory and ListUpdates on this machine, in
 // process and through the plugin, with dpkg-query -W (the adapter's format)
-// and apt list --upgradable run directly. See ../BENCH-linux.md.
+// and apt list --upgradable run directly. See BENCHMARKS.md at the repository root.
 func BenchmarkHost(b *testing.B) {
 	pmbench.Require(b, false, "dpkg-query", "dpkg", "apt")
 	benchTarget(b, adapters.Target{})

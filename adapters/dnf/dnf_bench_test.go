@@ -17,7 +17,7 @@ import (
 // through the plugin, with rpm -qa --queryformat and dnf check-update run
 // directly with the adapter's options, on the rpmrepotest install root (the
 // old package installed, the local repository with its advisory). See
-// ../BENCH-linux.md.
+// BENCHMARKS.md at the repository root.
 func BenchmarkRepoRoot(b *testing.B) {
 	pmbench.Require(b, true, "dnf", "rpm", "rpmbuild", "createrepo_c", "modifyrepo_c")
 	repo := rpmrepotest.Repo(b)

@@ -17,7 +17,7 @@ import (
 // through the plugin, with rpm -qa --queryformat and zypper list-updates
 // run directly with the adapter's options, on the rpmrepotest root (the
 // old package installed, the local repository added and refreshed). See
-// ../BENCH-linux.md.
+// BENCHMARKS.md at the repository root.
 func BenchmarkRepoRoot(b *testing.B) {
 	pmbench.Require(b, true, "zypper", "rpm", "rpmbuild", "createrepo_c", "modifyrepo_c")
 	repo := rpmrepotest.Repo(b)
