@@ -39,7 +39,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -49,6 +48,7 @@ import (
 	"time"
 
 	"github.com/patchcore/sdk/feed"
+	"github.com/patchcore/sdk/feed/internal/stream"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -185,12 +185,12 @@ func Read(ctx context.Context, r io.Reader, file string) (*Advisory, error) {
 	return read(ctx, r, file, nil)
 }
 
-// read decodes a CSAF document. When stream is not nil and the document
+// read decodes a CSAF document. When perVuln is not nil and the document
 // and product tree come before the vulnerabilities (as Red Hat writes
-// them), each vulnerability is passed to the function stream returns
+// them), each vulnerability is passed to the function perVuln returns
 // instead of being kept in the Advisory, so memory holds one at a time.
-func read(ctx context.Context, r io.Reader, file string, stream func(*Advisory) func(*Vulnerability)) (*Advisory, error) {
-	file = fileName(r, file)
+func read(ctx context.Context, r io.Reader, file string, perVuln func(*Advisory) func(*Vulnerability)) (*Advisory, error) {
+	file = stream.FileName(r, file)
 	dec := json.NewDecoder(r)
 	fail := func(field string, err error) error { return jsonError(file, dec, field, err) }
 	tok, err := dec.Token()
@@ -198,7 +198,7 @@ func read(ctx context.Context, r io.Reader, file string, stream func(*Advisory) 
 		return nil, fail("", err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, fail("", malformed("got %v, want a CSAF object", tok))
+		return nil, fail("", stream.Malformedf("got %v, want a CSAF object", tok))
 	}
 	var a Advisory
 	seenDoc, seenTree := false, false
@@ -216,7 +216,7 @@ func read(ctx context.Context, r io.Reader, file string, stream func(*Advisory) 
 		case "document", "product_tree":
 			if sink != nil {
 				// Vulnerabilities already mapped with the first one.
-				return nil, fail(key, malformed("second %q section after the vulnerabilities", key))
+				return nil, fail(key, stream.Malformedf("second %q section after the vulnerabilities", key))
 			}
 			if key == "document" {
 				err = dec.Decode(&a.Document)
@@ -226,8 +226,8 @@ func read(ctx context.Context, r io.Reader, file string, stream func(*Advisory) 
 				seenTree = true
 			}
 		case "vulnerabilities":
-			if sink == nil && stream != nil && seenDoc && seenTree && len(a.Vulnerabilities) == 0 {
-				sink = stream(&a)
+			if sink == nil && perVuln != nil && seenDoc && seenTree && len(a.Vulnerabilities) == 0 {
+				sink = perVuln(&a)
 			}
 			err = decodeVulnerabilities(ctx, dec, &a.Vulnerabilities, sink)
 		default:
@@ -242,10 +242,10 @@ func read(ctx context.Context, r io.Reader, file string, stream func(*Advisory) 
 		return nil, fail("", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, fail("", malformed("data after the document"))
+		return nil, fail("", stream.Malformedf("data after the document"))
 	}
 	if !seenDoc || a.Document.Tracking.ID == "" {
-		return nil, fail("document/tracking/id", malformed("document without tracking ID"))
+		return nil, fail("document/tracking/id", stream.Malformedf("document without tracking ID"))
 	}
 	if depth := branchDepth(a.ProductTree.Branches, 0); depth > maxBranchDepth {
 		return nil, fail("product_tree/branches", fmt.Errorf("branches nested %d deep, limit %d: %w", depth, maxBranchDepth, patchcore.ErrTooLarge))
@@ -272,7 +272,7 @@ func decodeVulnerabilities(ctx context.Context, dec *json.Decoder, out *[]Vulner
 		return err
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return malformed("vulnerabilities: got %v, want an array", tok)
+		return stream.Malformedf("vulnerabilities: got %v, want an array", tok)
 	}
 	for i := 0; dec.More(); i++ {
 		if err := ctx.Err(); err != nil {
@@ -312,7 +312,7 @@ func (rd Reader) Parse(ctx context.Context, r io.Reader, emit func(patchcore.Pat
 	}
 	p, err := pb.result()
 	if err != nil {
-		return &feed.ParseError{File: fileName(r, rd.File), Field: "document/tracking/initial_release_date", Err: err}
+		return &feed.ParseError{File: stream.FileName(r, rd.File), Field: "document/tracking/initial_release_date", Err: err}
 	}
 	return emit(p)
 }
@@ -803,47 +803,12 @@ func parseTime(s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, malformed("date %q is not RFC 3339", s)
+		return time.Time{}, stream.Malformedf("date %q is not RFC 3339", s)
 	}
 	return t.UTC(), nil
 }
 
-func fileName(r io.Reader, name string) string {
-	if name != "" {
-		return name
-	}
-	if n, ok := r.(interface{ Name() string }); ok {
-		return n.Name()
-	}
-	return ""
-}
-
-func malformed(format string, args ...any) error {
-	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), patchcore.ErrMalformedFeed)
-}
-
-// jsonError turns a decoding error into a ParseError at the decoder's offset.
+// jsonError locates err at the decoder's offset in file.
 func jsonError(file string, dec *json.Decoder, field string, err error) error {
-	var pe *feed.ParseError
-	if errors.As(err, &pe) {
-		return err
-	}
-	off := dec.InputOffset()
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		off = se.Offset
-	case errors.As(err, &te):
-		off = te.Offset
-		if te.Field != "" {
-			field += "/" + strings.ReplaceAll(te.Field, ".", "/")
-		}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		err = fmt.Errorf("truncated document: %w", io.ErrUnexpectedEOF)
-	}
-	if !errors.Is(err, patchcore.ErrMalformedFeed) && !errors.Is(err, patchcore.ErrTooLarge) {
-		err = fmt.Errorf("%w: %w", patchcore.ErrMalformedFeed, err)
-	}
-	return &feed.ParseError{File: file, Offset: off, Field: field, Err: err}
+	return stream.InFile(file, stream.JSONError(dec, field, err))
 }

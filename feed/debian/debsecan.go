@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/patchcore/sdk/feed/internal/stream"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -124,12 +125,12 @@ type DebsecanFeed struct {
 // ReadDebsecan reads a debsecan file (zlib-compressed or plain) into its
 // typed records. file names it in errors.
 func ReadDebsecan(ctx context.Context, r io.Reader, file string) (*DebsecanFeed, error) {
-	file = fileName(r, file)
+	file = stream.FileName(r, file)
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(2)
 	var text io.Reader = br
 	if len(head) == 0 {
-		return nil, lineError(file, 1, "header", malformed("empty document, want \"VERSION 1\""))
+		return nil, lineError(file, 1, "header", stream.Malformedf("empty document, want \"VERSION 1\""))
 	}
 	if !bytes.HasPrefix(head, []byte("VE")) {
 		zr, err := zlib.NewReader(br)
@@ -153,7 +154,7 @@ func ReadDebsecan(ctx context.Context, r io.Reader, file string) (*DebsecanFeed,
 		if err := scanErr(sc); err != nil {
 			return nil, lineError(file, line+1, "header", err)
 		}
-		return nil, lineError(file, max(line, 1), "header", malformed("want \"VERSION 1\", got %q", truncate(h)))
+		return nil, lineError(file, max(line, 1), "header", stream.Malformedf("want \"VERSION 1\", got %q", truncate(h)))
 	}
 	fd := &DebsecanFeed{SourceBinaries: map[string][]string{}}
 	section := 0
@@ -179,7 +180,7 @@ func ReadDebsecan(ctx context.Context, r io.Reader, file string) (*DebsecanFeed,
 			name, rest, ok1 := strings.Cut(s, ",")
 			flags, desc, ok2 := strings.Cut(rest, ",")
 			if !ok1 || !ok2 || name == "" {
-				return nil, lineError(file, line, "vulnerability", malformed("want NAME,FLAGS,DESCRIPTION, got %q", truncate(s)))
+				return nil, lineError(file, line, "vulnerability", stream.Malformedf("want NAME,FLAGS,DESCRIPTION, got %q", truncate(s)))
 			}
 			fd.Vulns = append(fd.Vulns, DebsecanVuln{Name: name, Flags: flags, Description: desc})
 		case 1:
@@ -192,7 +193,7 @@ func ReadDebsecan(ctx context.Context, r io.Reader, file string) (*DebsecanFeed,
 		case 2:
 			src, bins, ok := strings.Cut(s, ",")
 			if !ok || src == "" || strings.Contains(bins, ",") {
-				return nil, lineError(file, line, "source package", malformed("want SOURCE,BINARIES, got %q", truncate(s)))
+				return nil, lineError(file, line, "source package", stream.Malformedf("want SOURCE,BINARIES, got %q", truncate(s)))
 			}
 			list := []string{}
 			if bins != "" {
@@ -216,27 +217,27 @@ func ReadDebsecan(ctx context.Context, r io.Reader, file string) (*DebsecanFeed,
 func parseDebsecanEntry(s string, nvulns int) (DebsecanEntry, string, error) {
 	parts := strings.SplitN(s, ",", 5)
 	if len(parts) != 5 {
-		return DebsecanEntry{}, "package line", malformed("want PACKAGE,INDEX,FLAGS,VERSION,OTHER-VERSIONS, got %q", truncate(s))
+		return DebsecanEntry{}, "package line", stream.Malformedf("want PACKAGE,INDEX,FLAGS,VERSION,OTHER-VERSIONS, got %q", truncate(s))
 	}
 	e := DebsecanEntry{Package: parts[0], Flags: parts[2], UnstableVersion: parts[3]}
 	if e.Package == "" {
-		return e, "package line: package", malformed("empty package name")
+		return e, "package line: package", stream.Malformedf("empty package name")
 	}
 	n, err := strconv.Atoi(parts[1])
 	if err != nil || n < 0 || n >= nvulns {
-		return e, "package line: vulnerability index", malformed("index %q is not one of the %d vulnerabilities", truncate(parts[1]), nvulns)
+		return e, "package line: vulnerability index", stream.Malformedf("index %q is not one of the %d vulnerabilities", truncate(parts[1]), nvulns)
 	}
 	e.Vuln = n
 	f := parts[2]
 	if len(f) != 4 {
-		return e, "package line: flags", malformed("want 4 flag characters, got %q", truncate(f))
+		return e, "package line: flags", stream.Malformedf("want 4 flag characters, got %q", truncate(f))
 	}
 	switch f[0] {
 	case 'B':
 		e.Binary = true
 	case 'S':
 	default:
-		return e, "package line: flags", malformed("package kind %q is neither B nor S", f[0])
+		return e, "package line: flags", stream.Malformedf("package kind %q is neither B nor S", f[0])
 	}
 	switch f[1] {
 	case ' ':
@@ -247,7 +248,7 @@ func parseDebsecanEntry(s string, nvulns int) (DebsecanEntry, string, error) {
 	case 'H':
 		e.Urgency = "high"
 	default:
-		return e, "package line: flags", malformed("urgency %q is not L, M, H or space", f[1])
+		return e, "package line: flags", stream.Malformedf("urgency %q is not L, M, H or space", f[1])
 	}
 	switch f[2] {
 	case '?':
@@ -255,14 +256,14 @@ func parseDebsecanEntry(s string, nvulns int) (DebsecanEntry, string, error) {
 		b := f[2] == 'R'
 		e.Remote = &b
 	default:
-		return e, "package line: flags", malformed("remote flag %q is not ?, R or space", f[2])
+		return e, "package line: flags", stream.Malformedf("remote flag %q is not ?, R or space", f[2])
 	}
 	switch f[3] {
 	case 'F':
 		e.FixAvailable = true
 	case ' ':
 	default:
-		return e, "package line: flags", malformed("fix flag %q is not F or space", f[3])
+		return e, "package line: flags", stream.Malformedf("fix flag %q is not F or space", f[3])
 	}
 	if parts[4] != "" {
 		e.OtherVersions = strings.Split(parts[4], " ")

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/patchcore/sdk/feed/internal/stream"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -52,7 +53,7 @@ func (AdvisoryList) Detect(head []byte) bool {
 
 // Parse reads an advisory list and emits a patch per advisory, in file order.
 func (a AdvisoryList) Parse(ctx context.Context, r io.Reader, emit func(patchcore.Patch) error) error {
-	file := fileName(r, a.File)
+	file := stream.FileName(r, a.File)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
 	var cur *patchcore.Patch
@@ -79,11 +80,11 @@ func (a AdvisoryList) Parse(ctx context.Context, r io.Reader, emit func(patchcor
 		if s[0] == '[' {
 			m := advisoryHeader.FindStringSubmatch(s)
 			if m == nil {
-				return lineError(file, line, "advisory header", malformed("want \"[DD Mon YYYY] DSA-NNNN-N package - title\", got %q", truncate(s)))
+				return lineError(file, line, "advisory header", stream.Malformedf("want \"[DD Mon YYYY] DSA-NNNN-N package - title\", got %q", truncate(s)))
 			}
 			day, err := time.Parse("2 Jan 2006", m[1])
 			if err != nil {
-				return lineError(file, line, "advisory header: date", malformed("date %q: %v", m[1], err))
+				return lineError(file, line, "advisory header: date", stream.Malformedf("date %q: %v", m[1], err))
 			}
 			if err := flush(); err != nil {
 				return err
@@ -109,16 +110,16 @@ func (a AdvisoryList) Parse(ctx context.Context, r io.Reader, emit func(patchcor
 			continue
 		}
 		if s[0] != ' ' && s[0] != '\t' {
-			return lineError(file, line, "", malformed("want an advisory header or an indented line, got %q", truncate(s)))
+			return lineError(file, line, "", stream.Malformedf("want an advisory header or an indented line, got %q", truncate(s)))
 		}
 		if cur == nil {
-			return lineError(file, line, "", malformed("indented line before the first advisory header"))
+			return lineError(file, line, "", stream.Malformedf("indented line before the first advisory header"))
 		}
 		body := strings.TrimSpace(s)
 		switch {
 		case strings.HasPrefix(body, "{"):
 			if !strings.HasSuffix(body, "}") {
-				return lineError(file, line, "CVE list", malformed("unterminated {...}"))
+				return lineError(file, line, "CVE list", stream.Malformedf("unterminated {...}"))
 			}
 			for _, id := range strings.Fields(body[1 : len(body)-1]) {
 				cur.CVEs = append(cur.CVEs, patchcore.CVE{ID: id})
@@ -146,24 +147,24 @@ func advisoryFix(body string) (patchcore.Fix, error) {
 	if body[0] == '[' {
 		rel, rest, ok := strings.Cut(body[1:], "]")
 		if !ok || rel == "" {
-			return f, malformed("unterminated [release] in %q", truncate(body))
+			return f, stream.Malformedf("unterminated [release] in %q", truncate(body))
 		}
 		f.Release = rel
 		body = strings.TrimSpace(rest)
 	}
 	rest, ok := strings.CutPrefix(body, "- ")
 	if !ok {
-		return f, malformed("want \"- package version\", got %q", truncate(body))
+		return f, stream.Malformedf("want \"- package version\", got %q", truncate(body))
 	}
 	fields := strings.Fields(rest)
 	if len(fields) < 2 {
-		return f, malformed("want \"- package version\", got %q", truncate(body))
+		return f, stream.Malformedf("want \"- package version\", got %q", truncate(body))
 	}
 	f.Package = fields[0]
 	v := fields[1]
 	if strings.HasPrefix(v, "<") {
 		if !strings.HasSuffix(v, ">") {
-			return f, malformed("unterminated <marker> %q", truncate(v))
+			return f, stream.Malformedf("unterminated <marker> %q", truncate(v))
 		}
 		f.Attributes = map[string]string{"note": v}
 		switch v {

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/patchcore/sdk/feed"
+	"github.com/patchcore/sdk/feed/internal/stream"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -71,7 +71,7 @@ type trackerRelease struct {
 
 // Parse reads a tracker document and emits a patch per (source package, CVE).
 func (t Tracker) Parse(ctx context.Context, r io.Reader, emit func(patchcore.Patch) error) error {
-	file := fileName(r, t.File)
+	file := stream.FileName(r, t.File)
 	dec := json.NewDecoder(r)
 	dec.UseNumber()
 	fail := func(field string, err error) error {
@@ -116,7 +116,7 @@ func (t Tracker) Parse(ctx context.Context, r io.Reader, emit func(patchcore.Pat
 		return fail("", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return fail("", malformed("data after the top-level object"))
+		return fail("", stream.Malformedf("data after the top-level object"))
 	}
 	return nil
 }
@@ -131,7 +131,7 @@ func releasesArray(err error) bool {
 
 func trackerPatch(pkg, id string, c *trackerCVE) (patchcore.Patch, error) {
 	if pkg == "" || id == "" {
-		return patchcore.Patch{}, malformed("empty package or vulnerability name")
+		return patchcore.Patch{}, stream.Malformedf("empty package or vulnerability name")
 	}
 	p := patchcore.Patch{
 		ID:             id,
@@ -209,7 +209,7 @@ func expectDelim(dec *json.Decoder, d json.Delim) error {
 		return err
 	}
 	if got, ok := tok.(json.Delim); !ok || got != d {
-		return malformed("got %v, want %q", tok, d)
+		return stream.Malformedf("got %v, want %q", tok, d)
 	}
 	return nil
 }
@@ -225,33 +225,7 @@ func stringToken(dec *json.Decoder) (string, error) {
 	}
 	s, ok := tok.(string)
 	if !ok {
-		return "", malformed("got %v, want an object key", tok)
+		return "", stream.Malformedf("got %v, want an object key", tok)
 	}
 	return s, nil
-}
-
-// jsonError turns a decoding error into a ParseError at the decoder's offset.
-func jsonError(file string, dec *json.Decoder, field string, err error) error {
-	var pe *feed.ParseError
-	if errors.As(err, &pe) {
-		return err
-	}
-	off := dec.InputOffset()
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		off = se.Offset
-	case errors.As(err, &te):
-		off = te.Offset
-		if te.Field != "" {
-			field += "/" + te.Field
-		}
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		err = fmt.Errorf("truncated document: %w", err)
-	}
-	if !errors.Is(err, patchcore.ErrMalformedFeed) && !errors.Is(err, patchcore.ErrTooLarge) {
-		err = fmt.Errorf("%w: %w", patchcore.ErrMalformedFeed, err)
-	}
-	return &feed.ParseError{File: file, Offset: off, Field: field, Err: err}
 }

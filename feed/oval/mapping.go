@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/patchcore/sdk/feed/internal/stream"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -405,5 +406,5 @@ func parseDate(s string) (time.Time, error) {
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, malformed("unrecognised date %q", s)
+	return time.Time{}, stream.Malformedf("unrecognised date %q", s)
 }

@@ -35,13 +35,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 
 	"github.com/patchcore/sdk/feed"
+	"github.com/patchcore/sdk/feed/internal/stream"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -187,7 +187,7 @@ const maxDepth = 64
 
 // Read reads an OVAL document into its compact form. file names it in errors.
 func Read(ctx context.Context, r io.Reader, file string) (*Document, error) {
-	file = fileName(r, file)
+	file = stream.FileName(r, file)
 	dec := xml.NewDecoder(r)
 	d := &Document{tests: map[string]*test{}, objects: map[string]*object{}, states: map[string]*state{}, variables: map[string]*variable{}}
 	depth, root, n := 0, false, 0
@@ -196,7 +196,7 @@ func Read(ctx context.Context, r io.Reader, file string) (*Document, error) {
 		tok, err := dec.Token()
 		if err == io.EOF {
 			if !root {
-				return nil, fail("oval_definitions", malformed("no <oval_definitions> element"))
+				return nil, fail("oval_definitions", stream.Malformedf("no <oval_definitions> element"))
 			}
 			if depth != 0 {
 				return nil, fail("oval_definitions", io.ErrUnexpectedEOF)
@@ -211,7 +211,7 @@ func Read(ctx context.Context, r io.Reader, file string) (*Document, error) {
 			name := t.Name.Local
 			if depth == 0 {
 				if name != "oval_definitions" || root {
-					return nil, fail(name, malformed("root element <%s>, want <oval_definitions>", name))
+					return nil, fail(name, stream.Malformedf("root element <%s>, want <oval_definitions>", name))
 				}
 				root = true
 			}
@@ -230,7 +230,7 @@ func Read(ctx context.Context, r io.Reader, file string) (*Document, error) {
 					err = dec.DecodeElement(&def, &t)
 					id = def.ID
 					if err == nil && def.ID == "" {
-						err = malformed("definition without id")
+						err = stream.Malformedf("definition without id")
 					}
 					if err == nil {
 						if cd := criteriaDepth(&def.Criteria, 0); cd > maxDepth {
@@ -261,7 +261,7 @@ func Read(ctx context.Context, r io.Reader, file string) (*Document, error) {
 				default:
 					depth++
 					if depth > maxDepth {
-						return nil, fail(name, malformed("elements nested deeper than %d", maxDepth))
+						return nil, fail(name, stream.Malformedf("elements nested deeper than %d", maxDepth))
 					}
 					continue
 				}
@@ -297,7 +297,7 @@ func (o Reader) Parse(ctx context.Context, r io.Reader, emit func(patchcore.Patc
 	for i := range d.Definitions {
 		p, err := d.Patch(&d.Definitions[i], o.Distro, o.Release)
 		if err != nil {
-			return &feed.ParseError{File: fileName(r, o.File), Field: "definition[@id=" + strconv.Quote(d.Definitions[i].ID) + "]", Err: err}
+			return &feed.ParseError{File: stream.FileName(r, o.File), Field: "definition[@id=" + strconv.Quote(d.Definitions[i].ID) + "]", Err: err}
 		}
 		if err := emit(p); err != nil {
 			return err
@@ -306,35 +306,7 @@ func (o Reader) Parse(ctx context.Context, r io.Reader, emit func(patchcore.Patc
 	return nil
 }
 
-func fileName(r io.Reader, name string) string {
-	if name != "" {
-		return name
-	}
-	if n, ok := r.(interface{ Name() string }); ok {
-		return n.Name()
-	}
-	return ""
-}
-
-func malformed(format string, args ...any) error {
-	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), patchcore.ErrMalformedFeed)
-}
-
+// xmlError locates err at the decoder's position in file.
 func xmlError(file string, dec *xml.Decoder, field string, err error) error {
-	var pe *feed.ParseError
-	if errors.As(err, &pe) {
-		return err
-	}
-	line, col := dec.InputPos()
-	var se *xml.SyntaxError
-	if errors.As(err, &se) && se.Line > 0 {
-		line, col = se.Line, 0
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		err = fmt.Errorf("truncated document: %w", io.ErrUnexpectedEOF)
-	}
-	if !errors.Is(err, patchcore.ErrMalformedFeed) && !errors.Is(err, patchcore.ErrTooLarge) {
-		err = fmt.Errorf("%w: %w", patchcore.ErrMalformedFeed, err)
-	}
-	return &feed.ParseError{File: file, Line: line, Column: col, Offset: dec.InputOffset(), Field: field, Err: err}
+	return stream.InFile(file, stream.XMLError(dec, field, err))
 }

@@ -23,8 +23,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
-	"errors"
-	"fmt"
 	"io"
 	"regexp"
 	"slices"
@@ -33,6 +31,7 @@ import (
 	"time"
 
 	"github.com/patchcore/sdk/feed"
+	"github.com/patchcore/sdk/feed/internal/stream"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -110,7 +109,7 @@ const maxDepth = 64
 
 // Parse reads a SUSE CVRF document and emits its patch.
 func (c CVRF) Parse(ctx context.Context, r io.Reader, emit func(patchcore.Patch) error) error {
-	file := fileName(r, c.File)
+	file := stream.FileName(r, c.File)
 	dec := xml.NewDecoder(r)
 	fail := func(field string, err error) error { return xmlError(file, dec, field, err) }
 	var (
@@ -126,7 +125,7 @@ func (c CVRF) Parse(ctx context.Context, r io.Reader, emit func(patchcore.Patch)
 		tok, err := dec.Token()
 		if err == io.EOF {
 			if !root {
-				return fail("cvrfdoc", malformed("no <cvrfdoc> element"))
+				return fail("cvrfdoc", stream.Malformedf("no <cvrfdoc> element"))
 			}
 			if depth != 0 {
 				return fail("cvrfdoc", io.ErrUnexpectedEOF)
@@ -141,7 +140,7 @@ func (c CVRF) Parse(ctx context.Context, r io.Reader, emit func(patchcore.Patch)
 			name := t.Name.Local
 			if depth == 0 {
 				if name != "cvrfdoc" || root {
-					return fail(name, malformed("root element <%s>, want <cvrfdoc>", name))
+					return fail(name, stream.Malformedf("root element <%s>, want <cvrfdoc>", name))
 				}
 				root = true
 				depth++
@@ -150,7 +149,7 @@ func (c CVRF) Parse(ctx context.Context, r io.Reader, emit func(patchcore.Patch)
 			if depth > 1 {
 				depth++
 				if depth > maxDepth {
-					return fail(name, malformed("elements nested deeper than %d", maxDepth))
+					return fail(name, stream.Malformedf("elements nested deeper than %d", maxDepth))
 				}
 				continue
 			}
@@ -195,7 +194,7 @@ func (c CVRF) Parse(ctx context.Context, r io.Reader, emit func(patchcore.Patch)
 		}
 	}
 	if tr.ID == "" {
-		return fail("DocumentTracking/Identification/ID", malformed("document without tracking ID"))
+		return fail("DocumentTracking/Identification/ID", stream.Malformedf("document without tracking ID"))
 	}
 	p := patchcore.Patch{
 		ID:             strings.TrimSpace(tr.ID),
@@ -360,38 +359,10 @@ func parseTime(s string) (time.Time, error) {
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, malformed("date %q is not RFC 3339", s)
+	return time.Time{}, stream.Malformedf("date %q is not RFC 3339", s)
 }
 
-func fileName(r io.Reader, name string) string {
-	if name != "" {
-		return name
-	}
-	if n, ok := r.(interface{ Name() string }); ok {
-		return n.Name()
-	}
-	return ""
-}
-
-func malformed(format string, args ...any) error {
-	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), patchcore.ErrMalformedFeed)
-}
-
+// xmlError locates err at the decoder's position in file.
 func xmlError(file string, dec *xml.Decoder, field string, err error) error {
-	var pe *feed.ParseError
-	if errors.As(err, &pe) {
-		return err
-	}
-	line, col := dec.InputPos()
-	var se *xml.SyntaxError
-	if errors.As(err, &se) && se.Line > 0 {
-		line, col = se.Line, 0
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		err = fmt.Errorf("truncated document: %w", io.ErrUnexpectedEOF)
-	}
-	if !errors.Is(err, patchcore.ErrMalformedFeed) && !errors.Is(err, patchcore.ErrTooLarge) {
-		err = fmt.Errorf("%w: %w", patchcore.ErrMalformedFeed, err)
-	}
-	return &feed.ParseError{File: file, Line: line, Column: col, Offset: dec.InputOffset(), Field: field, Err: err}
+	return stream.InFile(file, stream.XMLError(dec, field, err))
 }

@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/patchcore/sdk/feed"
+	"github.com/patchcore/sdk/feed/internal/stream"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -106,12 +105,12 @@ func (d *mongoDate) UnmarshalJSON(b []byte) error {
 			return nil
 		}
 	}
-	return malformed("$date %s is neither milliseconds nor an RFC 3339 string", truncate(raw))
+	return stream.Malformedf("$date %s is neither milliseconds nor an RFC 3339 string", truncate(raw))
 }
 
 // Parse reads errata.json and emits a patch per erratum.
 func (a AlmaErrata) Parse(ctx context.Context, r io.Reader, emit func(patchcore.Patch) error) error {
-	file := fileName(r, a.File)
+	file := stream.FileName(r, a.File)
 	body, closeFn, err := decompress(r)
 	defer closeFn()
 	if err != nil {
@@ -124,7 +123,7 @@ func (a AlmaErrata) Parse(ctx context.Context, r io.Reader, emit func(patchcore.
 		return fail("", err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return fail("", malformed("got %v, want an array of errata", tok))
+		return fail("", stream.Malformedf("got %v, want an array of errata", tok))
 	}
 	for i := 0; dec.More(); i++ {
 		if i%256 == 0 {
@@ -138,7 +137,7 @@ func (a AlmaErrata) Parse(ctx context.Context, r io.Reader, emit func(patchcore.
 			return fail(field, err)
 		}
 		if e.ID == "" {
-			return fail(field+".updateinfo_id", malformed("erratum without updateinfo_id"))
+			return fail(field+".updateinfo_id", stream.Malformedf("erratum without updateinfo_id"))
 		}
 		if err := emit(a.Patch(&e)); err != nil {
 			return err
@@ -148,7 +147,7 @@ func (a AlmaErrata) Parse(ctx context.Context, r io.Reader, emit func(patchcore.
 		return fail("", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return fail("", malformed("data after the array"))
+		return fail("", stream.Malformedf("data after the array"))
 	}
 	return nil
 }
@@ -188,30 +187,4 @@ func (a AlmaErrata) Patch(e *AlmaErratum) patchcore.Patch {
 		}
 	}
 	return p
-}
-
-// jsonError turns a decoding error into a ParseError at the decoder's offset.
-func jsonError(file string, dec *json.Decoder, field string, err error) error {
-	var pe *feed.ParseError
-	if errors.As(err, &pe) {
-		return err
-	}
-	off := dec.InputOffset()
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		off = se.Offset
-	case errors.As(err, &te):
-		off = te.Offset
-		if te.Field != "" {
-			field += "." + te.Field
-		}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		err = fmt.Errorf("truncated document: %w", io.ErrUnexpectedEOF)
-	}
-	if !errors.Is(err, patchcore.ErrMalformedFeed) && !errors.Is(err, patchcore.ErrTooLarge) {
-		err = fmt.Errorf("%w: %w", patchcore.ErrMalformedFeed, err)
-	}
-	return &feed.ParseError{File: file, Offset: off, Field: field, Err: err}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/patchcore/sdk/feed/internal/stream"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -42,7 +43,7 @@ func ReadRepomd(ctx context.Context, r io.Reader, file string) (*Repomd, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	file = fileName(r, file)
+	file = stream.FileName(r, file)
 	dec := xml.NewDecoder(io.LimitReader(r, 64<<20))
 	var md Repomd
 	for {
@@ -52,7 +53,7 @@ func ReadRepomd(ctx context.Context, r io.Reader, file string) (*Repomd, error) 
 		}
 		if se, ok := tok.(xml.StartElement); ok {
 			if se.Name.Local != "repomd" {
-				return nil, xmlError(file, dec, se.Name.Local, malformed("root element <%s>, want <repomd>", se.Name.Local))
+				return nil, xmlError(file, dec, se.Name.Local, stream.Malformedf("root element <%s>, want <repomd>", se.Name.Local))
 			}
 			if err := dec.DecodeElement(&md, &se); err != nil {
 				return nil, xmlError(file, dec, "repomd", err)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/patchcore/sdk/feed/internal/stream"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -129,7 +130,7 @@ func (u Reader) Parse(ctx context.Context, r io.Reader, emit func(patchcore.Patc
 // fn with each <update> as published. An error from fn stops reading and is
 // returned as is.
 func (u Reader) ReadUpdates(ctx context.Context, r io.Reader, fn func(*Update) error) error {
-	file := fileName(r, u.File)
+	file := stream.FileName(r, u.File)
 	body, closeFn, err := decompress(r)
 	defer closeFn()
 	dec := xml.NewDecoder(body)
@@ -141,7 +142,7 @@ func (u Reader) ReadUpdates(ctx context.Context, r io.Reader, fn func(*Update) e
 		tok, err := dec.Token()
 		if err == io.EOF {
 			if !root {
-				return xmlError(file, dec, "updates", malformed("no <updates> element"))
+				return xmlError(file, dec, "updates", stream.Malformedf("no <updates> element"))
 			}
 			if depth != 0 {
 				return xmlError(file, dec, "updates", io.ErrUnexpectedEOF)
@@ -155,7 +156,7 @@ func (u Reader) ReadUpdates(ctx context.Context, r io.Reader, fn func(*Update) e
 		case xml.StartElement:
 			if depth == 0 {
 				if t.Name.Local != "updates" || root {
-					return xmlError(file, dec, t.Name.Local, malformed("root element <%s>, want <updates>", t.Name.Local))
+					return xmlError(file, dec, t.Name.Local, stream.Malformedf("root element <%s>, want <updates>", t.Name.Local))
 				}
 				root = true
 			}
@@ -171,7 +172,7 @@ func (u Reader) ReadUpdates(ctx context.Context, r io.Reader, fn func(*Update) e
 					return xmlError(file, dec, "update["+strconv.Itoa(n)+"]", err)
 				}
 				if up.ID == "" {
-					return xmlError(file, dec, "update["+strconv.Itoa(n)+"]/id", malformed("update without id"))
+					return xmlError(file, dec, "update["+strconv.Itoa(n)+"]/id", stream.Malformedf("update without id"))
 				}
 				if err := fn(&up); err != nil {
 					if pe := asFieldError(err); pe != nil {
@@ -183,7 +184,7 @@ func (u Reader) ReadUpdates(ctx context.Context, r io.Reader, fn func(*Update) e
 			}
 			depth++
 			if depth > maxDepth {
-				return xmlError(file, dec, t.Name.Local, malformed("elements nested deeper than %d", maxDepth))
+				return xmlError(file, dec, t.Name.Local, stream.Malformedf("elements nested deeper than %d", maxDepth))
 			}
 		case xml.EndElement:
 			depth--
@@ -370,7 +371,7 @@ func parseDate(s string) (time.Time, error) {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
 		return time.Unix(n, 0).UTC(), nil // SUSE and some Fedora tools write seconds
 	}
-	return time.Time{}, malformed("unrecognised date %q", truncate(s))
+	return time.Time{}, stream.Malformedf("unrecognised date %q", truncate(s))
 }
 
 var (

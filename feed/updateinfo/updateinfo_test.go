@@ -274,7 +274,7 @@ func TestErrors(t *testing.T) {
 		{"entity", Format, []byte(`<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><updates><update><id>&lol2;</id></update></updates>`), "update[1]", 1},
 		{"bad gzip", Format, gz(good)[:30], "", 0},
 		{"alma truncated", AlmaFormat, []byte(`[{"updateinfo_id":"ALSA-1","issued_date":{"$date":`), "[0]", 0},
-		{"alma type", AlmaFormat, []byte(`[{"updateinfo_id":"ALSA-1","pkglist":{"packages":[{"name":5}]}}]`), "[0].pkglist.packages.name", 0},
+		{"alma type", AlmaFormat, []byte(`[{"updateinfo_id":"ALSA-1","pkglist":{"packages":[{"name":5}]}}]`), "[0]/pkglist/packages/name", 0},
 		{"alma date", AlmaFormat, []byte(`[{"updateinfo_id":"ALSA-1","issued_date":{"$date":"soon"}}]`), "[0]", 0},
 		{"alma object", AlmaFormat, []byte(`{"updateinfo_id":"x"}`), "", 0},
 		{"alma trailing", AlmaFormat, []byte(`[] []`), "", 0},

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/patchcore"
@@ -73,10 +74,11 @@ func JSONError(dec *json.Decoder, field string, err error) error {
 	case errors.As(err, &te):
 		off = te.Offset
 		if te.Field != "" {
+			// Paths use "/" like every other ParseError.Field.
 			if field != "" {
-				field += "."
+				field += "/"
 			}
-			field += te.Field
+			field += strings.ReplaceAll(te.Field, ".", "/")
 		}
 	}
 	return &feed.ParseError{Offset: off, Field: field, Err: malformed(err)}
@@ -242,4 +244,31 @@ func (x *XML) Skip(field string) error {
 		return x.Error(field, err)
 	}
 	return nil
+}
+
+// FileName is the name errors give the document: name when the caller set
+// one, otherwise the reader's own Name() (an *os.File's path), otherwise "".
+func FileName(r io.Reader, name string) string {
+	if name != "" {
+		return name
+	}
+	if n, ok := r.(interface{ Name() string }); ok {
+		return n.Name()
+	}
+	return ""
+}
+
+// Malformedf formats a message that matches patchcore.ErrMalformedFeed.
+func Malformedf(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), patchcore.ErrMalformedFeed)
+}
+
+// InFile names file in err when err is a *feed.ParseError that names no
+// file yet; any other error is returned as it is.
+func InFile(file string, err error) error {
+	var pe *feed.ParseError
+	if file != "" && errors.As(err, &pe) && pe.File == "" {
+		pe.File = file
+	}
+	return err
 }
