@@ -69,11 +69,37 @@ type Update struct {
 	Item Item `json:"item"`
 }
 
-// Batch is what one Apply persists atomically: item transitions and the
-// alerts they (and the runner) emitted.
+// StepRecord is the persisted progress of one device's pre- and
+// post-steps in one deployment. Steps run in policy order, so counts say
+// which are done. The runner stores a record before acting on it, like an
+// item transition: a step recorded done is never run again, a step not
+// recorded done is run again (with the same operation ID) after a crash.
+type StepRecord struct {
+	Device string `json:"device"`
+	// Version counts the record's stored changes; an update carries the
+	// stored version plus one (0 + 1 for a device without a record).
+	Version uint64 `json:"version"`
+	// PreDone counts the policy's pre-steps that completed (or failed and
+	// were tolerated by ContinueOnError).
+	PreDone int `json:"pre_done,omitempty"`
+	// PostDue is set before the device's first install: its post-steps
+	// run once its items have settled.
+	PostDue bool `json:"post_due,omitempty"`
+	// PostDone counts the post-steps that ran; a failed one counts (its
+	// alert is stored with the record).
+	PostDone int `json:"post_done,omitempty"`
+}
+
+// PostPending reports whether post-steps of a policy with n post-steps
+// are still to run on the device.
+func (r StepRecord) PostPending(n int) bool { return r.PostDue && r.PostDone < n }
+
+// Batch is what one Apply persists atomically: item transitions, step
+// records and the alerts they (and the runner) emitted.
 type Batch struct {
-	Updates []Update `json:"updates,omitempty"`
-	Alerts  []Alert  `json:"alerts,omitempty"`
+	Updates []Update     `json:"updates,omitempty"`
+	Steps   []StepRecord `json:"steps,omitempty"`
+	Alerts  []Alert      `json:"alerts,omitempty"`
 }
 
 // Store persists deployments. Every method is atomic: after a crash either
@@ -93,10 +119,16 @@ type Store interface {
 	Targets(ctx context.Context, id string) ([]DeviceTarget, error)
 	// Items returns a deployment's items, of one device or (device "") all.
 	Items(ctx context.Context, id, device string) ([]Item, error)
-	// Apply persists a batch of transitions and alerts atomically. A
-	// stale version is an error wrapping patchcore.ErrIllegalTransition and
+	// Apply persists a batch of transitions, step records and alerts
+	// atomically. A stale version (of an item or a step record) is an
+	// error wrapping patchcore.ErrIllegalTransition, a step record of a
+	// device that is not a target one wrapping patchcore.ErrNotFound, and
 	// nothing is stored.
 	Apply(ctx context.Context, id string, b Batch) error
+	// Steps returns the step records of a deployment's devices that have
+	// one, in target order (device ""), or of one device (a zero record
+	// with Device set when it has none yet).
+	Steps(ctx context.Context, id, device string) ([]StepRecord, error)
 	// SetStatus changes a deployment's status and stores the update's alert with it.
 	SetStatus(ctx context.Context, id string, u StatusUpdate) error
 	// Acquire gives device to deployment id; it returns an error wrapping
@@ -142,6 +174,7 @@ type memDeployment struct {
 	targets  []DeviceTarget
 	items    []Item
 	byDevice map[string][2]int // device -> [start, end) in items
+	steps    map[string]StepRecord
 }
 
 // MemStore is an in-memory Store. With WithWriteAhead it becomes the core
@@ -238,6 +271,20 @@ func (s *MemStore) check(c Change) error {
 					c.ID, u.Item.Device, u.Item.Patch, md.items[cur].Version, md.items[cur].State, u.Item.Version-1, patchcore.ErrIllegalTransition)
 			}
 		}
+		for i, r := range c.Batch.Steps {
+			if _, ok := md.byDevice[r.Device]; !ok {
+				return fmt.Errorf("deploy store: apply to %q: step record %d: device %q is not a target: %w", c.ID, i, r.Device, patchcore.ErrNotFound)
+			}
+			if cur := md.steps[r.Device].Version; cur+1 != r.Version {
+				return fmt.Errorf("deploy store: apply to %q: step record of device %q: stored version %d, update is for version %d: stale: %w",
+					c.ID, r.Device, cur, r.Version-1, patchcore.ErrIllegalTransition)
+			}
+			for _, o := range c.Batch.Steps[:i] {
+				if o.Device == r.Device {
+					return fmt.Errorf("deploy store: apply to %q: two step records of device %q in one batch: %w", c.ID, r.Device, patchcore.ErrInvalidInput)
+				}
+			}
+		}
 	case ChangeStatus:
 		if c.Status == nil || c.Status.Alert.ID == "" {
 			return fmt.Errorf("deploy store: status of %q: no update or no alert ID: %w", c.ID, patchcore.ErrInvalidInput)
@@ -266,6 +313,12 @@ func (s *MemStore) apply(c Change) {
 		for _, u := range c.Batch.Updates {
 			i, _ := md.find(u.Item.Device, u.Item.Patch)
 			md.items[i] = u.Item
+		}
+		for _, r := range c.Batch.Steps {
+			if md.steps == nil {
+				md.steps = map[string]StepRecord{}
+			}
+			md.steps[r.Device] = r
 		}
 		s.push(c.Batch.Alerts)
 	case ChangeStatus:
@@ -439,6 +492,36 @@ func (s *MemStore) Apply(ctx context.Context, id string, b Batch) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.commit(ctx, Change{Kind: ChangeApply, ID: id, Batch: &b}, true)
+}
+
+// Steps implements Store.
+func (s *MemStore) Steps(_ context.Context, id, device string) ([]StepRecord, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	md, err := s.dep(id)
+	if err != nil {
+		return nil, err
+	}
+	if device != "" {
+		if _, ok := md.byDevice[device]; !ok {
+			return nil, fmt.Errorf("deploy store: deployment %q: device %q: %w", id, device, patchcore.ErrNotFound)
+		}
+		r, ok := md.steps[device]
+		if !ok {
+			r.Device = device
+		}
+		return []StepRecord{r}, nil
+	}
+	if len(md.steps) == 0 {
+		return nil, nil
+	}
+	out := make([]StepRecord, 0, len(md.steps))
+	for _, t := range md.targets {
+		if r, ok := md.steps[t.Device]; ok {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // SetStatus implements Store.

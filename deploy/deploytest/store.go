@@ -14,8 +14,9 @@ import (
 // TestStore is a conformance kit for deploy.Store implementations (an
 // SQLite or PostgreSQL store in a server): it runs subtests against fresh
 // stores from newStore and checks the contract the runner relies on:
-// atomic batches, stale-version refusal, per-device locks, an outbox
-// emptied only by Ack, and the sentinel errors.
+// atomic batches, stale-version refusal (of items and step records),
+// per-device step records, per-device locks, an outbox emptied only by
+// Ack, and the sentinel errors.
 func TestStore(t *testing.T, newStore func(t *testing.T) deploy.Store) {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	ctx := context.Background()
@@ -95,6 +96,71 @@ func TestStore(t *testing.T, newStore func(t *testing.T) deploy.Store) {
 		items, _ := s.Items(ctx, "dep", "d1")
 		if !sameItem(items[0], n) {
 			t.Fatalf("stored %+v, want %+v", items[0], n)
+		}
+	})
+
+	t.Run("StepRecords", func(t *testing.T) {
+		s := newStore(t)
+		p := create(t, s, "dep")
+		if recs, err := s.Steps(ctx, "dep", ""); err != nil || len(recs) != 0 {
+			t.Fatalf("Steps of a new deployment = %+v, %v, want none", recs, err)
+		}
+		if recs, err := s.Steps(ctx, "dep", "d2"); err != nil || len(recs) != 1 || recs[0] != (deploy.StepRecord{Device: "d2"}) {
+			t.Fatalf("Steps(d2) without a record = %+v, %v, want a zero record for d2", recs, err)
+		}
+		if _, err := s.Steps(ctx, "dep", "nope"); !errors.Is(err, patchcore.ErrNotFound) {
+			t.Errorf("Steps of an unknown device = %v, want ErrNotFound", err)
+		}
+		if _, err := s.Steps(ctx, "nope", ""); !errors.Is(err, patchcore.ErrNotFound) {
+			t.Errorf("Steps of an unknown deployment = %v, want ErrNotFound", err)
+		}
+		due := deploy.StepRecord{Device: "d2", Version: 1, PostDue: true}
+		a := deploy.Alert{ID: "dep/d2/pre/drain/1", Deployment: "dep", Device: "d2", Kind: deploy.AlertStepFailed, Level: deploy.LevelWarning, At: t0}
+		n, na := fire(t, p.Items[0], deploy.EvDownload)
+		// A stale record refuses the whole batch, item transition included.
+		stale := deploy.StepRecord{Device: "d1", Version: 2, PreDone: 1}
+		if err := s.Apply(ctx, "dep", deploy.Batch{Updates: []deploy.Update{{Item: n}}, Steps: []deploy.StepRecord{due, stale}, Alerts: []deploy.Alert{na}}); !errors.Is(err, patchcore.ErrIllegalTransition) {
+			t.Fatalf("batch with a stale step record = %v, want ErrIllegalTransition", err)
+		}
+		if err := s.Apply(ctx, "dep", deploy.Batch{Steps: []deploy.StepRecord{{Device: "nope", Version: 1}}}); !errors.Is(err, patchcore.ErrNotFound) {
+			t.Fatalf("step record of a device that is not a target = %v, want ErrNotFound", err)
+		}
+		if recs, _ := s.Steps(ctx, "dep", ""); len(recs) != 0 {
+			t.Fatalf("part of a refused batch was stored: %+v", recs)
+		}
+		if items, _ := s.Items(ctx, "dep", "d1"); items[0].Version != 0 {
+			t.Fatal("an item of a refused batch was stored")
+		}
+		if out, _ := s.Outbox(ctx, 10); len(out) != 0 {
+			t.Fatalf("alerts of a refused batch were stored: %+v", out)
+		}
+		// Records, transitions and alerts are stored together.
+		pre := deploy.StepRecord{Device: "d1", Version: 1, PreDone: 1}
+		if err := s.Apply(ctx, "dep", deploy.Batch{Updates: []deploy.Update{{Item: n}}, Steps: []deploy.StepRecord{due, pre}, Alerts: []deploy.Alert{na, a}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Apply(ctx, "dep", deploy.Batch{Steps: []deploy.StepRecord{due}}); !errors.Is(err, patchcore.ErrIllegalTransition) {
+			t.Fatalf("the same record version twice = %v, want ErrIllegalTransition", err)
+		}
+		done := deploy.StepRecord{Device: "d2", Version: 2, PostDue: true, PostDone: 2, PreDone: 3}
+		if err := s.Apply(ctx, "dep", deploy.Batch{Steps: []deploy.StepRecord{done}}); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := s.Steps(ctx, "dep", "")
+		if err != nil || len(recs) != 2 || recs[0] != pre || recs[1] != done {
+			t.Fatalf("Steps = %+v, %v, want [%+v %+v] in target order", recs, err, pre, done)
+		}
+		if recs, err := s.Steps(ctx, "dep", "d2"); err != nil || len(recs) != 1 || recs[0] != done {
+			t.Fatalf("Steps(d2) = %+v, %v, want %+v", recs, err, done)
+		}
+		if items, _ := s.Items(ctx, "dep", "d1"); !sameItem(items[0], n) {
+			t.Fatalf("item stored with the records = %+v, want %+v", items[0], n)
+		}
+		if out, _ := s.Outbox(ctx, 10); len(out) != 2 || out[1].ID != a.ID || out[1].Kind != deploy.AlertStepFailed {
+			t.Fatalf("outbox after the batch = %+v", out)
+		}
+		if done.PostPending(2) || !done.PostPending(3) || (deploy.StepRecord{PostDone: 0}).PostPending(1) {
+			t.Error("PostPending disagrees with PostDue and PostDone")
 		}
 	})
 

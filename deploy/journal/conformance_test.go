@@ -73,6 +73,11 @@ func (r *reopening) Apply(ctx context.Context, id string, b deploy.Batch) error 
 	return r.with(func(s *journal.Store) error { return s.Apply(ctx, id, b) })
 }
 
+func (r *reopening) Steps(ctx context.Context, id, dev string) (recs []deploy.StepRecord, err error) {
+	err = r.with(func(s *journal.Store) error { recs, err = s.Steps(ctx, id, dev); return err })
+	return recs, err
+}
+
 func (r *reopening) SetStatus(ctx context.Context, id string, u deploy.StatusUpdate) error {
 	return r.with(func(s *journal.Store) error { return s.SetStatus(ctx, id, u) })
 }

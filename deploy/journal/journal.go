@@ -193,6 +193,11 @@ func (s *Store) Apply(ctx context.Context, id string, b deploy.Batch) error {
 	return s.mem.Apply(ctx, id, b)
 }
 
+// Steps implements deploy.Store.
+func (s *Store) Steps(ctx context.Context, id, device string) ([]deploy.StepRecord, error) {
+	return s.mem.Steps(ctx, id, device)
+}
+
 // SetStatus implements deploy.Store.
 func (s *Store) SetStatus(ctx context.Context, id string, u deploy.StatusUpdate) error {
 	return s.mem.SetStatus(ctx, id, u)
