@@ -142,14 +142,10 @@ func readInventory(ctx context.Context, e *env, spec string) (patchcore.Inventor
 			if arg != "" {
 				return patchcore.Inventory{}, fmt.Errorf("%w: --inventory host takes no value", errUsage)
 			}
-		} else if err := checkRoot(root); err != nil {
-			return patchcore.Inventory{}, err
+		} else if root == "" {
+			return patchcore.Inventory{}, fmt.Errorf("%w: --inventory root=DIR needs a directory", errUsage)
 		}
-		name, err := detectAdapter(root)
-		if err != nil {
-			return patchcore.Inventory{}, err
-		}
-		a, closeAdapter, err := startAdapter(ctx, e, name)
+		a, name, closeAdapter, err := openAdapter(ctx, e, "", root)
 		if err != nil {
 			return patchcore.Inventory{}, err
 		}

@@ -30,23 +30,12 @@ func runInstall(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() == 0 {
 		return fmt.Errorf("%w: name at least one package or advisory ID", errUsage)
 	}
-	if *root != "" {
-		if err := checkRoot(*root); err != nil {
-			return err
-		}
-	}
-	if *name == "" {
-		n, err := detectAdapter(*root)
-		if err != nil {
-			return err
-		}
-		*name = n
-	}
-	a, closeAdapter, err := startAdapter(ctx, e, *name)
+	a, adapterName, closeAdapter, err := openAdapter(ctx, e, *name, *root)
 	if err != nil {
 		return err
 	}
 	defer closeAdapter()
+	*name = adapterName
 	resp, err := a.Install(ctx, adapters.InstallRequest{Target: adapters.Target{Root: *root}, IDs: fs.Args(), Force: *force})
 	if err != nil {
 		return oneLine(fmt.Errorf("installing: %w", err))

@@ -68,23 +68,12 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	if *root != "" {
-		if err := checkRoot(*root); err != nil {
-			return err
-		}
-	}
-	if *name == "" {
-		n, err := detectAdapter(*root)
-		if err != nil {
-			return err
-		}
-		*name = n
-	}
-	a, closeAdapter, err := startAdapter(ctx, e, *name)
+	a, adapterName, closeAdapter, err := openAdapter(ctx, e, *name, *root)
 	if err != nil {
 		return err
 	}
 	defer closeAdapter()
+	*name = adapterName
 
 	tgt := adapters.Target{Root: *root}
 	inv, err := a.Inventory(ctx, adapters.InventoryRequest{Target: tgt})
@@ -227,6 +216,26 @@ type oneLineError struct {
 
 func (e *oneLineError) Error() string { return e.msg }
 func (e *oneLineError) Unwrap() error { return e.err }
+
+// openAdapter checks root (when set), picks the adapter that serves it when
+// name is empty, and starts that adapter as a plugin subprocess. It returns
+// the adapter, its name and the function that stops it.
+func openAdapter(ctx context.Context, e *env, name, root string) (adapters.Adapter, string, func(), error) {
+	if root != "" {
+		if err := checkRoot(root); err != nil {
+			return nil, "", nil, err
+		}
+	}
+	if name == "" {
+		n, err := detectAdapter(root)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		name = n
+	}
+	a, stop, err := startAdapter(ctx, e, name)
+	return a, name, stop, err
+}
 
 // startAdapter starts the named built-in adapter as a plugin subprocess
 // (patchctl re-executes itself to serve it) and returns it with a function
