@@ -527,3 +527,52 @@ func (s *comSession) RebootRequired(ctx context.Context) (bool, error) {
 	})
 	return required, err
 }
+
+// quickFixQuery is the WQL Inventory runs against root\cimv2.
+const quickFixQuery = "SELECT HotFixID, Description, InstalledOn FROM Win32_QuickFixEngineering"
+
+// QuickFixes queries WMI (WbemScripting.SWbemLocator, root\cimv2) on the
+// session's COM thread.
+func (s *comSession) QuickFixes(ctx context.Context) ([]QuickFix, error) {
+	var out []QuickFix
+	err := s.do(ctx, false, func() error {
+		unk, err := oleutil.CreateObject("WbemScripting.SWbemLocator")
+		if err != nil {
+			return hresultErr("creating WbemScripting.SWbemLocator", err)
+		}
+		locator, err := unk.QueryInterface(ole.IID_IDispatch)
+		unk.Release()
+		if err != nil {
+			return hresultErr("ISWbemLocator", err)
+		}
+		defer locator.Release()
+		sv, err := oleutil.CallMethod(locator, "ConnectServer", ".", `root\cimv2`)
+		if err != nil {
+			return hresultErr(`SWbemLocator.ConnectServer(".", "root\cimv2")`, err)
+		}
+		service := sv.ToIDispatch()
+		defer service.Release()
+		rv, err := oleutil.CallMethod(service, "ExecQuery", quickFixQuery)
+		if err != nil {
+			return hresultErr("SWbemServices.ExecQuery("+quickFixQuery+")", err)
+		}
+		result := rv.ToIDispatch()
+		defer result.Release()
+		// SWbemObjectSet.Item takes an object path; ItemIndex takes the index.
+		n := getInt(result, "Count")
+		for i := int64(0); i < n; i++ {
+			v, err := oleutil.CallMethod(result, "ItemIndex", int32(i))
+			if err != nil {
+				return hresultErr("SWbemObjectSet.ItemIndex", err)
+			}
+			q := v.ToIDispatch()
+			out = append(out, QuickFix{
+				HotFixID: getString(q, "HotFixID"), Description: getString(q, "Description"),
+				InstalledOn: getString(q, "InstalledOn"),
+			})
+			v.Clear()
+		}
+		return nil
+	})
+	return out, err
+}

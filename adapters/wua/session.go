@@ -21,6 +21,11 @@ type Session interface {
 	History(ctx context.Context) ([]HistoryEntry, error)
 	// RebootRequired is ISystemInformation.RebootRequired.
 	RebootRequired(ctx context.Context) (bool, error)
+	// QuickFixes returns the rows of the WMI class
+	// Win32_QuickFixEngineering (root\cimv2): the updates Component Based
+	// Servicing knows installed, including those installed outside Windows
+	// Update (wusa.exe, DISM, offline servicing).
+	QuickFixes(ctx context.Context) ([]QuickFix, error)
 	// Close releases the session.
 	Close() error
 }
@@ -120,6 +125,18 @@ type HistoryEntry struct {
 	ResultCode int       `json:"result_code"`
 	HResult    int32     `json:"hresult,omitempty"`
 	Date       time.Time `json:"date"`
+}
+
+// QuickFix is one Win32_QuickFixEngineering row, as WMI returned it.
+type QuickFix struct {
+	// HotFixID is usually "KB5034441"; old or odd entries say "File 1" or
+	// nothing, and are ignored.
+	HotFixID string `json:"hotfix_id"`
+	// Description is "Update", "Security Update", "Hotfix" and the like.
+	Description string `json:"description,omitempty"`
+	// InstalledOn is WMI's string as is: usually "1/9/2024" (M/D/YYYY),
+	// sometimes a hexadecimal FILETIME or empty.
+	InstalledOn string `json:"installed_on,omitempty"`
 }
 
 // CurrentVersion is what HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion says.

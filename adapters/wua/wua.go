@@ -9,7 +9,8 @@
 // and HRESULT of each to a per-item result; RebootRequired combines
 // ISystemInformation.RebootRequired with the registry keys Windows sets;
 // Inventory reads the OS version (product, display version, edition, build
-// and UBR) from the registry and the installed KBs from the WUA history.
+// and UBR) from the registry and the installed KBs from the WUA history
+// and the WMI class Win32_QuickFixEngineering (QFE).
 //
 // The COM calls sit behind the Session interface and the registry behind
 // OSInfo and winreboot.Registry, so everything here builds and is tested
@@ -74,7 +75,15 @@ type Options struct {
 	Criteria string
 	// Arch is the machine architecture to report; empty means runtime.GOARCH.
 	Arch string
+	// QuickFixTimeout bounds the Win32_QuickFixEngineering query of
+	// Inventory (WMI hangs on damaged machines); zero means
+	// DefaultQuickFixTimeout.
+	QuickFixTimeout time.Duration
 }
+
+// DefaultQuickFixTimeout is how long Inventory waits for WMI's
+// Win32_QuickFixEngineering by default.
+const DefaultQuickFixTimeout = time.Minute
 
 // Adapter is the Windows Update Agent adapter. Create it with New.
 type Adapter struct {
@@ -85,6 +94,7 @@ type Adapter struct {
 	source   Source
 	criteria string
 	arch     string
+	qfeWait  time.Duration
 }
 
 var _ adapters.Adapter = (*Adapter)(nil)
@@ -92,7 +102,7 @@ var _ adapters.Adapter = (*Adapter)(nil)
 // New returns a Windows Update adapter configured by opts.
 func New(opts Options) *Adapter {
 	a := &Adapter{open: opts.Open, osInfo: opts.OSInfo, reg: opts.Registry, log: opts.Logger,
-		source: opts.Source, criteria: opts.Criteria, arch: opts.Arch}
+		source: opts.Source, criteria: opts.Criteria, arch: opts.Arch, qfeWait: opts.QuickFixTimeout}
 	if a.open == nil {
 		a.open = SystemOpener()
 	}
@@ -110,6 +120,9 @@ func New(opts Options) *Adapter {
 	}
 	if a.arch == "" {
 		a.arch = runtime.GOARCH
+	}
+	if a.qfeWait <= 0 {
+		a.qfeWait = DefaultQuickFixTimeout
 	}
 	return a
 }
@@ -186,9 +199,14 @@ func (a *Adapter) withSession(ctx context.Context, fn func(Session) error) error
 	return fn(s)
 }
 
-// Inventory reports the Windows version and the KBs installed through
+// Inventory reports the Windows version, the installed KBs and the
+// pending-restart state. The KBs are the union of those installed through
 // Windows Update (successful installs in the WUA history, less those
-// uninstalled later), with the pending-restart state.
+// uninstalled later; InstalledKBs) and those Win32_QuickFixEngineering
+// lists, which include updates installed by wusa.exe, DISM or offline
+// servicing (QuickFixKBs). A history failure fails the inventory; a QFE
+// failure or timeout only logs a warning and leaves the history's KBs,
+// because WMI is often broken on real machines.
 func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) (adapters.InventoryResponse, error) {
 	if err := checkTarget("inventory", req.Target); err != nil {
 		return adapters.InventoryResponse{}, err
@@ -206,7 +224,12 @@ func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) 
 		}
 		inv.KBs = InstalledKBs(hist)
 		inv.PendingReboot, err = s.RebootRequired(ctx)
-		return err
+		if err != nil {
+			return err
+		}
+		// Last on the session: a hung WMI query must not hold up the calls before it.
+		inv.KBs = MergeKBs(inv.KBs, a.quickFixKBs(ctx, s))
+		return nil
 	})
 	if err != nil {
 		return adapters.InventoryResponse{}, err
@@ -272,6 +295,69 @@ func InstalledKBs(hist []HistoryEntry) []string {
 	}
 	slices.Sort(kbs)
 	return kbs
+}
+
+// quickFixKBs queries Win32_QuickFixEngineering within the adapter's QFE
+// timeout. Failures are logged, never returned.
+func (a *Adapter) quickFixKBs(ctx context.Context, s Session) []string {
+	qctx, cancel := context.WithTimeout(ctx, a.qfeWait)
+	defer cancel()
+	qfes, err := s.QuickFixes(qctx)
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("no answer within %s: %w", a.qfeWait, err)
+		}
+		a.log.Warn("wua: inventory: querying WMI Win32_QuickFixEngineering failed; the KBs come from the Windows Update history only, so updates installed outside Windows Update (wusa.exe, DISM) may be missing",
+			"error", err)
+		return nil
+	}
+	kbs, ignored := QuickFixKBs(qfes)
+	for _, q := range ignored {
+		a.log.Debug("wua: inventory: ignoring a Win32_QuickFixEngineering entry without a KB number",
+			"hotfix_id", q.HotFixID, "description", q.Description, "installed_on", q.InstalledOn)
+	}
+	return kbs
+}
+
+var qfeKB = regexp.MustCompile(`^(?:KB)?(\d{6,8})$`)
+
+// NormalizeKB returns id as "KB" and its number ("kb5034441", " KB5034441 "
+// and "5034441" are "KB5034441"), and false when id is not a KB number
+// ("File 1", "Q147222", "").
+func NormalizeKB(id string) (string, bool) {
+	m := qfeKB.FindStringSubmatch(strings.ToUpper(strings.TrimSpace(id)))
+	if m == nil {
+		return "", false
+	}
+	return "KB" + m[1], true
+}
+
+// QuickFixKBs returns the KBs the Win32_QuickFixEngineering rows name,
+// normalised (NormalizeKB), de-duplicated and sorted, and the rows whose
+// HotFixID is not a KB number ("File 1", empty), in their order.
+func QuickFixKBs(qfes []QuickFix) (kbs []string, ignored []QuickFix) {
+	kbs = []string{}
+	for _, q := range qfes {
+		kb, ok := NormalizeKB(q.HotFixID)
+		if !ok {
+			ignored = append(ignored, q)
+			continue
+		}
+		kbs = append(kbs, kb)
+	}
+	slices.Sort(kbs)
+	return slices.Compact(kbs), ignored
+}
+
+// MergeKBs returns the union of KB lists, sorted and without duplicates;
+// it never returns nil.
+func MergeKBs(lists ...[]string) []string {
+	out := []string{}
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // Category GUIDs of Microsoft update classifications.

@@ -80,8 +80,10 @@ func TestInventory(t *testing.T) {
 	if p.ProductName != "Windows 11 Pro" || p.Build != "10.0.22631" || p.UBR != 3007 || p.FullBuild() != "10.0.22631.3007" || p.Edition != "Professional" || p.DisplayVersion != "23H2" {
 		t.Errorf("platform = %+v", p)
 	}
-	// KB5033375 was uninstalled later, KB5032007 failed.
-	if want := []string{"KB2267602", "KB5034123"}; !slices.Equal(inv.KBs, want) {
+	// History: KB5033375 was uninstalled later, KB5032007 failed. QFE adds
+	// KB5027397 and KB5034441 (installed outside Windows Update), repeats
+	// KB5034123 and has a "File 1" row.
+	if want := []string{"KB2267602", "KB5027397", "KB5034123", "KB5034441"}; !slices.Equal(inv.KBs, want) {
 		t.Errorf("KBs = %q, want %q", inv.KBs, want)
 	}
 	if inv.PendingReboot {

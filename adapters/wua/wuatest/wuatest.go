@@ -7,6 +7,7 @@ package wuatest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -25,6 +26,13 @@ type Recording struct {
 	Installs  map[string]wua.OperationResult `json:"installs,omitempty"`
 	History   []wua.HistoryEntry             `json:"history,omitempty"`
 	Reboot    bool                           `json:"reboot_required,omitempty"`
+	// QuickFixes are the Win32_QuickFixEngineering rows WMI returns.
+	QuickFixes []wua.QuickFix `json:"quick_fixes,omitempty"`
+	// QuickFixError, when set, makes the QFE query fail with this message
+	// (a machine whose WMI is broken).
+	QuickFixError string `json:"quick_fix_error,omitempty"`
+	// HistoryError, when set, makes History fail with this message.
+	HistoryError string `json:"history_error,omitempty"`
 	// OS is what the registry's CurrentVersion holds.
 	OS wua.CurrentVersion `json:"os"`
 }
@@ -63,7 +71,8 @@ func (f *Fake) Opener() wua.Opener {
 	}
 }
 
-// Calls returns the calls made so far ("search IsInstalled=0 ...", "install <id>").
+// Calls returns the calls made so far ("search IsInstalled=0 ...",
+// "install <id>", "history", "quickfixes").
 func (f *Fake) Calls() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -131,9 +140,27 @@ func (f *Fake) History(ctx context.Context) ([]wua.HistoryEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	f.note("history")
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.rec.HistoryError != "" {
+		return nil, errors.New(f.rec.HistoryError)
+	}
 	return append([]wua.HistoryEntry(nil), f.rec.History...), nil
+}
+
+// QuickFixes implements wua.Session.
+func (f *Fake) QuickFixes(ctx context.Context) ([]wua.QuickFix, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f.note("quickfixes")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.rec.QuickFixError != "" {
+		return nil, errors.New(f.rec.QuickFixError)
+	}
+	return append([]wua.QuickFix(nil), f.rec.QuickFixes...), nil
 }
 
 // RebootRequired implements wua.Session.
