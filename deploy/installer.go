@@ -76,8 +76,22 @@ const (
 // StepRunner runs pre- and post-install steps. An installer that also
 // implements StepRunner runs the policy's steps; a policy with steps and an
 // installer without it fails to run (patchcore.ErrUnsupported).
+//
+// The runner records each step's completion in the Store (a StepRecord)
+// after RunStep returns: pre-steps run once per device before its first
+// install, post-steps once after its last item settles. Steps must be
+// idempotent: when a crash interrupts a step, or strikes after it
+// returned but before its completion was stored, the resumed runner calls
+// RunStep again with the same op.ID. An implementation that remembers
+// op.IDs returns the first result without running the step again; one
+// that does not must make running the step twice harmless. A pre-step
+// that failed runs again under a new ID (op.Attempt) when the install is
+// retried.
 type StepRunner interface {
 	// RunStep runs one step; a repeated op.ID returns the first result.
+	// An error fails the step: a pre-step's failure fails the installs
+	// (unless step.ContinueOnError), a post-step's is reported by an
+	// AlertStepFailed and leaves the items' results as they are.
 	RunStep(ctx context.Context, op Operation, phase Phase, step Step) error
 }
 

@@ -89,6 +89,8 @@ type devState struct {
 	settled bool
 	open    bool
 	failed  bool
+	// post: the device's post-steps are still to run.
+	post bool
 }
 
 func settledItems(items []Item, pol Policy) bool {
@@ -104,7 +106,10 @@ func settledItems(items []Item, pol Policy) bool {
 	return true
 }
 
-func groupDevices(targets []DeviceTarget, items []Item, pol Policy) []devState {
+// groupDevices splits items by target. recs holds the step records by
+// device (nil when the policy has no steps); a device whose post-steps
+// are pending is not settled.
+func groupDevices(targets []DeviceTarget, items []Item, pol Policy, recs map[string]StepRecord) []devState {
 	devs := make([]devState, len(targets))
 	j := 0
 	for i, t := range targets {
@@ -124,7 +129,8 @@ func groupDevices(targets []DeviceTarget, items []Item, pol Policy) []devState {
 				ds.open = true
 			}
 		}
-		ds.settled = settledItems(ds.items, pol)
+		ds.post = recs[t.Device].PostPending(len(pol.PostSteps))
+		ds.settled = !ds.post && settledItems(ds.items, pol)
 		devs[i] = ds
 		j = k
 	}
@@ -162,7 +168,18 @@ func (r *Runner) Tick(ctx context.Context, id string) (TickResult, error) {
 		}
 		return res, nil
 	}
-	devs := groupDevices(targets, items, d.Policy)
+	var recs map[string]StepRecord
+	if len(d.Policy.PreSteps)+len(d.Policy.PostSteps) > 0 {
+		stored, err := r.store.Steps(ctx, id, "")
+		if err != nil {
+			return TickResult{}, fmt.Errorf("tick %q: %w", id, err)
+		}
+		recs = make(map[string]StepRecord, len(stored))
+		for _, rec := range stored {
+			recs[rec.Device] = rec
+		}
+	}
+	devs := groupDevices(targets, items, d.Policy, recs)
 
 	// Rollout: the current stage is the first with an unsettled device;
 	// a stage over its error budget halts the deployment.
@@ -204,7 +221,7 @@ func (r *Runner) Tick(ctx context.Context, id string) (TickResult, error) {
 	var work []int
 	active := 0
 	for i, ds := range devs {
-		if ds.started && ds.open {
+		if ds.started && (ds.open || ds.post) {
 			work = append(work, i)
 			if !ds.settled {
 				active++
@@ -224,6 +241,7 @@ func (r *Runner) Tick(ctx context.Context, id string) (TickResult, error) {
 		}
 	}
 	nexts := make([]time.Time, len(work))
+	recsOut := make([]StepRecord, len(work))
 	errs := make([]error, len(work))
 	sem := make(chan struct{}, r.parallelism)
 	var wg sync.WaitGroup
@@ -232,14 +250,24 @@ func (r *Runner) Tick(ctx context.Context, id string) (TickResult, error) {
 		wg.Go(func() {
 			defer func() { <-sem }()
 			dr := &deviceRun{r: r, d: d, t: devs[i].t, items: slices.Clone(devs[i].items), now: now, lim: d.Policy.limits(d.Start)}
+			dr.rec = recs[dr.t.Device]
+			dr.rec.Device = dr.t.Device
 			errs[k] = dr.run(ctx)
 			nexts[k] = dr.next
+			recsOut[k] = dr.rec
 			// devs[i].items aliases items: the tick's view follows what
 			// the device run stored.
 			copy(devs[i].items, dr.items)
 		})
 	}
 	wg.Wait()
+	if recs != nil {
+		for _, rec := range recsOut {
+			if rec.Version > 0 {
+				recs[rec.Device] = rec
+			}
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return TickResult{}, fmt.Errorf("tick %q: %w", id, err)
 	}
@@ -249,7 +277,7 @@ func (r *Runner) Tick(ctx context.Context, id string) (TickResult, error) {
 			res.Next = n
 		}
 	}
-	devs = groupDevices(targets, items, d.Policy)
+	devs = groupDevices(targets, items, d.Policy, recs)
 	// Free settled devices. The device runs release their own; this also
 	// covers a crash between a device's last transition and its release.
 	for _, ds := range devs {
@@ -340,7 +368,7 @@ func (r *Runner) Cancel(ctx context.Context, id, reason string) error {
 	if err != nil {
 		return fmt.Errorf("cancelling %q: %w", id, err)
 	}
-	for _, ds := range groupDevices(targets, items, d.Policy) {
+	for _, ds := range groupDevices(targets, items, d.Policy, nil) {
 		dr := &deviceRun{r: r, d: d, t: ds.t, items: slices.Clone(ds.items), now: now, lim: d.Policy.limits(d.Start)}
 		if err := dr.fire(ctx, dr.open(), func(Item) Input { return Input{Event: EvAbort, Reason: "deployment cancelled: " + reason} }); err != nil {
 			return fmt.Errorf("cancelling %q: %w", id, err)
@@ -380,6 +408,8 @@ type deviceRun struct {
 	now   time.Time
 	lim   Limits
 	next  time.Time
+	// rec is the device's stored step record (Version 0: none stored).
+	rec StepRecord
 	// stop is set when the device did not answer.
 	stop bool
 }
@@ -488,16 +518,26 @@ func (dr *deviceRun) run(ctx context.Context) error {
 			break
 		}
 	}
-	if settledItems(dr.items, dr.d.Policy) {
+	if settledItems(dr.items, dr.d.Policy) && !dr.rec.PostPending(len(dr.d.Policy.PostSteps)) {
 		return dr.r.store.Release(ctx, dr.t.Device, dr.d.ID)
 	}
+	return nil
+}
+
+// saveSteps persists rec (with alerts) as the device's step record.
+func (dr *deviceRun) saveSteps(ctx context.Context, rec StepRecord, alerts ...Alert) error {
+	rec.Version = dr.rec.Version + 1
+	if err := dr.r.store.Apply(ctx, dr.d.ID, Batch{Steps: []StepRecord{rec}, Alerts: alerts}); err != nil {
+		return fmt.Errorf("deployment %q device %q: persisting step record: %w", dr.d.ID, dr.t.Device, err)
+	}
+	dr.rec = rec
 	return nil
 }
 
 // pass runs each phase once; it reports whether any transition happened.
 func (dr *deviceRun) pass(ctx context.Context) (bool, error) {
 	before := dr.versions()
-	for _, phase := range []func(context.Context) error{dr.scan, dr.download, dr.retry, dr.install, dr.reboot} {
+	for _, phase := range []func(context.Context) error{dr.scan, dr.download, dr.retry, dr.install, dr.reboot, dr.post} {
 		if err := phase(ctx); err != nil {
 			return false, err
 		}
@@ -509,7 +549,7 @@ func (dr *deviceRun) pass(ctx context.Context) (bool, error) {
 }
 
 func (dr *deviceRun) versions() uint64 {
-	var v uint64
+	v := dr.rec.Version
 	for _, it := range dr.items {
 		v += it.Version
 	}
@@ -627,23 +667,8 @@ func (dr *deviceRun) install(ctx context.Context) error {
 	if len(installing) == 0 {
 		return nil
 	}
-	steps, _ := dr.r.inst.(StepRunner)
-	attempt := 0
-	for _, i := range installing {
-		attempt = max(attempt, dr.items[i].Attempt)
-	}
-	for _, st := range dr.d.Policy.PreSteps {
-		op := Operation{ID: dr.d.ID + "/" + dr.t.Device + "/pre/" + st.Name + "/" + strconv.Itoa(attempt), Deployment: dr.d.ID, Device: dr.t.Device, Attempt: attempt}
-		if err := steps.RunStep(ctx, op, PhasePre, st); err != nil {
-			reason := fmt.Sprintf("pre-step %q failed: %v", st.Name, err)
-			if st.ContinueOnError {
-				if err := dr.r.store.Apply(ctx, dr.d.ID, Batch{Alerts: []Alert{dr.stepAlert(op, reason)}}); err != nil {
-					return err
-				}
-				continue
-			}
-			return dr.fire(ctx, installing, func(Item) Input { return Input{Event: EvInstallFailed, Reason: reason} })
-		}
+	if err := dr.preSteps(ctx, installing); err != nil || len(dr.where(patchcore.DeployInstalling)) == 0 {
+		return err
 	}
 	for _, i := range installing {
 		res, err := dr.r.inst.Install(ctx, dr.op("install", dr.items[i]))
@@ -672,12 +697,75 @@ func (dr *deviceRun) install(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, st := range dr.d.Policy.PostSteps {
-		op := Operation{ID: dr.d.ID + "/" + dr.t.Device + "/post/" + st.Name + "/" + strconv.Itoa(attempt), Deployment: dr.d.ID, Device: dr.t.Device, Attempt: attempt}
-		if err := steps.RunStep(ctx, op, PhasePost, st); err != nil {
-			if err := dr.r.store.Apply(ctx, dr.d.ID, Batch{Alerts: []Alert{dr.stepAlert(op, fmt.Sprintf("post-step %q failed: %v", st.Name, err))}}); err != nil {
-				return err
+	return nil
+}
+
+// preSteps runs the pre-steps not yet recorded done before the device's
+// installs. It first records that post-steps are due, so a crash after
+// an install cannot forget them. Each step is recorded done after it
+// completes; one interrupted by a crash runs again with the same
+// operation ID. A failure fails the installing items (and a retry runs
+// the step again under a new attempt's ID) unless the step tolerates it.
+func (dr *deviceRun) preSteps(ctx context.Context, installing []int) error {
+	pol := dr.d.Policy
+	if len(pol.PostSteps) > 0 && !dr.rec.PostDue {
+		rec := dr.rec
+		rec.PostDue = true
+		if err := dr.saveSteps(ctx, rec); err != nil {
+			return err
+		}
+	}
+	if dr.rec.PreDone >= len(pol.PreSteps) {
+		return nil
+	}
+	steps, _ := dr.r.inst.(StepRunner)
+	attempt := 0
+	for _, i := range installing {
+		attempt = max(attempt, dr.items[i].Attempt)
+	}
+	for k := dr.rec.PreDone; k < len(pol.PreSteps); k++ {
+		st := pol.PreSteps[k]
+		op := Operation{ID: dr.d.ID + "/" + dr.t.Device + "/pre/" + st.Name + "/" + strconv.Itoa(attempt), Deployment: dr.d.ID, Device: dr.t.Device, Attempt: attempt}
+		rec := dr.rec
+		rec.PreDone = k + 1
+		if err := steps.RunStep(ctx, op, PhasePre, st); err != nil {
+			reason := fmt.Sprintf("pre-step %q failed: %v", st.Name, err)
+			if st.ContinueOnError {
+				if err := dr.saveSteps(ctx, rec, dr.stepAlert(op, reason)); err != nil {
+					return err
+				}
+				continue
 			}
+			return dr.fire(ctx, installing, func(Item) Input { return Input{Event: EvInstallFailed, Reason: reason} })
+		}
+		if err := dr.saveSteps(ctx, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// post runs the post-steps not yet recorded done once every item of the
+// device has settled. A failed post-step is reported by an alert stored
+// with its record; the items keep their results. A step interrupted by a
+// crash runs again with the same operation ID.
+func (dr *deviceRun) post(ctx context.Context) error {
+	pol := dr.d.Policy
+	if !dr.rec.PostPending(len(pol.PostSteps)) || !settledItems(dr.items, pol) {
+		return nil
+	}
+	steps, _ := dr.r.inst.(StepRunner)
+	for k := dr.rec.PostDone; k < len(pol.PostSteps); k++ {
+		st := pol.PostSteps[k]
+		op := Operation{ID: dr.d.ID + "/" + dr.t.Device + "/post/" + st.Name, Deployment: dr.d.ID, Device: dr.t.Device}
+		rec := dr.rec
+		rec.PostDone = k + 1
+		var alerts []Alert
+		if err := steps.RunStep(ctx, op, PhasePost, st); err != nil {
+			alerts = append(alerts, dr.stepAlert(op, fmt.Sprintf("post-step %q failed: %v", st.Name, err)))
+		}
+		if err := dr.saveSteps(ctx, rec, alerts...); err != nil {
+			return err
 		}
 	}
 	return nil
