@@ -25,7 +25,11 @@ type Behavior struct {
 	AfterReboot   patchcore.FindingState
 }
 
-// Effect is one effect the fake performed on a device.
+// Effect is one effect the fake performed on a device. A test that
+// records effects durably (OnEffect) and hands them to a new fake
+// (Restore) models a device whose installs, restarts and step runs
+// survive the controlling process: a repeated operation ID, a step's
+// included, then returns the first result and is not performed again.
 type Effect struct {
 	Kind   string           `json:"kind"` // download, install, reboot, pre, post
 	Op     deploy.Operation `json:"op"`
@@ -95,6 +99,21 @@ func (f *Installer) DoubleInstalls() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.doubles)
+}
+
+// StepRuns returns the operation IDs of the steps of phase performed on
+// device, in order. A step called again with an ID it already ran is not
+// listed again: it was not run again.
+func (f *Installer) StepRuns(device string, phase deploy.Phase) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ids []string
+	for _, e := range f.effects {
+		if e.Kind == string(phase) && e.Op.Device == device {
+			ids = append(ids, e.Op.ID)
+		}
+	}
+	return ids
 }
 
 // Reboots returns how often device was restarted.
