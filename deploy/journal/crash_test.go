@@ -29,6 +29,9 @@ import (
 // are recorded durably in a file. The child SIGKILLs itself right after
 // its Nth persisted step (a journal record synced, an installer effect
 // recorded, alerts published before their acknowledgement); the parent restarts it without a crash and checks the result.
+// Pre- and post-steps are installer effects too: every device must run
+// each step exactly once, post-steps after its last install or restart,
+// whatever step the crash struck.
 
 const (
 	envChild   = "DEPLOY_CRASH_CHILD"
@@ -59,6 +62,21 @@ var crashBehaviors = map[string]deploytest.Behavior{
 	"d3/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeFailed, Reason: "disk full", Permanent: true}}},
 	"d3/P2": {Scan: patchcore.FindingNotApplicable},
 	"d4/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}, AfterReboot: patchcore.FindingMissing},
+}
+
+// crashFailSteps fail on every device: a post-step failure is an alert
+// and must not change the items' results.
+var crashFailSteps = map[string]bool{"report": true}
+
+// crashDevices are the devices of crashSpec; every one reaches its
+// install phase, so every one runs the pre- and post-steps.
+var crashDevices = []string{"d0", "d1", "d2", "d3", "d4"}
+
+// loggedEffect is an installer effect as the child records it, with the
+// persisted step it was.
+type loggedEffect struct {
+	deploytest.Effect
+	Step int `json:"step"`
 }
 
 var crashWant = map[string]patchcore.DeploymentState{
@@ -152,6 +170,7 @@ func crashSpec() deploy.Spec {
 			Reboot:       deploy.RebootPolicy{Grace: time.Millisecond},
 			PollInterval: time.Millisecond,
 			PreSteps:     []deploy.Step{{Name: "snapshot"}},
+			PostSteps:    []deploy.Step{{Name: "healthcheck"}, {Name: "report"}},
 		},
 	}
 }
@@ -174,9 +193,10 @@ func child() error {
 		return err
 	}
 	inst := deploytest.NewInstaller(crashBehaviors)
+	inst.FailSteps = crashFailSteps
 	inst.Restore(effects)
 	inst.OnEffect = func(e deploytest.Effect) error {
-		if err := appendSynced(effectsPath, e); err != nil {
+		if err := appendSynced(effectsPath, loggedEffect{Effect: e, Step: c.n + 1}); err != nil {
 			return err
 		}
 		c.step()
@@ -234,7 +254,10 @@ func crashDir(t *testing.T) string {
 func runChild(t *testing.T, dir string, env ...string) (killed bool, stdout string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), append([]string{envChild + "=1", envDir + "=" + dir}, env...)...)
+	// The race detector sleeps a second at exit unless told otherwise;
+	// the children exit hundreds of times.
+	gorace := strings.TrimSpace(os.Getenv("GORACE") + " atexit_sleep_ms=0")
+	cmd.Env = append(os.Environ(), append([]string{envChild + "=1", envDir + "=" + dir, "GORACE=" + gorace}, env...)...)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -258,6 +281,17 @@ type outcome struct {
 	installs  map[string]int // device/patch -> successful install effects
 	opIDs     map[string]int
 	outbox    int
+	// steps: device -> its step record; stepRuns: "device/phase" -> op
+	// IDs run, in order; lastEffect: device -> index of its last install
+	// or restart effect, firstPost of its first post-step.
+	steps      map[string]deploy.StepRecord
+	stepRuns   map[string][]string
+	lastEffect map[string]int
+	firstPost  map[string]int
+	// window: device -> the persisted steps from its last install or
+	// restart to its last post-step (a crash there must not lose the
+	// post-steps).
+	window map[string][2]int
 }
 
 func inspect(t *testing.T, dir string) outcome {
@@ -296,11 +330,34 @@ func inspect(t *testing.T, dir string) outcome {
 	for _, a := range alerts {
 		o.delivered[a.ID] = true
 	}
-	effects, err := readLines[deploytest.Effect](filepath.Join(dir, "effects.jsonl"))
+	recs, err := js.Steps(ctx, "dep", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range effects {
+	o.steps, o.stepRuns = map[string]deploy.StepRecord{}, map[string][]string{}
+	o.lastEffect, o.firstPost, o.window = map[string]int{}, map[string]int{}, map[string][2]int{}
+	for _, r := range recs {
+		o.steps[r.Device] = r
+	}
+	effects, err := readLines[loggedEffect](filepath.Join(dir, "effects.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range effects {
+		dev := e.Op.Device
+		switch e.Kind {
+		case "install", "reboot":
+			o.lastEffect[dev] = i
+			o.window[dev] = [2]int{e.Step, e.Step}
+		case "pre", "post":
+			o.stepRuns[dev+"/"+e.Kind] = append(o.stepRuns[dev+"/"+e.Kind], e.Op.ID)
+			if _, ok := o.firstPost[dev]; !ok && e.Kind == "post" {
+				o.firstPost[dev] = i
+			}
+			if e.Kind == "post" {
+				o.window[dev] = [2]int{o.window[dev][0], e.Step}
+			}
+		}
 		o.opIDs[e.Op.ID]++
 		if e.Kind == "install" && (e.Result.Outcome == deploy.OutcomeInstalled || e.Result.Outcome == deploy.OutcomeRebootRequired) {
 			o.installs[e.Op.Device+"/"+e.Op.Patch]++
@@ -344,6 +401,25 @@ func check(t *testing.T, label string, got, base outcome) {
 	if got.outbox != 0 {
 		t.Errorf("%s: %d alerts left in the outbox", label, got.outbox)
 	}
+	for _, d := range crashDevices {
+		wantPre := []string{"dep/" + d + "/pre/snapshot/1"}
+		if pre := got.stepRuns[d+"/pre"]; !slices.Equal(pre, wantPre) {
+			t.Errorf("%s: %s ran pre-steps %v, want %v", label, d, pre, wantPre)
+		}
+		wantPost := []string{"dep/" + d + "/post/healthcheck", "dep/" + d + "/post/report"}
+		if post := got.stepRuns[d+"/post"]; !slices.Equal(post, wantPost) {
+			t.Errorf("%s: %s ran post-steps %v, want each once: %v", label, d, post, wantPost)
+		}
+		if fp, ok := got.firstPost[d]; ok && fp < got.lastEffect[d] {
+			t.Errorf("%s: %s ran a post-step (effect %d) before its last install or restart (effect %d)", label, d, fp, got.lastEffect[d])
+		}
+		if r := got.steps[d]; r.PreDone != 1 || !r.PostDue || r.PostDone != 2 {
+			t.Errorf("%s: %s step record %+v, want the pre-step and both post-steps done", label, d, r)
+		}
+		if id := "dep/" + d + "/post/report"; !got.delivered[id] {
+			t.Errorf("%s: %s: the failure of post-step report (alert %s) was never delivered", label, d, id)
+		}
+	}
 }
 
 // TestCrashAndResume kills the child with SIGKILL after each persisted
@@ -367,13 +443,25 @@ func TestCrashAndResume(t *testing.T) {
 	}
 	t.Logf("%d persisted steps in an install cycle", steps)
 	// Every step; under -race or -short every 7th plus the first and last
-	// few (the full run takes ~3 s without the race detector).
+	// few (the full run takes ~3 s without the race detector), and always
+	// every step between a device's last install or restart and its last
+	// post-step.
 	stride := 1
 	if raceEnabled || testing.Short() {
 		stride = 7
 	}
+	must := map[int]bool{}
+	for _, d := range crashDevices {
+		w, ok := base.window[d]
+		if !ok || w[1] <= w[0] {
+			t.Fatalf("clean run: %s has no post-steps after its last install (%v)", d, w)
+		}
+		for at := w[0]; at <= w[1]+1; at++ {
+			must[at] = true
+		}
+	}
 	for at := 1; at <= steps; at++ {
-		if stride > 1 && at > 3 && at < steps-3 && at%stride != 0 {
+		if stride > 1 && at > 3 && at < steps-3 && at%stride != 0 && !must[at] {
 			continue
 		}
 		dir := crashDir(t)
