@@ -22,6 +22,10 @@
 //     implements (download, install, rescan, reboot), one device at a time
 //     per deployment, resuming from the stored state after a crash without
 //     installing twice: every effect carries an idempotent operation ID.
+//     Pre- and post-steps ([StepRunner]) are stored state too: each
+//     device's [StepRecord] says which ran, so pre-steps run once before
+//     its first install and post-steps once after its last item settles,
+//     also when a crash falls between the two.
 //   - Alerts wait in the store's outbox until [Runner.Deliver] hands them to
 //     a [Sink] and the sink acknowledges them.
 //
