@@ -108,40 +108,17 @@ func (a *Adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.In
 }
 
 // target is a resolved request target.
-type target struct{ root string }
-
-func (t target) host() bool { return t.root == "" }
-
-func (t target) path(p string) string {
-	if t.host() {
-		return p
-	}
-	return filepath.Join(t.root, p)
-}
+type target = rpmmeta.Root
 
 func resolveTarget(t adapters.Target) (target, error) {
-	if t.Root == "" || t.Root == "/" {
-		return target{}, nil
-	}
-	root, err := filepath.Abs(t.Root)
-	if err != nil {
-		return target{}, fmt.Errorf("dnf: root %q: %w: %v", t.Root, patchcore.ErrInvalidInput, err)
-	}
-	fi, err := os.Stat(root)
-	if err != nil {
-		return target{}, fmt.Errorf("dnf: root %s: %w: %w", root, patchcore.ErrInvalidInput, err)
-	}
-	if !fi.IsDir() {
-		return target{}, fmt.Errorf("dnf: root %s: %w: not a directory", root, patchcore.ErrInvalidInput)
-	}
-	return target{root: root}, nil
+	return rpmmeta.ResolveRoot("dnf", t.Root)
 }
 
 // osRelease reads the target's os-release ("" values when absent).
 func osRelease(t target) map[string]string {
 	m := map[string]string{}
 	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
-		b, err := os.ReadFile(t.path(p))
+		b, err := os.ReadFile(t.Path(p))
 		if err != nil {
 			continue
 		}
@@ -169,8 +146,8 @@ func (a *Adapter) pmArgs(t target) []string {
 	if a.bin == "dnf" {
 		args = append(args, "--setopt=exit_on_lock=True")
 	}
-	if !t.host() {
-		args = append(args, "--installroot="+t.root, "--setopt=reposdir="+t.path("/etc/yum.repos.d"))
+	if !t.Host() {
+		args = append(args, "--installroot="+t.Dir, "--setopt=reposdir="+t.Path("/etc/yum.repos.d"))
 		if v := osRelease(t)["VERSION_ID"]; v != "" {
 			args = append(args, "--releasever="+v)
 		}
@@ -222,8 +199,8 @@ func firstLine(out string) string {
 // installed runs rpm -qa on the target.
 func (a *Adapter) installed(ctx context.Context, t target) ([]rpmmeta.Installed, error) {
 	var args []string
-	if !t.host() {
-		args = append(args, "--root="+t.root)
+	if !t.Host() {
+		args = append(args, "--root="+t.Dir)
 	}
 	args = append(args, "-qa", "--queryformat", rpmmeta.QueryFormat)
 	res, err := a.runCmd(ctx, command.Command{Name: "rpm", Args: args})
@@ -268,7 +245,7 @@ func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) 
 func (a *Adapter) platform(t target) patchcore.Platform {
 	osr := osRelease(t)
 	p := patchcore.Platform{Family: patchcore.FamilyLinux, Distro: osr["ID"], Version: osr["VERSION_ID"]}
-	if t.host() {
+	if t.Host() {
 		if b, err := os.ReadFile(filepath.Join(a.procRoot, "sys/kernel/osrelease")); err == nil {
 			p.Kernel = strings.TrimSpace(string(b))
 		}
@@ -280,7 +257,7 @@ func (a *Adapter) platform(t target) patchcore.Platform {
 func (a *Adapter) versionlocks(t target) []rpmmeta.Lock {
 	var locks []rpmmeta.Lock
 	for _, p := range []string{"/etc/dnf/plugins/versionlock.list", "/etc/yum/pluginconf.d/versionlock.list"} {
-		if b, err := os.ReadFile(t.path(p)); err == nil {
+		if b, err := os.ReadFile(t.Path(p)); err == nil {
 			locks = append(locks, rpmmeta.ParseVersionlock(b)...)
 		}
 	}
@@ -296,7 +273,7 @@ var rebootPackages = []string{"kernel", "kernel-core", "kernel-rt", "kernel-rt-c
 // restart with the boot time. On an alternate root there is no boot to
 // compare with, so nothing is pending.
 func (a *Adapter) rebootReasons(t target, inst []rpmmeta.Installed) (bool, []string) {
-	if !t.host() {
+	if !t.Host() {
 		return false, nil
 	}
 	boot, err := a.bootTime()

@@ -37,7 +37,7 @@ func benchTarget(b *testing.B, tgt adapters.Target, installed, updates int) {
 	plugin := pmbench.Plugin(b, "dnf")
 
 	b.Run("Inventory", func(b *testing.B) {
-		args := []string{"--root=" + t.root, "-qa", "--queryformat", rpmmeta.QueryFormat}
+		args := []string{"--root=" + t.Dir, "-qa", "--queryformat", rpmmeta.QueryFormat}
 		native := pmbench.Native{Command: command.Command{Name: "rpm", Args: args}}
 		inventory := func(a adapters.Adapter, pid int) pmbench.Op {
 			return pmbench.Op{Pid: pid, Call: func(ctx context.Context) error {

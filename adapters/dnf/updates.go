@@ -203,7 +203,7 @@ func (a *Adapter) advisories(t target) (rpmmeta.Index, error) {
 	}
 	var files []string
 	for _, p := range patterns {
-		found, _ := filepath.Glob(t.path(p))
+		found, _ := filepath.Glob(t.Path(p))
 		files = append(files, found...)
 	}
 	idx, err := a.updateinfo.Index(files)

@@ -147,7 +147,7 @@ func applyPatch(up *adapters.Update, id string, p xmlUpdate, adv rpmmeta.Advisor
 // advisories indexes the updateinfo files zypper cached per repository,
 // parsing only those that changed since the last call.
 func (a *Adapter) advisories(t target) (rpmmeta.Index, error) {
-	files, _ := filepath.Glob(t.path("/var/cache/zypp/raw/*/repodata/*updateinfo.xml*"))
+	files, _ := filepath.Glob(t.Path("/var/cache/zypp/raw/*/repodata/*updateinfo.xml*"))
 	idx, err := a.updateinfo.Index(files)
 	if err != nil {
 		return nil, fmt.Errorf("zypper: reading cached updateinfo: %w", err)

@@ -92,41 +92,19 @@ func (a *Adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.In
 	}, nil
 }
 
-type target struct{ root string }
-
-func (t target) host() bool { return t.root == "" }
-
-func (t target) path(p string) string {
-	if t.host() {
-		return p
-	}
-	return filepath.Join(t.root, p)
-}
+// target is a resolved request target.
+type target = rpmmeta.Root
 
 func resolveTarget(t adapters.Target) (target, error) {
-	if t.Root == "" || t.Root == "/" {
-		return target{}, nil
-	}
-	root, err := filepath.Abs(t.Root)
-	if err != nil {
-		return target{}, fmt.Errorf("zypper: root %q: %w: %v", t.Root, patchcore.ErrInvalidInput, err)
-	}
-	fi, err := os.Stat(root)
-	if err != nil {
-		return target{}, fmt.Errorf("zypper: root %s: %w: %w", root, patchcore.ErrInvalidInput, err)
-	}
-	if !fi.IsDir() {
-		return target{}, fmt.Errorf("zypper: root %s: %w: not a directory", root, patchcore.ErrInvalidInput)
-	}
-	return target{root: root}, nil
+	return rpmmeta.ResolveRoot("zypper", t.Root)
 }
 
 // zypper runs zypper with the global options for t; okCodes are exit codes
 // that are not failures (100-103 say updates or patches are needed).
 func (a *Adapter) zypper(ctx context.Context, t target, what string, args ...string) (command.Result, error) {
 	full := []string{"--non-interactive", "--no-color"}
-	if !t.host() {
-		full = append(full, "--root", t.root)
+	if !t.Host() {
+		full = append(full, "--root", t.Dir)
 	}
 	full = append(full, args...)
 	c := command.Command{Name: "zypper", Args: full}
@@ -171,8 +149,8 @@ func xmlMessage(out string) string {
 
 func (a *Adapter) installed(ctx context.Context, t target) ([]rpmmeta.Installed, error) {
 	var args []string
-	if !t.host() {
-		args = append(args, "--root="+t.root)
+	if !t.Host() {
+		args = append(args, "--root="+t.Dir)
 	}
 	args = append(args, "-qa", "--queryformat", rpmmeta.QueryFormat)
 	c := command.Command{Name: "rpm", Args: args}
@@ -192,7 +170,7 @@ func (a *Adapter) installed(ctx context.Context, t target) ([]rpmmeta.Installed,
 
 // locks reads the package names locked in /etc/zypp/locks of the target.
 func (a *Adapter) locks(t target) []string {
-	b, err := os.ReadFile(t.path("/etc/zypp/locks"))
+	b, err := os.ReadFile(t.Path("/etc/zypp/locks"))
 	if err != nil {
 		return nil
 	}
@@ -227,7 +205,7 @@ func ParseLocks(b []byte) []string {
 
 func osRelease(t target) map[string]string {
 	m := map[string]string{}
-	b, err := os.ReadFile(t.path("/etc/os-release"))
+	b, err := os.ReadFile(t.Path("/etc/os-release"))
 	if err != nil {
 		return m
 	}
@@ -257,7 +235,7 @@ func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) 
 		Platform:    patchcore.Platform{Family: patchcore.FamilyLinux, Distro: osr["ID"], Version: osr["VERSION_ID"]},
 		CollectedAt: start.UTC(),
 	}
-	if t.host() {
+	if t.Host() {
 		if b, err := os.ReadFile(filepath.Join(a.procRoot, "sys/kernel/osrelease")); err == nil {
 			inv.Platform.Kernel = strings.TrimSpace(string(b))
 		}
@@ -288,7 +266,7 @@ func (a *Adapter) RebootRequired(ctx context.Context, req adapters.RebootRequire
 		return adapters.RebootRequiredResponse{}, err
 	}
 	for _, p := range []string{"/run/reboot-needed", "/var/run/reboot-needed"} {
-		if fi, err := os.Lstat(t.path(p)); err == nil && fi.Mode().IsRegular() {
+		if fi, err := os.Lstat(t.Path(p)); err == nil && fi.Mode().IsRegular() {
 			return adapters.RebootRequiredResponse{Required: true, Reasons: []string{p + " exists"}}, nil
 		}
 	}

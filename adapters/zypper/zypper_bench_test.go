@@ -50,7 +50,7 @@ func benchTarget(b *testing.B, tgt adapters.Target, installed, updates int) {
 	plugin := pmbench.Plugin(b, "zypper")
 
 	b.Run("Inventory", func(b *testing.B) {
-		args := []string{"--root=" + t.root, "-qa", "--queryformat", rpmmeta.QueryFormat}
+		args := []string{"--root=" + t.Dir, "-qa", "--queryformat", rpmmeta.QueryFormat}
 		native := pmbench.Native{Command: command.Command{Name: "rpm", Args: args}}
 		inventory := func(a adapters.Adapter, pid int) pmbench.Op {
 			return pmbench.Op{Pid: pid, Call: func(ctx context.Context) error {
@@ -65,7 +65,7 @@ func benchTarget(b *testing.B, tgt adapters.Target, installed, updates int) {
 	})
 
 	b.Run("ListUpdates", func(b *testing.B) {
-		args := []string{"--non-interactive", "--no-color", "--root", t.root, "--xmlout", "list-updates"}
+		args := []string{"--non-interactive", "--no-color", "--root", t.Dir, "--xmlout", "list-updates"}
 		native := pmbench.Native{Command: command.Command{Name: "zypper", Args: args}, OK: []int{100, 101, 102, 103}}
 		listUpdates := func(a adapters.Adapter, pid int) pmbench.Op {
 			return pmbench.Op{Pid: pid, Call: func(ctx context.Context) error {
@@ -80,7 +80,7 @@ func benchTarget(b *testing.B, tgt adapters.Target, installed, updates int) {
 		// The adapter also reports the patches, which list-updates alone
 		// leaves out: list-patches is the other half of what it replaces.
 		b.Run("native-list-patches", func(b *testing.B) {
-			args := []string{"--non-interactive", "--no-color", "--root", t.root, "--xmlout", "list-patches"}
+			args := []string{"--non-interactive", "--no-color", "--root", t.Dir, "--xmlout", "list-patches"}
 			pmbench.Measure(b, pmbench.Native{Command: command.Command{Name: "zypper", Args: args}, OK: []int{100, 101, 102, 103}})
 		})
 	})
