@@ -3,12 +3,12 @@ package detect
 import (
 	"bufio"
 	"context"
-	"errors"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/patchcore/sdk/internal/samples"
 
 	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/feed/debian"
@@ -16,17 +16,6 @@ import (
 	"github.com/patchcore/sdk/internal/dpkg"
 	"github.com/patchcore/sdk/patchcore"
 )
-
-// sharedFeed returns the path of a real feed sample, skipping the test
-// when the shared samples are not present.
-func sharedFeed(t testing.TB, name string) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "feeds")
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		t.Skip("shared feed samples not present")
-	}
-	return filepath.Join(dir, name)
-}
 
 func addFeed(t testing.TB, cat *feed.Catalog, f feed.Format, path string) {
 	t.Helper()
@@ -48,8 +37,8 @@ func addFeed(t testing.TB, cat *feed.Catalog, f feed.Format, path string) {
 // as vulnerable on debsecan's test case 001 equal debsecan's own summary.
 func TestDebsecanSample(t *testing.T) {
 	cat := feed.NewCatalog()
-	addFeed(t, cat, debian.Debsecan{Release: "sid"}, sharedFeed(t, "debsecan/001.sid"))
-	fh, err := os.Open(sharedFeed(t, "debsecan/001.status"))
+	addFeed(t, cat, debian.Debsecan{Release: "sid"}, samples.Path(t, "debsecan/001.sid"))
+	fh, err := os.Open(samples.Path(t, "debsecan/001.status"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +57,7 @@ func TestDebsecanSample(t *testing.T) {
 		}
 	}
 	slices.Sort(got)
-	sum, err := os.Open(sharedFeed(t, "debsecan/001.exp.summary"))
+	sum, err := os.Open(samples.Path(t, "debsecan/001.exp.summary"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,8 +87,8 @@ func TestDebsecanSample(t *testing.T) {
 // 10.0.22631.3007 and February's KB5034765 (10.0.22631.3155) supersedes it.
 func TestMSRCSample(t *testing.T) {
 	cat := feed.NewCatalog()
-	addFeed(t, cat, msrc.CVRF{}, sharedFeed(t, "microsoft/cvrfDocument-2024-Jan.xml"))
-	addFeed(t, cat, msrc.CVRF{}, sharedFeed(t, "microsoft/cvrfDocument-2024-Feb.xml"))
+	addFeed(t, cat, msrc.CVRF{}, samples.Path(t, "microsoft/cvrfDocument-2024-Jan.xml"))
+	addFeed(t, cat, msrc.CVRF{}, samples.Path(t, "microsoft/cvrfDocument-2024-Feb.xml"))
 	dev := func(ubr int, kbs ...string) patchcore.Inventory {
 		return patchcore.Inventory{DeviceID: "pc-1", KBs: kbs, Platform: patchcore.Platform{Family: "windows", Distro: "windows",
 			ProductName: "Windows 10 Pro", DisplayVersion: "23H2", Edition: "Professional", Build: "10.0.22631", UBR: ubr, Arch: "amd64"}}

@@ -10,20 +10,17 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/patchcore/sdk/internal/samples"
+
 	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/feed/msrc"
 	"github.com/patchcore/sdk/feed/osv"
 	"github.com/patchcore/sdk/patchcore"
 )
 
-const shared = "../../shared/feeds"
-
 func sample(t *testing.T, rel string) []byte {
 	t.Helper()
-	if _, err := os.Stat(shared); errors.Is(err, os.ErrNotExist) {
-		t.Skip("shared feeds absent")
-	}
-	b, err := os.ReadFile(shared + "/" + rel)
+	b, err := os.ReadFile(samples.Path(t, rel))
 	if err != nil {
 		t.Fatal(err)
 	}

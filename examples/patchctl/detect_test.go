@@ -9,23 +9,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/patchcore/sdk/internal/samples"
+
 	"github.com/patchcore/sdk/patchcore"
 )
-
-func sharedSample(t *testing.T, name string) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "feeds")
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		t.Skip("shared feed samples not present")
-	}
-	return filepath.Join(dir, name)
-}
 
 func TestDetectDebsecanJSON(t *testing.T) {
 	var out, errOut bytes.Buffer
 	code := run(t.Context(), &env{stdout: &out, stderr: &errOut}, []string{"detect",
-		"--feed", sharedSample(t, "debsecan/001.sid"),
-		"--inventory", "dpkg-status=" + sharedSample(t, "debsecan/001.status"), "--json"})
+		"--feed", samples.Path(t, "debsecan/001.sid"),
+		"--inventory", "dpkg-status=" + samples.Path(t, "debsecan/001.status"), "--json"})
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
@@ -56,8 +49,8 @@ func TestDetectWindowsTable(t *testing.T) {
 	}
 	var out, errOut bytes.Buffer
 	code := run(t.Context(), &env{stdout: &out, stderr: &errOut}, []string{"detect",
-		"--feed", sharedSample(t, "microsoft/cvrfDocument-2024-Jan.xml"),
-		"--feed", sharedSample(t, "microsoft/cvrfDocument-2024-Feb.xml"),
+		"--feed", samples.Path(t, "microsoft/cvrfDocument-2024-Jan.xml"),
+		"--feed", samples.Path(t, "microsoft/cvrfDocument-2024-Feb.xml"),
 		"--inventory", "json=" + path})
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())

@@ -9,17 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/patchcore/sdk/internal/samples"
+
 	"github.com/patchcore/sdk/patchcore"
 )
 
-const sharedFeeds = "../../../shared/feeds"
-
-func needShared(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(sharedFeeds); os.IsNotExist(err) {
-		t.Skip("shared feeds absent")
-	}
-}
+var sharedFeeds = samples.Dir()
 
 func runCmd(args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
@@ -28,7 +23,6 @@ func runCmd(args ...string) (int, string, string) {
 }
 
 func TestFeedParseTable(t *testing.T) {
-	needShared(t)
 	code, out, stderr := runCmd("feed", "parse", sharedFeeds+"/microsoft/cvrfDocument-2024-Jan.xml", sharedFeeds+"/chocolatey/firefox.nuspec")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -57,7 +51,6 @@ func TestFeedParseTable(t *testing.T) {
 }
 
 func TestFeedParseJSON(t *testing.T) {
-	needShared(t)
 	code, out, stderr := runCmd("feed", "parse", "--json", "--format", "osv", sharedFeeds+"/ubuntu/USN-5614-1.osv.json", sharedFeeds+"/rocky/RLSA-2023_3220.osv.json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)

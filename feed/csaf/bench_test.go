@@ -7,6 +7,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/patchcore/sdk/internal/samples"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -100,9 +101,9 @@ func largeAdvisory() []byte {
 }
 
 func BenchmarkRHSASample(b *testing.B) {
-	benchDoc(b, readBench(b, sharedFile(b, "redhat/rhsa-2022-0011.csaf.json")))
+	benchDoc(b, readBench(b, samples.Path(b, "redhat/rhsa-2022-0011.csaf.json")))
 }
 func BenchmarkVEXSample(b *testing.B) {
-	benchDoc(b, readBench(b, sharedFile(b, "redhat/cve-2024-24786.vex.json")))
+	benchDoc(b, readBench(b, samples.Path(b, "redhat/cve-2024-24786.vex.json")))
 }
 func BenchmarkRHSALarge(b *testing.B) { benchDoc(b, largeAdvisory()) }

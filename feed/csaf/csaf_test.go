@@ -5,25 +5,16 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/patchcore/sdk/internal/samples"
+
 	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/patchcore"
 )
-
-const shared = "../../../shared/feeds"
-
-func sharedFile(t testing.TB, name string) string {
-	t.Helper()
-	if _, err := os.Stat(shared); errors.Is(err, os.ErrNotExist) {
-		t.Skip("shared feed samples not present")
-	}
-	return filepath.Join(shared, name)
-}
 
 func parseBytes(f feed.Format, b []byte) ([]patchcore.Patch, error) {
 	var out []patchcore.Patch
@@ -60,7 +51,7 @@ func findFix(p patchcore.Patch, product, pkg, arch string) *patchcore.Fix {
 }
 
 func TestRHSA2024_6163(t *testing.T) {
-	p := parseOne(t, sharedFile(t, "redhat/rhsa-2024_6163.csaf.json"))
+	p := parseOne(t, samples.Path(t, "redhat/rhsa-2024_6163.csaf.json"))
 	if p.ID != "RHSA-2024:6163" || p.Source != "csaf" || p.Vendor != "Red Hat" || p.Severity.Level != patchcore.SeverityMedium ||
 		p.Severity.Raw != "Moderate" || !p.Released.Equal(time.Date(2024, 9, 3, 17, 57, 24, 0, time.UTC)) ||
 		!p.Revised.Equal(time.Date(2026, 3, 26, 18, 50, 3, 0, time.UTC)) {
@@ -84,7 +75,7 @@ func TestRHSA2024_6163(t *testing.T) {
 }
 
 func TestRHSA2022_0011(t *testing.T) {
-	p := parseOne(t, sharedFile(t, "redhat/rhsa-2022-0011.csaf.json"))
+	p := parseOne(t, samples.Path(t, "redhat/rhsa-2022-0011.csaf.json"))
 	if p.ID != "RHSA-2022:0011" || p.Severity.Level != patchcore.SeverityHigh || !slices.Equal(p.CVEIDs(), []string{"CVE-2020-10188"}) {
 		t.Errorf("patch = %+v", p)
 	}
@@ -100,7 +91,7 @@ func TestRHSA2022_0011(t *testing.T) {
 }
 
 func TestVEXSample(t *testing.T) {
-	p := parseOne(t, sharedFile(t, "redhat/cve-2024-24786.vex.json"))
+	p := parseOne(t, samples.Path(t, "redhat/cve-2024-24786.vex.json"))
 	if p.ID != "CVE-2024-24786" || p.Source != "csaf-vex" || p.Severity.Level != patchcore.SeverityMedium ||
 		!slices.Equal(p.CVEIDs(), []string{"CVE-2024-24786"}) || p.CVEs[0].CVSSScore != 5.9 {
 		t.Errorf("patch = %+v", p)
@@ -150,7 +141,7 @@ func TestVEXStatuses(t *testing.T) {
 
 func TestDetect(t *testing.T) {
 	for _, name := range []string{"redhat/rhsa-2024_6163.csaf.json", "redhat/cve-2024-24786.vex.json"} {
-		b, err := os.ReadFile(sharedFile(t, name))
+		b, err := os.ReadFile(samples.Path(t, name))
 		if err != nil {
 			t.Fatal(err)
 		}

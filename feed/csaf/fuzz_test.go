@@ -6,10 +6,11 @@ import (
 	"testing"
 
 	"github.com/patchcore/sdk/feed"
+	"github.com/patchcore/sdk/internal/samples"
 )
 
 func FuzzCSAF(f *testing.F) {
-	for _, s := range []string{shared + "/redhat/rhsa-2022-0011.csaf.json", shared + "/redhat/cve-2024-24786.vex.json", "testdata/cve-2023-99999.vex.json"} {
+	for _, s := range []string{samples.Path(f, "redhat/rhsa-2022-0011.csaf.json"), samples.Path(f, "redhat/cve-2024-24786.vex.json"), "testdata/cve-2023-99999.vex.json"} {
 		if b, err := os.ReadFile(s); err == nil {
 			f.Add(b)
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/patchcore/sdk/feed"
+	"github.com/patchcore/sdk/internal/samples"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -31,7 +32,7 @@ func benchFormat(b *testing.B, f feed.Format, doc []byte) {
 }
 
 func benchSample(b *testing.B, path string) []byte {
-	doc, err := os.ReadFile(sharedFile(b, path))
+	doc, err := os.ReadFile(samples.Path(b, path))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,28 +8,18 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/patchcore/sdk/internal/samples"
+
 	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/patchcore"
 	"github.com/patchcore/sdk/patchcore/version"
 )
-
-// shared is the folder of real feed samples, outside the repository.
-const shared = "../../../shared/feeds"
-
-func sharedFile(t testing.TB, name string) string {
-	t.Helper()
-	if _, err := os.Stat(shared); errors.Is(err, os.ErrNotExist) {
-		t.Skip("shared feed samples not present")
-	}
-	return filepath.Join(shared, name)
-}
 
 func parseFile(t testing.TB, f feed.Format, path string) []patchcore.Patch {
 	t.Helper()
@@ -76,7 +66,7 @@ func fixFor(p *patchcore.Patch, release, pkg string) *patchcore.Fix {
 }
 
 func TestTrackerSample(t *testing.T) {
-	ps := parseFile(t, TrackerFormat, sharedFile(t, "debian/security-tracker-subset.json"))
+	ps := parseFile(t, TrackerFormat, samples.Path(t, "debian/security-tracker-subset.json"))
 	if len(ps) != 7 {
 		t.Fatalf("got %d patches, want 7 (one per source package and CVE)", len(ps))
 	}
@@ -132,7 +122,7 @@ func TestTrackerSample(t *testing.T) {
 }
 
 func TestTrackerDetect(t *testing.T) {
-	b, err := os.ReadFile(sharedFile(t, "debian/security-tracker-subset.json"))
+	b, err := os.ReadFile(samples.Path(t, "debian/security-tracker-subset.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,12 +179,12 @@ func TestTrackerEmitError(t *testing.T) {
 // its test case 001 from the patches alone, which proves the mapping keeps
 // everything debsecan decides with.
 func TestDebsecanSummary(t *testing.T) {
-	ps := parseFile(t, Debsecan{Release: "sid"}, sharedFile(t, "debsecan/001.sid"))
-	want, err := os.ReadFile(sharedFile(t, "debsecan/001.exp.summary"))
+	ps := parseFile(t, Debsecan{Release: "sid"}, samples.Path(t, "debsecan/001.sid"))
+	want, err := os.ReadFile(samples.Path(t, "debsecan/001.exp.summary"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	status := readStatus(t, sharedFile(t, "debsecan/001.status"))
+	status := readStatus(t, samples.Path(t, "debsecan/001.status"))
 	deb, err := version.Lookup("deb")
 	if err != nil {
 		t.Fatal(err)
@@ -288,7 +278,7 @@ func readStatus(t *testing.T, path string) []installed {
 }
 
 func TestDebsecanSample(t *testing.T) {
-	path := sharedFile(t, "debsecan/001.sid")
+	path := samples.Path(t, "debsecan/001.sid")
 	fh, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -394,7 +384,7 @@ func TestDebsecanErrors(t *testing.T) {
 }
 
 func TestDebsecanDetect(t *testing.T) {
-	b, err := os.ReadFile(sharedFile(t, "debsecan/001.sid"))
+	b, err := os.ReadFile(samples.Path(t, "debsecan/001.sid"))
 	if err != nil {
 		t.Fatal(err)
 	}

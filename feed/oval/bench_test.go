@@ -7,6 +7,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/patchcore/sdk/internal/samples"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -98,10 +99,10 @@ func largeRedHat() []byte {
 }
 
 func BenchmarkRedHatSample(b *testing.B) {
-	benchDoc(b, readBz2(b, sharedFile(b, "redhat/rhel8-ansible-2-including-unpatched.oval.xml.bz2")))
+	benchDoc(b, readBz2(b, samples.Path(b, "redhat/rhel8-ansible-2-including-unpatched.oval.xml.bz2")))
 }
 func BenchmarkSUSESample(b *testing.B) {
-	doc, err := os.ReadFile(sharedFile(b, "suse/sles-oval-truncated.xml"))
+	doc, err := os.ReadFile(samples.Path(b, "suse/sles-oval-truncated.xml"))
 	if err != nil {
 		b.Fatal(err)
 	}

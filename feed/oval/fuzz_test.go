@@ -7,10 +7,11 @@ import (
 	"testing"
 
 	"github.com/patchcore/sdk/feed"
+	"github.com/patchcore/sdk/internal/samples"
 )
 
 func FuzzOVAL(f *testing.F) {
-	for _, s := range []string{"testdata/com.ubuntu.jammy.usn.oval.xml", shared + "/suse/sles-oval-truncated.xml"} {
+	for _, s := range []string{"testdata/com.ubuntu.jammy.usn.oval.xml", samples.Path(f, "suse/sles-oval-truncated.xml")} {
 		if b, err := os.ReadFile(s); err == nil {
 			f.Add(b)
 		}

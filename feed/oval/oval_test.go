@@ -7,25 +7,16 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/patchcore/sdk/internal/samples"
+
 	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/patchcore"
 )
-
-const shared = "../../../shared/feeds"
-
-func sharedFile(t testing.TB, name string) string {
-	t.Helper()
-	if _, err := os.Stat(shared); errors.Is(err, os.ErrNotExist) {
-		t.Skip("shared feed samples not present")
-	}
-	return filepath.Join(shared, name)
-}
 
 func parseReader(f feed.Format, r io.Reader) ([]patchcore.Patch, error) {
 	var out []patchcore.Patch
@@ -70,7 +61,7 @@ func fixOf(p patchcore.Patch, release, pkg string) *patchcore.Fix {
 }
 
 func TestRedHat(t *testing.T) {
-	doc := readBz2(t, sharedFile(t, "redhat/rhel8-ansible-2-including-unpatched.oval.xml.bz2"))
+	doc := readBz2(t, samples.Path(t, "redhat/rhel8-ansible-2-including-unpatched.oval.xml.bz2"))
 	ps, err := parseReader(Format, bytes.NewReader(doc))
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +90,7 @@ func TestRedHat(t *testing.T) {
 }
 
 func TestSUSE(t *testing.T) {
-	fh, err := os.Open(sharedFile(t, "suse/sles-oval-truncated.xml"))
+	fh, err := os.Open(samples.Path(t, "suse/sles-oval-truncated.xml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,25 +5,16 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/patchcore/sdk/internal/samples"
+
 	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/patchcore"
 )
-
-const shared = "../../../shared/feeds"
-
-func sharedFile(t testing.TB, name string) string {
-	t.Helper()
-	if _, err := os.Stat(shared); errors.Is(err, os.ErrNotExist) {
-		t.Skip("shared feed samples not present")
-	}
-	return filepath.Join(shared, name)
-}
 
 func parseBytes(f feed.Format, b []byte) ([]patchcore.Patch, error) {
 	var out []patchcore.Patch
@@ -35,7 +26,7 @@ func parseBytes(f feed.Format, b []byte) ([]patchcore.Patch, error) {
 }
 
 func TestSample(t *testing.T) {
-	b, err := os.ReadFile(sharedFile(t, "suse/cvrf-suse-su-2019-1608-1.xml"))
+	b, err := os.ReadFile(samples.Path(t, "suse/cvrf-suse-su-2019-1608-1.xml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +83,7 @@ func TestPlatformOf(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	good, err := os.ReadFile(sharedFile(t, "suse/cvrf-suse-su-2019-1608-1.xml"))
+	good, err := os.ReadFile(samples.Path(t, "suse/cvrf-suse-su-2019-1608-1.xml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +111,7 @@ func TestErrors(t *testing.T) {
 }
 
 func FuzzCVRF(f *testing.F) {
-	if b, err := os.ReadFile(shared + "/suse/cvrf-suse-su-2019-1608-1.xml"); err == nil {
+	if b, err := os.ReadFile(samples.Path(f, "suse/cvrf-suse-su-2019-1608-1.xml")); err == nil {
 		f.Add(b)
 	}
 	f.Add([]byte(`<cvrfdoc><DocumentTracking><Identification><ID>SUSE-SU-1</ID></Identification></DocumentTracking><ProductTree><Relationship ProductReference="a-1-2.x86_64" RelatesToProductReference="SUSE Linux Enterprise Server 15 SP5"><FullProductName ProductID="p:a"/></Relationship></ProductTree><Vulnerability><CVE>CVE-1</CVE><ProductStatuses><Status Type="Fixed"><ProductID>p:a</ProductID></Status></ProductStatuses></Vulnerability></cvrfdoc>`))
@@ -135,7 +126,7 @@ func FuzzCVRF(f *testing.F) {
 }
 
 func BenchmarkCVRFSample(b *testing.B) {
-	doc, err := os.ReadFile(sharedFile(b, "suse/cvrf-suse-su-2019-1608-1.xml"))
+	doc, err := os.ReadFile(samples.Path(b, "suse/cvrf-suse-su-2019-1608-1.xml"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/patchcore/sdk/feed"
+	"github.com/patchcore/sdk/internal/samples"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -101,13 +102,13 @@ func largeAlma() []byte {
 }
 
 func BenchmarkRockySample(b *testing.B) {
-	benchFormat(b, Format, readBench(b, sharedFile(b, "rocky/updateinfo.xml")))
+	benchFormat(b, Format, readBench(b, samples.Path(b, "rocky/updateinfo.xml")))
 }
 func BenchmarkAmazonSampleGzip(b *testing.B) {
-	benchFormat(b, Format, readBench(b, sharedFile(b, "amazon/updateinfo_AL2023.xml.gz")))
+	benchFormat(b, Format, readBench(b, samples.Path(b, "amazon/updateinfo_AL2023.xml.gz")))
 }
 func BenchmarkUpdateinfoLarge(b *testing.B) { benchFormat(b, Format, largeUpdateinfo()) }
 func BenchmarkAlmaSample(b *testing.B) {
-	benchFormat(b, AlmaFormat, readBench(b, sharedFile(b, "alma/errata.json")))
+	benchFormat(b, AlmaFormat, readBench(b, samples.Path(b, "alma/errata.json")))
 }
 func BenchmarkAlmaLarge(b *testing.B) { benchFormat(b, AlmaFormat, largeAlma()) }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/patchcore/sdk/feed"
+	"github.com/patchcore/sdk/internal/samples"
 )
 
 func fuzzFormat(f *testing.F, format feed.Format, seeds ...string) {
@@ -27,18 +28,18 @@ func fuzzFormat(f *testing.F, format feed.Format, seeds ...string) {
 }
 
 func FuzzUpdateinfo(f *testing.F) {
-	fuzzFormat(f, Format, shared+"/rocky/updateinfo.xml", "testdata/fedora-updateinfo.xml",
-		"testdata/fedora-updateinfo.xml.bz2", shared+"/amazon/updateinfo_2_items.xml.gz",
+	fuzzFormat(f, Format, samples.Path(f, "rocky/updateinfo.xml"), "testdata/fedora-updateinfo.xml",
+		"testdata/fedora-updateinfo.xml.bz2", samples.Path(f, "amazon/updateinfo_2_items.xml.gz"),
 		`<updates><update type="security"><id>X</id><issued date="2024-01-01"/></update></updates>`)
 }
 
 func FuzzAlmaErrata(f *testing.F) {
-	fuzzFormat(f, AlmaFormat, shared+"/alma/errata.json",
+	fuzzFormat(f, AlmaFormat, samples.Path(f, "alma/errata.json"),
 		`[{"updateinfo_id":"ALSA-1","issued_date":{"$date":1},"pkglist":{"packages":[{"name":"a","arch":"x86_64"}],"module":{"name":"m","stream":"1"}}}]`)
 }
 
 func FuzzRepomd(f *testing.F) {
-	for _, s := range []string{shared + "/rocky/repomd.xml"} {
+	for _, s := range []string{samples.Path(f, "rocky/repomd.xml")} {
 		if b, err := os.ReadFile(s); err == nil {
 			f.Add(b)
 		}

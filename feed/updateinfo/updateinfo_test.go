@@ -6,11 +6,12 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/patchcore/sdk/internal/samples"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
@@ -18,16 +19,6 @@ import (
 	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/patchcore"
 )
-
-const shared = "../../../shared/feeds"
-
-func sharedFile(t testing.TB, name string) string {
-	t.Helper()
-	if _, err := os.Stat(shared); errors.Is(err, os.ErrNotExist) {
-		t.Skip("shared feed samples not present")
-	}
-	return filepath.Join(shared, name)
-}
 
 func parseBytes(f feed.Format, b []byte) ([]patchcore.Patch, error) {
 	var out []patchcore.Patch
@@ -82,7 +73,7 @@ func utc(s string) time.Time {
 }
 
 func TestRocky(t *testing.T) {
-	ps := parseFile(t, Format, sharedFile(t, "rocky/updateinfo.xml"))
+	ps := parseFile(t, Format, samples.Path(t, "rocky/updateinfo.xml"))
 	if len(ps) != 4 {
 		t.Fatalf("got %d updates, want 4", len(ps))
 	}
@@ -114,7 +105,7 @@ func TestRocky(t *testing.T) {
 }
 
 func TestAmazon(t *testing.T) {
-	ps := parseFile(t, Format, sharedFile(t, "amazon/updateinfo_AL2023.xml.gz"))
+	ps := parseFile(t, Format, samples.Path(t, "amazon/updateinfo_AL2023.xml.gz"))
 	p := byID(t, ps, "ALAS2023-2023-001")
 	if p.Vendor != "Amazon" || p.Severity.Level != patchcore.SeverityHigh || !p.Released.Equal(utc("2023-02-17 20:41:00")) ||
 		!slices.Contains(p.CVEIDs(), "CVE-2022-24903") {
@@ -123,7 +114,7 @@ func TestAmazon(t *testing.T) {
 	if f := fix(t, p, "rsyslog-debugsource", "x86_64"); f.Distro != "amzn" || f.Release != "2023" || f.FixedVersion != "0:8.2204.0-3.amzn2023.0.2" {
 		t.Errorf("rsyslog fix = %+v", f)
 	}
-	ps = parseFile(t, Format, sharedFile(t, "amazon/updateinfo_2_items.xml.gz"))
+	ps = parseFile(t, Format, samples.Path(t, "amazon/updateinfo_2_items.xml.gz"))
 	if len(ps) != 2 {
 		t.Fatalf("got %d updates, want 2", len(ps))
 	}
@@ -190,7 +181,7 @@ func TestOverride(t *testing.T) {
 }
 
 func TestRepomd(t *testing.T) {
-	fh, err := os.Open(sharedFile(t, "rocky/repomd.xml"))
+	fh, err := os.Open(samples.Path(t, "rocky/repomd.xml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +208,7 @@ func TestRepomd(t *testing.T) {
 }
 
 func TestAlma(t *testing.T) {
-	ps := parseFile(t, AlmaFormat, sharedFile(t, "alma/errata.json"))
+	ps := parseFile(t, AlmaFormat, samples.Path(t, "alma/errata.json"))
 	if len(ps) != 4 {
 		t.Fatalf("got %d errata", len(ps))
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/patchcore/sdk/internal/samples"
+
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -37,11 +39,7 @@ func TestParseFixture(t *testing.T) {
 // TestParseDebsecanSample reads the dpkg status file of debsecan's own test
 // suite: two of its three packages name their source without a version.
 func TestParseDebsecanSample(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "feeds", "debsecan")
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		t.Skip("shared feed samples not present")
-	}
-	f, err := os.Open(filepath.Join(dir, "001.status"))
+	f, err := os.Open(samples.Path(t, "debsecan/001.status"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"strings"
@@ -16,22 +15,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/patchcore/sdk/internal/samples"
+
 	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/patchcore"
 )
 
-// SharedFeeds is the real-sample folder as seen from a package two levels
-// below the repository root (feed/<format>).
-const SharedFeeds = "../../../shared/feeds"
-
-// Shared returns the path of a real sample under SharedFeeds, skipping the
-// test when the folder is absent (and only then).
+// Shared returns the path of a real sample under the repository's
+// testdata/feeds folder, failing the test when it is missing.
 func Shared(t testing.TB, rel string) string {
 	t.Helper()
-	if _, err := os.Stat(SharedFeeds); errors.Is(err, os.ErrNotExist) {
-		t.Skipf("%s absent", SharedFeeds)
-	}
-	return filepath.Join(SharedFeeds, rel)
+	return samples.Path(t, rel)
 }
 
 // Parse runs f over data and returns the patches it emitted.
