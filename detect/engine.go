@@ -53,6 +53,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/patchcore"
@@ -67,6 +68,8 @@ type Engine struct {
 
 	mu       sync.Mutex
 	compiled *compiled
+	// scopes is what the current compiled catalog covers (coverage.go).
+	scopes atomic.Pointer[scopeCache]
 }
 
 type options struct {
@@ -129,21 +132,31 @@ func New(cat *feed.Catalog, opts ...Option) *Engine {
 // finding per patch that concerns the device (see the package
 // documentation for the rules). Findings are sorted by patch ID.
 //
-// It fails only when ctx is done or the inventory is unusable: OS packages
-// (deb, rpm) without Platform.Distro give an error wrapping
-// patchcore.ErrInvalidInput. Everything that can be decided per patch,
-// including unparsable versions and unmappable Windows products, is a
-// finding, not an error.
+// Result.Coverage says whether the catalog covers the device at all: a
+// device whose platform the catalog has no patches for (a Rocky catalog and
+// a Debian device, a Debian catalog of another release, a Windows build
+// that maps to no product of the catalog) is not covered, and its Result
+// is no answer, however clean its Counts look.
+//
+// It fails only when ctx is done or the inventory is unusable, with an
+// error wrapping patchcore.ErrInvalidInput: an empty inventory (no
+// packages, no KBs, and not a Windows device with a build), or OS packages
+// (deb, rpm) without Platform.Distro. Everything that can be decided per
+// patch, including unparsable versions and unmappable Windows products, is
+// a finding, not an error.
 func (e *Engine) Detect(ctx context.Context, inv patchcore.Inventory) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, fmt.Errorf("detect: %w", err)
+	}
+	if err := checkNotEmpty(&inv); err != nil {
+		return Result{}, err
 	}
 	c := e.current()
 	d := newDevice(e, c, &inv)
 	if err := d.run(ctx); err != nil {
 		return Result{}, err
 	}
-	r := Result{DeviceID: inv.DeviceID, Platform: inv.Platform}
+	r := Result{DeviceID: inv.DeviceID, Platform: inv.Platform, Coverage: d.coverage(e.scopesOf(c))}
 	lz := &lazy{plat: d.plat, apps: d.appVs, win: d.winFindings, actionable: e.opts.actionable, notApplicable: e.opts.notApplicable}
 	r.Counts, lz.chunks = d.counts()
 	for _, f := range d.winFindings {
@@ -155,6 +168,26 @@ func (e *Engine) Detect(ctx context.Context, inv patchcore.Inventory) (Result, e
 		r.Findings = lz.findings(&r.Platform, e.opts.actionable)
 	}
 	return r, nil
+}
+
+// checkNotEmpty fails for an inventory with nothing to evaluate: no
+// packages and no KBs, unless it is a Windows device with a build (Windows
+// detection reads the build). Such an inventory comes from a collector that
+// failed ("json={}", an empty dpkg status file), and evaluating it would
+// give a clean-looking answer about nothing.
+func checkNotEmpty(inv *patchcore.Inventory) error {
+	if len(inv.Packages) > 0 || len(inv.KBs) > 0 {
+		return nil
+	}
+	pl := &inv.Platform
+	if (pl.Family == patchcore.FamilyWindows || pl.Distro == "windows") && pl.Build != "" {
+		return nil
+	}
+	what := "no packages"
+	if pl.Distro == "" && pl.Family == "" {
+		what = "no platform and no packages"
+	}
+	return fmt.Errorf("detect: inventory of device %q is empty (%s): %w", inv.DeviceID, what, patchcore.ErrInvalidInput)
 }
 
 // current returns the compiled catalog, rebuilding it when the catalog has

@@ -5,9 +5,10 @@ import (
 )
 
 // Result is detection's snapshot of one device: a finding per patch that
-// concerns it, sorted by patch ID, and the count of every state (including
+// concerns it, sorted by patch ID, the count of every state (including
 // findings left out by ActionableOnly and NotApplicable patches without a
-// finding).
+// finding), and whether the catalog covers the device at all (Coverage):
+// a Result whose Coverage is not Covered is Unknown, never clean.
 //
 // Findings is nil when the Engine was built with Lazy; AllFindings,
 // ActionableFindings, Finding and Diff work either way. The Evidence
@@ -18,6 +19,7 @@ type Result struct {
 	Platform patchcore.Platform  `json:"platform"`
 	Findings []patchcore.Finding `json:"findings"`
 	Counts   Counts              `json:"counts"`
+	Coverage Coverage            `json:"coverage"`
 
 	lz *lazy
 }
