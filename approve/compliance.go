@@ -12,6 +12,11 @@ type DeviceResult struct {
 	Device patchcore.Device `json:"device"`
 	// Findings is the full snapshot of one scan: one finding per patch.
 	Findings []patchcore.Finding `json:"findings"`
+	// NotCovered, when not empty, says why the scan is no answer: the
+	// catalog detection ran against has no patches for the device's
+	// platform (detect.Result.Coverage.Reason when Coverage.Covered is
+	// false). Such a device is never compliant, whatever its findings.
+	NotCovered string `json:"not_covered,omitempty"`
 	// PendingReboot reports that the device waits for a restart (from the
 	// inventory); such a device is non-compliant.
 	PendingReboot bool `json:"pending_reboot,omitempty"`
@@ -167,12 +172,19 @@ type DeviceCompliance struct {
 	BaselineID  string           `json:"baseline_id"`
 	EvaluatedAt time.Time        `json:"evaluated_at"`
 	ScannedAt   time.Time        `json:"scanned_at,omitzero"`
-	// Compliant is true when no patch is MISSING, FAILED,
-	// INSTALLED_PENDING_REBOOT or INSTALLED_REJECTED, no finding is Unknown,
-	// the device does not wait for a reboot and (when the baseline asks for
-	// it) no missing security patch waits for approval.
-	Compliant     bool `json:"compliant"`
-	PendingReboot bool `json:"pending_reboot,omitempty"`
+	// Compliant is true when the catalog covers the device, no patch is
+	// MISSING, FAILED, INSTALLED_PENDING_REBOOT or INSTALLED_REJECTED, no
+	// finding is Unknown, the device does not wait for a reboot and (when
+	// the baseline asks for it) no missing security patch waits for
+	// approval. It is measured against the baseline, as AWS Patch Manager
+	// does: a device missing patches the baseline does not approve (yet)
+	// is compliant, and UnapprovedMissing says how many; "compliant" is
+	// not "patched".
+	Compliant bool `json:"compliant"`
+	// NotCovered is DeviceResult.NotCovered: why detection had no answer
+	// for the device. A device with a NotCovered reason is not compliant.
+	NotCovered    string `json:"not_covered,omitempty"`
+	PendingReboot bool   `json:"pending_reboot,omitempty"`
 	// States counts Patches by state.
 	States StateCounts `json:"states"`
 	// NonCompliantBySeverity and NonCompliantByLevel count the non-compliant
@@ -182,8 +194,11 @@ type DeviceCompliance struct {
 	// Unknown counts findings detection could not decide.
 	Unknown int `json:"unknown"`
 	// UnapprovedMissing counts missing patches not approved for the device
-	// (pending, scheduled or rejected); UnapprovedSecurity those among them
-	// that are security patches waiting for approval.
+	// (pending, scheduled or rejected): missing, but outside the baseline,
+	// so they do not make the device non-compliant; UnapprovedSecurity
+	// those among them that are security patches waiting for approval.
+	// Print them beside the verdict: a baseline that approves nothing yet
+	// finds every device compliant.
 	UnapprovedMissing  int `json:"unapproved_missing"`
 	UnapprovedSecurity int `json:"unapproved_security"`
 	// Patches are the per-patch states; Unapproved the missing patches the
@@ -231,6 +246,7 @@ func (e *Evaluation) Compliance(r *DeviceResult) DeviceCompliance {
 //
 // (1) when Outcomes reports a failed install. (2) an Unknown finding makes
 // the device non-compliant whatever the decision: detection could not tell.
+// So does a NotCovered reason: the catalog could not tell anything.
 // A pending reboot is non-compliant even for a patch the baseline does not
 // approve, because the device needs the restart either way.
 func (e *Evaluation) ComplianceInto(c *DeviceCompliance, r *DeviceResult) {
@@ -249,6 +265,7 @@ func (e *Evaluation) ComplianceInto(c *DeviceCompliance, r *DeviceResult) {
 		BaselineID:    e.BaselineID,
 		EvaluatedAt:   e.At,
 		ScannedAt:     r.ScannedAt,
+		NotCovered:    r.NotCovered,
 		PendingReboot: r.PendingReboot,
 	}
 	dev := &r.Device
@@ -343,6 +360,6 @@ func (e *Evaluation) ComplianceInto(c *DeviceCompliance, r *DeviceResult) {
 	}
 	c.Patches, c.Unapproved = patches, unapproved
 	c.hint, c.hintEval = hint, e
-	c.Compliant = c.States.NonCompliant() == 0 && c.Unknown == 0 && !c.PendingReboot &&
+	c.Compliant = c.NotCovered == "" && c.States.NonCompliant() == 0 && c.Unknown == 0 && !c.PendingReboot &&
 		!(e.unapprovedSecNC && c.UnapprovedSecurity > 0)
 }

@@ -115,6 +115,6 @@ func ExampleWriteCSV() {
 	}
 	_ = approve.WriteCSV(os.Stdout, fleet.GroupRows())
 	// Output:
-	// group,devices,compliant,noncompliant,compliance_percent,installed,installed_other,installed_pending_reboot,installed_rejected,missing,not_applicable,failed,noncompliant_critical,noncompliant_high,noncompliant_medium,noncompliant_low,noncompliant_none,noncompliant_unknown_severity,unknown,unapproved_missing
-	// web,2,1,1,50.0,1,0,0,0,1,0,0,0,0,0,0,0,1,0,0
+	// group,devices,compliant,noncompliant,compliance_percent,unapproved_missing,installed,installed_other,installed_pending_reboot,installed_rejected,missing,not_applicable,failed,noncompliant_critical,noncompliant_high,noncompliant_medium,noncompliant_low,noncompliant_none,noncompliant_unknown_severity,unknown
+	// web,2,1,1,50.0,0,1,0,0,0,1,0,0,0,0,0,0,0,1,0
 }

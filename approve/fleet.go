@@ -46,6 +46,7 @@ type Fleet struct {
 // int32: a device cannot report 2^31 patches.
 type deviceRec struct {
 	partner, customer, groups, ring uint32 // indices into Fleet.strs
+	notCovered                      uint32 // index into Fleet.strs
 	compliant, pendingReboot        bool
 	states                          [7]int32 // StateCounts in field order
 	unknown, unapproved             int32
@@ -110,7 +111,7 @@ func NewFleet(e *Evaluation, opts ...FleetOption) *Fleet {
 // Add counts one device's compliance.
 func (f *Fleet) Add(c *DeviceCompliance) {
 	d := &c.Device
-	rec := deviceRec{partner: f.intern(d.Partner), customer: f.intern(d.Customer), ring: f.intern(d.Ring),
+	rec := deviceRec{partner: f.intern(d.Partner), customer: f.intern(d.Customer), ring: f.intern(d.Ring), notCovered: f.intern(c.NotCovered),
 		compliant: c.Compliant, pendingReboot: c.PendingReboot,
 		unknown: int32(c.Unknown), unapproved: int32(c.UnapprovedMissing)}
 	switch len(d.Groups) {
@@ -149,7 +150,7 @@ func (f *Fleet) Add(c *DeviceCompliance) {
 	f.unapproved += c.UnapprovedMissing
 	f.nonCompliantBySev.plus(c.NonCompliantBySeverity)
 	f.nonCompliantByLevel.plus(c.NonCompliantByLevel)
-	if c.Unknown > 0 {
+	if c.Unknown > 0 || c.NotCovered != "" {
 		f.devicesWithUnknown++
 	}
 	if c.PendingReboot {
@@ -159,6 +160,8 @@ func (f *Fleet) Add(c *DeviceCompliance) {
 		f.compliant++
 	} else if w, ok := worstSeverity(c.NonCompliantBySeverity); ok {
 		f.worst.add(w, 1)
+	} else if c.NotCovered != "" {
+		f.worst.add(patchcore.SeverityUnknown, 1)
 	}
 	for i := range c.Patches {
 		ps := &c.Patches[i]
@@ -229,7 +232,7 @@ func (f *Fleet) row(i int) DeviceRow {
 	r := &f.devices[i]
 	st, sv, lv := &r.states, &r.sev, &r.level
 	row := DeviceRow{DeviceID: f.ids[i], Name: f.names[i], Partner: f.strs[r.partner], Customer: f.strs[r.customer],
-		Groups: f.strs[r.groups], Ring: f.strs[r.ring], Compliant: r.compliant, PendingReboot: r.pendingReboot,
+		Groups: f.strs[r.groups], Ring: f.strs[r.ring], Compliant: r.compliant, NotCovered: f.strs[r.notCovered], PendingReboot: r.pendingReboot,
 		StateCounts: StateCounts{Installed: int(st[0]), InstalledOther: int(st[1]), InstalledPendingReboot: int(st[2]),
 			InstalledRejected: int(st[3]), Missing: int(st[4]), NotApplicable: int(st[5]), Failed: int(st[6])},
 		Unknown: int(r.unknown), UnapprovedMissing: int(r.unapproved),
@@ -350,17 +353,22 @@ func worstSeverity(c SeverityCounts) (patchcore.SeverityLevel, bool) {
 
 // DeviceRow is one device in the by-device report.
 type DeviceRow struct {
-	DeviceID      string `json:"device_id"`
-	Name          string `json:"name,omitempty"`
-	Partner       string `json:"partner,omitempty"`
-	Customer      string `json:"customer,omitempty"`
-	Groups        string `json:"groups,omitempty"`
-	Ring          string `json:"ring,omitempty"`
-	Compliant     bool   `json:"compliant"`
+	DeviceID  string `json:"device_id"`
+	Name      string `json:"name,omitempty"`
+	Partner   string `json:"partner,omitempty"`
+	Customer  string `json:"customer,omitempty"`
+	Groups    string `json:"groups,omitempty"`
+	Ring      string `json:"ring,omitempty"`
+	Compliant bool   `json:"compliant"`
+	// UnapprovedMissing sits beside the verdict: missing patches the
+	// baseline does not approve (yet) leave a device compliant.
+	UnapprovedMissing int `json:"unapproved_missing"`
+	// NotCovered says why detection had no answer for the device (see
+	// DeviceCompliance.NotCovered).
+	NotCovered    string `json:"not_covered,omitempty"`
 	PendingReboot bool   `json:"pending_reboot"`
 	StateCounts
 	Unknown                int            `json:"unknown"`
-	UnapprovedMissing      int            `json:"unapproved_missing"`
 	NonCompliantBySeverity SeverityCounts `json:"noncompliant_by_severity"`
 	NonCompliantByLevel    LevelCounts    `json:"noncompliant_by_level"`
 	ScannedAt              time.Time      `json:"scanned_at,omitzero"`
@@ -395,10 +403,12 @@ type GroupRow struct {
 	NonCompliant int    `json:"noncompliant"`
 	// CompliancePercent is Compliant/Devices*100, rounded down to 0.1.
 	CompliancePercent float64 `json:"compliance_percent"`
+	// UnapprovedMissing counts the group's missing patches the baseline
+	// does not approve (yet), beside the verdict.
+	UnapprovedMissing int `json:"unapproved_missing"`
 	StateCounts
 	NonCompliantBySeverity SeverityCounts `json:"noncompliant_by_severity"`
 	Unknown                int            `json:"unknown"`
-	UnapprovedMissing      int            `json:"unapproved_missing"`
 }
 
 func percent(part, whole int) float64 {
@@ -476,7 +486,8 @@ type ComplianceWidget struct {
 	// their non-compliant patches.
 	ByWorstSeverity SeverityCounts `json:"by_worst_severity"`
 	// PendingReboot and WithUnknown count devices waiting for a restart and
-	// devices with findings detection could not decide.
+	// devices detection could not judge in full: with findings it could not
+	// decide, or not covered by the catalog at all.
 	PendingReboot int `json:"pending_reboot"`
 	WithUnknown   int `json:"with_unknown"`
 }

@@ -98,15 +98,16 @@ func concat(parts ...[]string) []string {
 
 // CSVHeader implements CSVRow.
 func (DeviceRow) CSVHeader() []string {
-	return concat([]string{"device_id", "name", "partner", "customer", "groups", "ring", "compliant", "pending_reboot"},
-		stateHeader, []string{"unknown", "unapproved_missing"}, severityHeader, []string{"scanned_at"})
+	return concat([]string{"device_id", "name", "partner", "customer", "groups", "ring", "compliant",
+		"unapproved_missing", "not_covered", "pending_reboot"},
+		stateHeader, []string{"unknown"}, severityHeader, []string{"scanned_at"})
 }
 
 // CSVRecord implements CSVRow.
 func (r DeviceRow) CSVRecord() []string {
 	return concat([]string{r.DeviceID, r.Name, r.Partner, r.Customer, r.Groups, r.Ring,
-		strconv.FormatBool(r.Compliant), strconv.FormatBool(r.PendingReboot)},
-		r.StateCounts.cells(), []string{itoa(r.Unknown), itoa(r.UnapprovedMissing)},
+		strconv.FormatBool(r.Compliant), itoa(r.UnapprovedMissing), r.NotCovered, strconv.FormatBool(r.PendingReboot)},
+		r.StateCounts.cells(), []string{itoa(r.Unknown)},
 		r.NonCompliantBySeverity.cells(), []string{timeCell(r.ScannedAt)})
 }
 
@@ -125,13 +126,13 @@ func (r PatchRow) CSVRecord() []string {
 
 // CSVHeader implements CSVRow.
 func (GroupRow) CSVHeader() []string {
-	return concat([]string{"group", "devices", "compliant", "noncompliant", "compliance_percent"},
-		stateHeader, severityHeader, []string{"unknown", "unapproved_missing"})
+	return concat([]string{"group", "devices", "compliant", "noncompliant", "compliance_percent", "unapproved_missing"},
+		stateHeader, severityHeader, []string{"unknown"})
 }
 
 // CSVRecord implements CSVRow.
 func (r GroupRow) CSVRecord() []string {
 	return concat([]string{r.Group, itoa(r.Devices), itoa(r.Compliant), itoa(r.NonCompliant),
-		strconv.FormatFloat(r.CompliancePercent, 'f', 1, 64)},
-		r.StateCounts.cells(), r.NonCompliantBySeverity.cells(), []string{itoa(r.Unknown), itoa(r.UnapprovedMissing)})
+		strconv.FormatFloat(r.CompliancePercent, 'f', 1, 64), itoa(r.UnapprovedMissing)},
+		r.StateCounts.cells(), r.NonCompliantBySeverity.cells(), []string{itoa(r.Unknown)})
 }
