@@ -5,13 +5,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/patchcore/sdk/adapters"
+	"github.com/patchcore/sdk/approve"
 	"github.com/patchcore/sdk/detect"
 	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/feed/formats"
@@ -21,16 +25,44 @@ import (
 
 // detectReport is what patchctl detect --json prints.
 type detectReport struct {
-	DeviceID string              `json:"device_id,omitempty"`
-	Platform patchcore.Platform  `json:"platform"`
-	Feeds    []string            `json:"feeds"`
-	Counts   detect.Counts       `json:"counts"`
-	Findings []patchcore.Finding `json:"findings"`
+	DeviceID string             `json:"device_id,omitempty"`
+	Platform patchcore.Platform `json:"platform"`
+	Feeds    []string           `json:"feeds"`
+	Counts   detect.Counts      `json:"counts"`
+	// Coverage says how many catalog patches concern the device and
+	// whether the catalog covers it at all.
+	Coverage detect.Coverage `json:"coverage"`
+	// Compliance is the verdict against --baseline, when one was given.
+	Compliance *complianceSummary  `json:"compliance,omitempty"`
+	Findings   []patchcore.Finding `json:"findings"`
 }
 
+// complianceSummary is the device's compliance with a baseline, with the
+// count of missing patches the baseline does not approve (yet) beside the
+// verdict: compliance is measured against the baseline, so "compliant" is
+// not "patched".
+type complianceSummary struct {
+	BaselineID string `json:"baseline_id"`
+	Compliant  bool   `json:"compliant"`
+	// UnapprovedMissing counts missing patches outside the baseline, and
+	// UnapprovedSecurity the security patches among them.
+	UnapprovedMissing  int                 `json:"unapproved_missing"`
+	UnapprovedSecurity int                 `json:"unapproved_security"`
+	NotCovered         string              `json:"not_covered,omitempty"`
+	States             approve.StateCounts `json:"states"`
+	Unknown            int                 `json:"unknown"`
+}
+
+// errNotCovered marks a detection with no answer: the catalog has no
+// patches for the device's platform. patchctl exits 3 for it.
+var errNotCovered = errors.New("not covered")
+
 // runDetect implements patchctl detect --feed FILE... --inventory SPEC
-// [--platform ID:RELEASE] [--json]: it parses the feeds into a catalog,
-// reads the inventory and prints one finding per patch with its reason.
+// [--platform ID:RELEASE] [--baseline FILE] [--json]: it parses the feeds
+// into a catalog, reads the inventory and prints how many catalog patches
+// concern the device, then one finding per patch with its reason. A device
+// the catalog does not cover is no answer: the report is printed and the
+// command fails with errNotCovered, naming what the catalog does cover.
 func runDetect(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "detect")
 	var feeds []string
@@ -44,8 +76,10 @@ func runDetect(ctx context.Context, e *env, args []string) error {
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	actionable := fs.Bool("actionable", false, "show only missing, unknown and pending-reboot findings")
 	all := fs.Bool("not-applicable", false, "also show patches of the platform that touch nothing installed")
+	baseline := fs.String("baseline", "", "a baseline (approve.Baseline JSON): also print the device's compliance with it")
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: patchctl detect --feed FILE... --inventory SPEC [--platform ID:RELEASE] [--json]")
+		fmt.Fprintln(e.stderr, "usage: patchctl detect --feed FILE... --inventory SPEC [--platform ID:RELEASE] [--baseline FILE] [--json]")
+		fmt.Fprintln(e.stderr, "exit status: 0 answered, 1 error, 2 usage, 3 the feeds do not cover the device (no answer)")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -60,16 +94,30 @@ func runDetect(ctx context.Context, e *env, args []string) error {
 	if *invSpec == "" {
 		return fmt.Errorf("%w: --inventory is required", errUsage)
 	}
-	inv, err := readInventory(ctx, e, *invSpec)
-	if err != nil {
-		return oneLine(err)
-	}
+	var flagPlatform patchcore.Platform
 	if *platform != "" {
 		p, err := parsePlatform(*platform)
 		if err != nil {
 			return err
 		}
-		inv.Platform = mergePlatform(inv.Platform, p)
+		flagPlatform = p
+	}
+	var base *approve.Baseline
+	if *baseline != "" {
+		b, err := os.ReadFile(*baseline)
+		if err != nil {
+			return fmt.Errorf("baseline: %w", err)
+		}
+		if base, err = approve.ParseBaseline(b); err != nil {
+			return oneLine(fmt.Errorf("baseline %s: %w", *baseline, err))
+		}
+	}
+	inv, err := readInventory(ctx, e, *invSpec)
+	if err != nil {
+		return oneLine(err)
+	}
+	if *platform != "" {
+		inv.Platform = mergePlatform(inv.Platform, flagPlatform)
 	}
 	if *kernel != "" {
 		inv.Platform.Kernel = *kernel
@@ -97,16 +145,80 @@ func runDetect(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return oneLine(err)
 	}
-	rep := detectReport{DeviceID: res.DeviceID, Platform: res.Platform, Feeds: feeds, Counts: res.Counts, Findings: res.Findings}
+	rep := detectReport{DeviceID: res.DeviceID, Platform: res.Platform, Feeds: feeds, Counts: res.Counts,
+		Coverage: res.Coverage, Findings: res.Findings}
 	if rep.Findings == nil {
 		rep.Findings = []patchcore.Finding{}
+	}
+	if base != nil {
+		cs, err := compliance(base, cat, &inv, &res)
+		if err != nil {
+			return oneLine(err)
+		}
+		rep.Compliance = &cs
 	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else if err := printDetectTable(e.stdout, rep); err != nil {
+		return err
 	}
-	return printDetectTable(e.stdout, rep)
+	if c := res.Coverage; !c.Covered {
+		return oneLine(fmt.Errorf("%w: %s; the feeds cover %s", errNotCovered, c.Reason, coveredSummary(c.Catalog)))
+	}
+	return nil
+}
+
+// compliance evaluates the device's detection result against base.
+func compliance(base *approve.Baseline, cat *feed.Catalog, inv *patchcore.Inventory, res *detect.Result) (complianceSummary, error) {
+	all := cat.All()
+	patches := make([]patchcore.Patch, 0, len(all))
+	for _, p := range all {
+		patches = append(patches, cat.Apply(p))
+	}
+	ev, err := approve.Evaluate(base, patches, time.Now())
+	if err != nil {
+		return complianceSummary{}, fmt.Errorf("baseline %s: %w", base.ID, err)
+	}
+	dr := approve.DeviceResult{Device: patchcore.Device{ID: inv.DeviceID, Platform: inv.Platform},
+		Findings: res.AllFindings(), PendingReboot: inv.PendingReboot}
+	if !res.Coverage.Covered {
+		dr.NotCovered = res.Coverage.Reason
+	}
+	c := ev.Compliance(&dr)
+	return complianceSummary{BaselineID: c.BaselineID, Compliant: c.Compliant, UnapprovedMissing: c.UnapprovedMissing,
+		UnapprovedSecurity: c.UnapprovedSecurity, NotCovered: c.NotCovered, States: c.States, Unknown: c.Unknown}, nil
+}
+
+// coveredSummary names what a catalog covers on one line: Linux releases
+// in full with their patch counts, Windows products counted, ecosystems
+// named ("rocky 9 (3 patches), 4 Windows products, npm (2 patches)").
+func coveredSummary(scopes []detect.Scope) string {
+	var parts, products []string
+	for _, s := range scopes {
+		if s.Product != "" {
+			products = append(products, s.Product)
+			continue
+		}
+		n := strconv.Itoa(s.Patches) + " patches"
+		if s.Patches == 1 {
+			n = "1 patch"
+		}
+		parts = append(parts, s.String()+" ("+n+")")
+	}
+	switch {
+	case len(products) == 1:
+		parts = append(parts, products[0])
+	case len(products) > 1:
+		parts = append(parts, strconv.Itoa(len(products))+" Windows products")
+	}
+	if len(parts) == 0 {
+		return "nothing (no patches)"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // readInventory reads the device named by spec.
@@ -123,6 +235,9 @@ func readInventory(ctx context.Context, e *env, spec string) (patchcore.Inventor
 		if err != nil {
 			return patchcore.Inventory{}, fmt.Errorf("inventory %s: %w", arg, err)
 		}
+		if len(pkgs) == 0 {
+			return patchcore.Inventory{}, fmt.Errorf("inventory %s: no installed packages in this dpkg status file: %w", arg, patchcore.ErrInvalidInput)
+		}
 		return patchcore.Inventory{Packages: pkgs}, nil
 	case "json":
 		b, err := os.ReadFile(arg)
@@ -134,6 +249,9 @@ func readInventory(ctx context.Context, e *env, spec string) (patchcore.Inventor
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&inv); err != nil {
 			return patchcore.Inventory{}, fmt.Errorf("inventory %s: not a patchcore.Inventory: %w: %w", arg, patchcore.ErrInvalidInput, err)
+		}
+		if len(inv.Packages) == 0 && len(inv.KBs) == 0 && inv.Platform == (patchcore.Platform{}) {
+			return patchcore.Inventory{}, fmt.Errorf("inventory %s: empty: no platform, packages or KBs: %w", arg, patchcore.ErrInvalidInput)
 		}
 		return inv, nil
 	case "root", "host":
@@ -161,11 +279,21 @@ func readInventory(ctx context.Context, e *env, spec string) (patchcore.Inventor
 
 // parsePlatform reads ID:RELEASE ("debian:bookworm", "ubuntu:22.04",
 // "rhel:9.4"). A release of digits and dots is a version, anything else a
-// codename.
+// codename. Both parts are required: "bookworm" alone would be read as a
+// distribution no feed covers.
 func parsePlatform(s string) (patchcore.Platform, error) {
-	id, rel, _ := strings.Cut(s, ":")
-	if id == "" {
-		return patchcore.Platform{}, fmt.Errorf("%w: --platform %q: want ID:RELEASE (debian:bookworm)", errUsage, s)
+	id, rel, ok := strings.Cut(s, ":")
+	if !ok || id == "" || rel == "" {
+		what := "the ID and the RELEASE"
+		switch {
+		case !ok:
+			what = "no colon"
+		case id == "":
+			what = "no ID"
+		case rel == "":
+			what = "no RELEASE"
+		}
+		return patchcore.Platform{}, fmt.Errorf("%w: --platform %q has %s: want ID:RELEASE, e.g. debian:bookworm, ubuntu:22.04, rhel:9", errUsage, s, what)
 	}
 	p := patchcore.Platform{Family: patchcore.FamilyLinux, Distro: strings.ToLower(id)}
 	if p.Distro == "windows" {
@@ -202,7 +330,8 @@ func addFeedFile(ctx context.Context, cat *feed.Catalog, path string) error {
 	})
 }
 
-// printDetectTable prints a summary line and one row per finding.
+// printDetectTable prints a summary line with the coverage, the
+// compliance verdict when there is one, and one row per finding.
 func printDetectTable(w io.Writer, rep detectReport) error {
 	c := rep.Counts
 	p := rep.Platform
@@ -210,15 +339,32 @@ func printDetectTable(w io.Writer, rep detectReport) error {
 	if p.Family == patchcore.FamilyWindows {
 		name = strings.TrimSpace(p.ProductName + " " + p.DisplayVersion + " " + p.FullBuild())
 	}
-	fmt.Fprintf(w, "%s: %d missing, %d unknown, %d installed pending reboot, %d installed, %d superseded, %d not applicable\n",
-		name, c.Missing, c.Unknown, c.InstalledPendingReboot, c.Installed, c.Superseded, c.NotApplicable)
+	if !rep.Coverage.Covered {
+		fmt.Fprintf(w, "%s: NOT COVERED: %s; no answer\n", name, rep.Coverage.Reason)
+	} else {
+		fmt.Fprintf(w, "%s: %d missing, %d unknown, %d installed pending reboot, %d installed, %d superseded, %d not applicable (of %d catalog patches for this device)\n",
+			name, c.Missing, c.Unknown, c.InstalledPendingReboot, c.Installed, c.Superseded, c.NotApplicable, rep.Coverage.Patches)
+	}
+	if cs := rep.Compliance; cs != nil {
+		verdict := "compliant"
+		switch {
+		case cs.NotCovered != "":
+			verdict = "NOT compliant: the feeds do not cover the device"
+		case !cs.Compliant:
+			verdict = fmt.Sprintf("NOT compliant: %d approved patches missing, %d failed, %d installed pending reboot, %d installed but rejected, %d unknown",
+				cs.States.Missing, cs.States.Failed, cs.States.InstalledPendingReboot, cs.States.InstalledRejected, cs.Unknown)
+		}
+		fmt.Fprintf(w, "baseline %s: %s; %d missing patches not approved by the baseline (%d security)\n",
+			cs.BaselineID, verdict, cs.UnapprovedMissing, cs.UnapprovedSecurity)
+	}
 	if len(rep.Findings) == 0 {
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STATE\tPATCH\tSEVERITY\tPACKAGE\tINSTALLED\tFIXED\tREASON")
+	fmt.Fprintln(tw, "STATE\tPATCH\tSEVERITY\tVENDOR SEVERITY\tPACKAGE\tINSTALLED\tFIXED\tREASON")
 	for _, f := range rep.Findings {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f.State, f.PatchID, f.Severity, f.Package, f.InstalledVersion, f.FixedVersion, f.Reason)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f.State, f.PatchID, f.Severity.Level, dash(f.Severity.Raw),
+			f.Package, f.InstalledVersion, f.FixedVersion, f.Reason)
 	}
 	return tw.Flush()
 }

@@ -50,8 +50,10 @@ func main() {
 	os.Exit(code)
 }
 
-// run executes patchctl with args and returns the process exit code. Errors
-// are printed as one line on stderr.
+// run executes patchctl with args and returns the process exit code: 0
+// when the command did what was asked, 1 on an error, 2 on a wrong
+// invocation, 3 when detect has no answer because the feeds do not cover
+// the device. Errors are printed as one line on stderr.
 func run(ctx context.Context, e *env, args []string) int {
 	if code, handled := serveBuiltinAdapter(args); handled {
 		return code
@@ -76,6 +78,9 @@ func run(ctx context.Context, e *env, args []string) int {
 		case errors.Is(err, errUsage):
 			fmt.Fprintf(e.stderr, "patchctl %s: %v\n", c.name, err)
 			return 2
+		case errors.Is(err, errNotCovered):
+			fmt.Fprintf(e.stderr, "patchctl %s: %v\n", c.name, err)
+			return 3
 		default:
 			fmt.Fprintf(e.stderr, "patchctl %s: %v\n", c.name, err)
 			return 1
