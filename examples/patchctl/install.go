@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/patchcore/sdk/adapters"
@@ -12,8 +13,9 @@ import (
 // runInstall implements patchctl install --adapter NAME [--root DIR]
 // [--force] [--json] ID...: each ID is a package name, or an advisory ID
 // where the package manager knows advisories (a dnf updateinfo ID, a zypper
-// patch ID). It prints one result per ID and exits non-zero when any
-// failed.
+// patch ID). It prints one result per ID and exits 1 when any item was not
+// installed (failed, held, not applicable: a package that is not
+// installed, an ID the adapter cannot map to packages).
 func runInstall(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "install")
 	name := fs.String("adapter", "", "adapter to use (apt, dnf, yum, zypper); default: the one that serves this machine or --root")
@@ -59,16 +61,33 @@ func runInstall(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintln(e.stdout, "a reboot is required to finish")
 		}
 	}
-	failed := 0
-	for _, it := range resp.Items {
-		if it.Status == adapters.ItemFailed {
-			failed++
+	return notInstalled(resp.Items)
+}
+
+// notInstalled fails, on one line, when any item was not installed:
+// failed, held, not applicable (not an installed package, an ID the
+// adapter does not know), or a status this version does not know. An
+// up-to-date package the adapter reports installed counts as installed.
+func notInstalled(items []adapters.ItemResult) error {
+	var bad []string
+	for _, it := range items {
+		switch it.Status {
+		case adapters.ItemInstalled, adapters.ItemInstalledPendingReboot:
+			continue
 		}
+		what := it.ID + " " + string(it.Status)
+		if it.Status == "" {
+			what = it.ID + " (no status)"
+		}
+		if it.Reason != "" {
+			what += ": " + it.Reason
+		}
+		bad = append(bad, what)
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d items failed", failed, len(resp.Items))
+	if len(bad) == 0 {
+		return nil
 	}
-	return nil
+	return oneLine(fmt.Errorf("%d of %d items not installed: %s", len(bad), len(items), strings.Join(bad, "; ")))
 }
 
 func dashIfEmpty(s string) string {

@@ -39,10 +39,14 @@ type missingPatch struct {
 	InstalledVersion string                   `json:"installed_version"`
 	CandidateVersion string                   `json:"candidate_version"`
 	Classification   patchcore.Classification `json:"classification"`
-	Severity         string                   `json:"severity"`
-	Origin           string                   `json:"origin"`
-	Advisories       []string                 `json:"advisories,omitempty"`
-	CVEs             []string                 `json:"cves,omitempty"`
+	// Severity is the normalised level (critical, high, medium, low, none,
+	// unknown); VendorSeverity the package manager's own word ("Important"),
+	// empty when it rates none (apt never does).
+	Severity       string   `json:"severity"`
+	VendorSeverity string   `json:"vendor_severity,omitempty"`
+	Origin         string   `json:"origin"`
+	Advisories     []string `json:"advisories,omitempty"`
+	CVEs           []string `json:"cves,omitempty"`
 	// Held is true for a package the package manager will not upgrade
 	// (apt-mark hold, dnf versionlock, zypper lock).
 	Held bool `json:"held"`
@@ -51,7 +55,8 @@ type missingPatch struct {
 // runScan implements patchctl scan [--adapter NAME] [--root DIR] [--json]:
 // it reads the inventory and the available updates through an adapter
 // running as a plugin subprocess and prints the missing ones. It never
-// installs anything.
+// installs anything. An adapter that refuses the root or host, or reads
+// no installed packages from it, is an error, never "0 updates missing".
 func runScan(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "scan")
 	name := fs.String("adapter", "", "adapter to use (apt, dnf, zypper); default: the one that serves this machine or --root")
@@ -80,6 +85,9 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return oneLine(fmt.Errorf("reading the inventory: %w", err))
 	}
+	if err := checkInventory(*name, *root, &inv.Inventory); err != nil {
+		return err
+	}
 	ups, err := a.ListUpdates(ctx, adapters.ListUpdatesRequest{Target: tgt, Refresh: *refresh})
 	if err != nil {
 		return oneLine(fmt.Errorf("listing updates: %w", err))
@@ -96,7 +104,7 @@ func runScan(ctx context.Context, e *env, args []string) error {
 		rep.Missing = append(rep.Missing, missingPatch{
 			ID: u.ID, Package: u.Package, Arch: u.Arch,
 			InstalledVersion: u.InstalledVersion, CandidateVersion: u.AvailableVersion,
-			Classification: u.Classification, Severity: u.Severity.String(), Origin: u.Origin,
+			Classification: u.Classification, Severity: u.Severity.Level.String(), VendorSeverity: u.Severity.Raw, Origin: u.Origin,
 			Advisories: u.Advisories, CVEs: u.CVEs, Held: u.Held,
 		})
 	}
@@ -138,7 +146,7 @@ func printScanTable(w io.Writer, rep scanReport) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PACKAGE\tINSTALLED\tCANDIDATE\tCLASSIFICATION\tSEVERITY\tHELD\tORIGIN")
+	fmt.Fprintln(tw, "PACKAGE\tINSTALLED\tCANDIDATE\tCLASSIFICATION\tSEVERITY\tVENDOR SEVERITY\tHELD\tORIGIN")
 	for _, m := range rep.Missing {
 		heldMark := "-"
 		if m.Held {
@@ -148,10 +156,29 @@ func printScanTable(w io.Writer, rep scanReport) error {
 		if len(m.Advisories) > 0 {
 			origin += " [" + strings.Join(m.Advisories, ",") + "]"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, m.InstalledVersion, m.CandidateVersion,
-			m.Classification, m.Severity, heldMark, origin)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, m.InstalledVersion, m.CandidateVersion,
+			m.Classification, m.Severity, dash(m.VendorSeverity), heldMark, origin)
 	}
 	return tw.Flush()
+}
+
+// checkInventory fails when the adapter read nothing: no installed
+// packages, no KBs and no Windows build. That is an adapter that does not
+// serve the root or host (zypper on a Debian machine reads an empty rpm
+// database), and listing its updates would print "0 updates missing".
+func checkInventory(adapter, root string, inv *patchcore.Inventory) error {
+	if len(inv.Packages) > 0 || len(inv.KBs) > 0 || inv.Platform.Build != "" {
+		return nil
+	}
+	where := "this machine"
+	if root != "" {
+		where = root
+	}
+	hint := "name the adapter that serves it with --adapter"
+	if n, err := detectAdapter(root); err == nil && n != adapter {
+		hint = "try --adapter " + n
+	}
+	return fmt.Errorf("adapter %s found no installed packages on %s: it does not serve it (%s)", adapter, where, hint)
 }
 
 // checkRoot fails with one clear line when dir is not a readable directory.

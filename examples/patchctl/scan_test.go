@@ -136,3 +136,53 @@ func TestScanHostMatchesAptList(t *testing.T) {
 	}
 	t.Logf("%d upgradable packages, the same in both", len(want))
 }
+
+// debianRoot is the smallest root the apt adapter reads: a dpkg status
+// file with unzip installed and an os-release, no package sources.
+func debianRoot(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	for name, content := range map[string]string{
+		"var/lib/dpkg/status": "Package: unzip\nStatus: install ok installed\nVersion: 6.0-28\nArchitecture: amd64\n\n",
+		"etc/os-release":      "ID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n",
+	} {
+		path := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// TestScanAdapterThatDoesNotServeTheRoot: zypper on a Debian root read an
+// empty rpm database and printed "0 packages installed, 0 updates missing"
+// with exit 0. It is an error now, on one line, with nothing on stdout.
+func TestScanAdapterThatDoesNotServeTheRoot(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run(t.Context(), &env{stdout: &out, stderr: &errOut}, []string{"scan", "--adapter", "zypper", "--root", debianRoot(t)})
+	lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
+	if code != 1 || len(lines) != 1 || !strings.Contains(lines[0], "zypper") || out.Len() != 0 {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1, nothing on stdout and one line naming zypper", code, out.String(), errOut.String())
+	}
+}
+
+func TestCheckInventory(t *testing.T) {
+	tests := []struct {
+		inv  patchcore.Inventory
+		want string // "" for no error
+	}{
+		{patchcore.Inventory{Packages: []patchcore.Package{{Name: "unzip", Version: "6.0-28"}}}, ""},
+		{patchcore.Inventory{Platform: patchcore.Platform{Family: "windows", Build: "10.0.22631"}}, ""},
+		{patchcore.Inventory{KBs: []string{"KB5034123"}}, ""},
+		{patchcore.Inventory{Platform: patchcore.Platform{Family: "linux", Distro: "debian", Version: "12"}}, "adapter zypper found no installed packages on /r: it does not serve it"},
+	}
+	for _, tt := range tests {
+		err := checkInventory("zypper", "/r", &tt.inv)
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%+v: error %v, want %q", tt.inv, err, tt.want)
+		}
+	}
+}
