@@ -17,6 +17,11 @@
 // scan findings into per-patch states named as AWS Patch Manager names them
 // (INSTALLED, INSTALLED_OTHER, INSTALLED_PENDING_REBOOT, INSTALLED_REJECTED,
 // MISSING, NOT_APPLICABLE, FAILED) and a compliant / non-compliant verdict.
+// Compliance is measured against the baseline: missing patches it does not
+// approve (yet) leave a device compliant, and DeviceCompliance counts them
+// (UnapprovedMissing, UnapprovedSecurity) so that reports can print them
+// beside the verdict; a device detection does not cover
+// (DeviceResult.NotCovered) is never compliant.
 // A Fleet rolls device results up into groups, the data of the Patch
 // Compliance, Patch Pending Approvals and Patch Status dashboard widgets, and
 // report rows by patch, device and group that export as CSV or JSON.

@@ -14,6 +14,14 @@
 // evaluation: such a device costs about a comparison of its package list
 // with the memoised one (BENCHMARKS.md has the figures).
 //
+// "Nothing applies" and "not covered" are different answers. Result.Coverage
+// counts the catalog patches that concern the device and says whether the
+// catalog covers its platform at all (its distro and release, its Windows
+// product, or for a device with neither the ecosystems of its packages); a
+// device it does not cover gets no clean answer, whatever its Counts say,
+// and approve.DeviceResult.NotCovered carries the reason into compliance.
+// An empty inventory is an error.
+//
 // The rules, each from a false positive or negative another scanner shipped:
 //
 //   - Debian/Ubuntu advisories name source packages: a source-keyed fix is

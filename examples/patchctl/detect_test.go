@@ -208,8 +208,7 @@ func TestDetectCoverageJSON(t *testing.T) {
 // missing security patches wait outside the baseline; a device the feeds
 // do not cover is not compliant.
 func TestDetectBaselineVerdict(t *testing.T) {
-	pending := filepath.Join(t.TempDir(), "pending.json")
-	os.WriteFile(pending, []byte(`{"id":"linux-security","rules":[{"name":"security","classifications":["security"]}]}`), 0o600)
+	pending := filepath.Join("testdata", "linux-security.json") // the README's example
 	approving := filepath.Join(t.TempDir(), "approving.json")
 	os.WriteFile(approving, []byte(`{"id":"auto","auto_approval":{"platforms":["*"]},"rules":[{"name":"security","classifications":["security"]}]}`), 0o600)
 	status := "dpkg-status=" + samples.Path(t, "debsecan/001.status")
