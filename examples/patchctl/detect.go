@@ -272,6 +272,9 @@ func readInventory(ctx context.Context, e *env, spec string) (patchcore.Inventor
 		if err != nil {
 			return patchcore.Inventory{}, fmt.Errorf("reading the inventory through %s: %w", name, err)
 		}
+		if err := checkInventory(name, root, &resp.Inventory); err != nil {
+			return patchcore.Inventory{}, err
+		}
 		return resp.Inventory, nil
 	}
 	return patchcore.Inventory{}, fmt.Errorf("%w: --inventory %q: want dpkg-status=FILE, json=FILE, root=DIR or host", errUsage, spec)
