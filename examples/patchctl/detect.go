@@ -122,11 +122,12 @@ func runDetect(ctx context.Context, e *env, args []string) error {
 	if *kernel != "" {
 		inv.Platform.Kernel = *kernel
 	}
+	assumed := false
 	if inv.Platform.Distro == "" && len(inv.Packages) > 0 && inv.Packages[0].Ecosystem == patchcore.EcosystemDeb {
 		// A dpkg status file does not say which distribution it is from;
 		// only release-independent fixes (a debsecan file) apply then.
 		inv.Platform.Family, inv.Platform.Distro = patchcore.FamilyLinux, "debian"
-		fmt.Fprintln(e.stderr, "patchctl detect: no --platform: assuming debian with no release, so only release-independent fixes (debsecan) apply")
+		assumed = true
 	}
 	cat := feed.NewCatalog()
 	for _, path := range feeds {
@@ -167,7 +168,14 @@ func runDetect(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if c := res.Coverage; !c.Covered {
-		return oneLine(fmt.Errorf("%w: %s; the feeds cover %s", errNotCovered, c.Reason, coveredSummary(c.Catalog)))
+		hint := ""
+		if assumed {
+			hint = " (no --platform: debian with no release was assumed; give --platform debian:CODENAME)"
+		}
+		return oneLine(fmt.Errorf("%w: %s; the feeds cover %s%s", errNotCovered, c.Reason, coveredSummary(c.Catalog), hint))
+	}
+	if assumed {
+		fmt.Fprintln(e.stderr, "patchctl detect: no --platform: assumed debian with no release, so only release-independent fixes (debsecan) apply")
 	}
 	return nil
 }
