@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/patchcore/sdk/patchcore"
 )
@@ -66,54 +67,39 @@ func (s Scope) String() string {
 	return s.Distro + " " + s.Release
 }
 
-// scopeCache is the catalog's scopes for one compiled generation.
+// scopeCache is what one compiled generation of the catalog covers.
 type scopeCache struct {
-	c      *compiled
-	scopes []Scope
+	c *compiled
 	// ecoPatches counts patches per application or language ecosystem.
 	ecoPatches map[patchcore.Ecosystem]int
+	// scopes lists every scope; built on first need (a device that is not
+	// covered), since most fleets never need it.
+	once   sync.Once
+	scopes []Scope
 }
 
-// scopesOf returns the scopes of c, computing them once per generation.
+// scopesOf returns the scope cache of c, made once per generation.
 func (e *Engine) scopesOf(c *compiled) *scopeCache {
 	if sc := e.scopes.Load(); sc != nil && sc.c == c {
 		return sc
 	}
-	sc := buildScopes(c)
+	sc := &scopeCache{c: c, ecoPatches: map[patchcore.Ecosystem]int{}}
+	for eco, ps := range ecosystemPatches(c) {
+		sc.ecoPatches[eco] = len(ps)
+	}
 	e.scopes.Store(sc)
 	return sc
 }
 
-func buildScopes(c *compiled) *scopeCache {
-	sc := &scopeCache{c: c, ecoPatches: map[patchcore.Ecosystem]int{}}
-	type key struct{ distro, release string }
-	linux := map[key]map[*cpatch]bool{}
-	for distro, fixes := range c.byDistro {
-		for _, cf := range fixes {
-			k := key{distro, cf.fix.Release}
-			if linux[k] == nil {
-				linux[k] = map[*cpatch]bool{}
-			}
-			linux[k][cf.cp] = true
-		}
-	}
-	for k, ps := range linux {
-		sc.scopes = append(sc.scopes, Scope{Distro: k.distro, Release: k.release, Patches: len(ps)})
-	}
-	products := map[string]map[*cpatch]bool{}
-	names := map[string]string{}
-	for name, fixes := range c.win.byProduct {
-		for _, cf := range fixes {
-			if products[name] == nil {
-				products[name] = map[*cpatch]bool{}
-				names[name] = cf.fix.Product
-			}
-			products[name][cf.cp] = true
-		}
-	}
-	for name, ps := range products {
-		sc.scopes = append(sc.scopes, Scope{Product: names[name], Patches: len(ps)})
-	}
+// list returns every scope of the catalog, sorted.
+func (sc *scopeCache) list() []Scope {
+	sc.once.Do(func() { sc.scopes = buildScopes(sc.c) })
+	return sc.scopes
+}
+
+// ecosystemPatches collects the patches of each application or language
+// ecosystem.
+func ecosystemPatches(c *compiled) map[patchcore.Ecosystem]map[*cpatch]bool {
 	eco := map[patchcore.Ecosystem]map[*cpatch]bool{}
 	for _, m := range []map[string][]*cfix{c.apps, c.ecoFixes} {
 		for k, fixes := range m {
@@ -127,15 +113,47 @@ func buildScopes(c *compiled) *scopeCache {
 			}
 		}
 	}
-	for e, ps := range eco {
-		sc.ecoPatches[e] = len(ps)
-		sc.scopes = append(sc.scopes, Scope{Ecosystem: e, Patches: len(ps)})
+	return eco
+}
+
+func buildScopes(c *compiled) []Scope {
+	var scopes []Scope
+	type key struct{ distro, release string }
+	linux := map[key]map[*cpatch]bool{}
+	for distro, fixes := range c.byDistro {
+		for _, cf := range fixes {
+			k := key{distro, cf.fix.Release}
+			if linux[k] == nil {
+				linux[k] = map[*cpatch]bool{}
+			}
+			linux[k][cf.cp] = true
+		}
 	}
-	slices.SortFunc(sc.scopes, func(a, b Scope) int {
+	for k, ps := range linux {
+		scopes = append(scopes, Scope{Distro: k.distro, Release: k.release, Patches: len(ps)})
+	}
+	products := map[string]map[*cpatch]bool{}
+	names := map[string]string{}
+	for name, fixes := range c.win.byProduct {
+		for _, cf := range fixes {
+			if products[name] == nil {
+				products[name] = map[*cpatch]bool{}
+				names[name] = cf.fix.Product
+			}
+			products[name][cf.cp] = true
+		}
+	}
+	for name, ps := range products {
+		scopes = append(scopes, Scope{Product: names[name], Patches: len(ps)})
+	}
+	for e, ps := range ecosystemPatches(c) {
+		scopes = append(scopes, Scope{Ecosystem: e, Patches: len(ps)})
+	}
+	slices.SortFunc(scopes, func(a, b Scope) int {
 		return cmp.Or(cmp.Compare(a.Distro, b.Distro), cmp.Compare(a.Release, b.Release),
 			cmp.Compare(a.Product, b.Product), cmp.Compare(a.Ecosystem, b.Ecosystem))
 	})
-	return sc
+	return scopes
 }
 
 // coverage decides whether the catalog covers the evaluated device.
@@ -191,8 +209,8 @@ func (d *device) coverage(sc *scopeCache) Coverage {
 		}
 	}
 	if !cov.Covered {
-		cov.Catalog = sc.scopes
-		if len(sc.scopes) == 0 {
+		cov.Catalog = sc.list()
+		if len(cov.Catalog) == 0 {
 			cov.Reason += " (the catalog is empty)"
 		}
 	}
