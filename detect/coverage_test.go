@@ -147,3 +147,27 @@ func TestEmptyInventory(t *testing.T) {
 		t.Errorf("windows device with a build and no KBs: %v", err)
 	}
 }
+
+// TestCoverageConcurrent: the scope list is built once, safely, when many
+// devices that are not covered are detected at the same time.
+func TestCoverageConcurrent(t *testing.T) {
+	cat := feed.NewCatalog()
+	cat.Add(patch("RLSA-1", nil, rpmFix("rocky", "9", "openssl", "x86_64", "", "3.0.7")))
+	e := New(cat)
+	inv := patchcore.Inventory{Platform: bookworm(), Packages: []patchcore.Package{deb("unzip", "6.0-28", "unzip", "6.0-28")}}
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			r, err := e.Detect(context.Background(), inv)
+			if err == nil && (r.Coverage.Covered || len(r.Coverage.Catalog) != 1 || r.Coverage.Catalog[0].String() != "rocky 9") {
+				err = errors.New("coverage " + r.Coverage.Reason)
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
