@@ -192,7 +192,10 @@ func checkNotEmpty(inv *patchcore.Inventory) error {
 		return nil
 	}
 	what := "no packages"
-	if pl.Distro == "" && pl.Family == "" {
+	switch {
+	case pl.Family == patchcore.FamilyWindows || pl.Distro == "windows":
+		what = "no build, KBs or packages"
+	case pl.Distro == "" && pl.Family == "":
 		what = "no platform and no packages"
 	}
 	return fmt.Errorf("detect: inventory of device %q is empty (%s): %w", inv.DeviceID, what, patchcore.ErrInvalidInput)
