@@ -24,9 +24,12 @@ type Coverage struct {
 	// of application packages) is covered when the catalog has patches for
 	// one of its packages' ecosystems.
 	Covered bool `json:"covered"`
-	// Patches is the number of catalog patches detection evaluated for the
-	// device: those of its platform plus those of its application packages'
-	// ecosystems (winget, Chocolatey, npm, ...), whatever their finding.
+	// Patches is the number of catalog patches for the device, whatever
+	// their finding: those with a fix for its distro and release (Linux;
+	// NotApplicable ones included) or for its Windows product (patches for
+	// other products, which Counts.NotApplicable also counts, are not),
+	// plus those of its application packages' ecosystems (winget,
+	// Chocolatey, npm, ...).
 	Patches int `json:"patches"`
 	// Reason says why the device is not covered ("the catalog has no
 	// patches for debian bookworm"); empty when it is.

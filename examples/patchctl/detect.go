@@ -29,9 +29,11 @@ type detectReport struct {
 	Platform patchcore.Platform `json:"platform"`
 	Feeds    []string           `json:"feeds"`
 	Counts   detect.Counts      `json:"counts"`
-	// Coverage says how many catalog patches concern the device and
-	// whether the catalog covers it at all.
-	Coverage detect.Coverage `json:"coverage"`
+	// CatalogPatches is the number of patches the feeds hold; Coverage
+	// says how many of them concern the device and whether the catalog
+	// covers it at all.
+	CatalogPatches int             `json:"catalog_patches"`
+	Coverage       detect.Coverage `json:"coverage"`
 	// Compliance is the verdict against --baseline, when one was given.
 	Compliance *complianceSummary  `json:"compliance,omitempty"`
 	Findings   []patchcore.Finding `json:"findings"`
@@ -147,7 +149,7 @@ func runDetect(ctx context.Context, e *env, args []string) error {
 		return oneLine(err)
 	}
 	rep := detectReport{DeviceID: res.DeviceID, Platform: res.Platform, Feeds: feeds, Counts: res.Counts,
-		Coverage: res.Coverage, Findings: res.Findings}
+		CatalogPatches: cat.Len(), Coverage: res.Coverage, Findings: res.Findings}
 	if rep.Findings == nil {
 		rep.Findings = []patchcore.Finding{}
 	}
@@ -353,8 +355,8 @@ func printDetectTable(w io.Writer, rep detectReport) error {
 	if !rep.Coverage.Covered {
 		fmt.Fprintf(w, "%s: NOT COVERED: %s; no answer\n", name, rep.Coverage.Reason)
 	} else {
-		fmt.Fprintf(w, "%s: %d missing, %d unknown, %d installed pending reboot, %d installed, %d superseded, %d not applicable (of %d catalog patches for this device)\n",
-			name, c.Missing, c.Unknown, c.InstalledPendingReboot, c.Installed, c.Superseded, c.NotApplicable, rep.Coverage.Patches)
+		fmt.Fprintf(w, "%s: %d missing, %d unknown, %d installed pending reboot, %d installed, %d superseded, %d not applicable; %d of the catalog's %d patches are for this device\n",
+			name, c.Missing, c.Unknown, c.InstalledPendingReboot, c.Installed, c.Superseded, c.NotApplicable, rep.Coverage.Patches, rep.CatalogPatches)
 	}
 	if cs := rep.Compliance; cs != nil {
 		verdict := "compliant"

@@ -158,7 +158,7 @@ func TestDetectNoCleanAnswerFromBadInput(t *testing.T) {
 		{"platform and no packages", []string{"--feed", debsecan, "--inventory", "json=" + noPackages}, 1,
 			`inventory of device "d1" is empty (no packages)`, ""},
 		{"covered", []string{"--feed", debsecan, "--inventory", status, "--platform", "debian:bookworm"}, 0,
-			"", "debian:bookworm: 12 missing, 0 unknown, 0 installed pending reboot, 66 installed, 0 superseded, 1 not applicable (of 79 catalog patches for this device)"},
+			"", "debian:bookworm: 12 missing, 0 unknown, 0 installed pending reboot, 66 installed, 0 superseded, 1 not applicable; 79 of the catalog's 79 patches are for this device"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
