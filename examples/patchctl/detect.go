@@ -15,8 +15,8 @@ import (
 	"github.com/patchcore/sdk/detect"
 	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/feed/formats"
-	"github.com/patchcore/sdk/internal/dpkg"
 	"github.com/patchcore/sdk/patchcore"
+	"github.com/patchcore/sdk/patchcore/dpkg"
 )
 
 // detectReport is what patchctl detect --json prints.
@@ -119,11 +119,14 @@ func readInventory(ctx context.Context, e *env, spec string) (patchcore.Inventor
 			return patchcore.Inventory{}, fmt.Errorf("inventory: %w", err)
 		}
 		defer f.Close()
-		pkgs, err := dpkg.Parse(bufio.NewReader(f))
+		st, err := dpkg.ParseStatus(bufio.NewReader(f))
 		if err != nil {
 			return patchcore.Inventory{}, fmt.Errorf("inventory %s: %w", arg, err)
 		}
-		return patchcore.Inventory{Packages: pkgs}, nil
+		for _, r := range st.Recoveries {
+			fmt.Fprintf(e.stderr, "patchctl: %s:%d: %s: recovered: %s\n", arg, r.Line, r.Field, r.Message)
+		}
+		return patchcore.Inventory{Packages: st.Packages}, nil
 	case "json":
 		b, err := os.ReadFile(arg)
 		if err != nil {

@@ -48,6 +48,7 @@ var sharedFiles = map[string]struct{ format, id string }{
 	"oracle/ELSA-2007-0057.oval.xml":                           {"oval", "ELSA-2007-0057"},
 	"debian/debian_oval_data.xml":                              {"oval", "CVE-2001-1593"},
 	"debian/DLA-list-malformed-header":                         {"debian-advisory-list", "DLA-2711-1"},
+	"debian/status-whitespace-continuation":                    {},
 	"debsecan/001.exp.detail":                                  {},
 	"debsecan/001.exp.packages":                                {},
 	"debsecan/001.exp.report":                                  {},
