@@ -39,6 +39,7 @@ var sharedFiles = map[string]struct{ format, id string }{
 	"rocky/RLSA-2023_3220.osv.json":                            {"osv", "RLSA-2023:3220"},
 	"rocky/updateinfo.xml":                                     {"updateinfo", ""},
 	"suse/cvrf-suse-su-2019-1608-1.xml":                        {"suse-cvrf", "SUSE-SU-2019:1608-1"},
+	"suse/cvrf-opensuse-su-2016-0874-1.xml":                    {"suse-cvrf", "openSUSE-SU-2016:0874-1"},
 	"suse/sles-oval-truncated.xml":                             {"oval", ""},
 	"ubuntu/USN-5614-1.osv.json":                               {"osv", "USN-5614-1"},
 	"winget/7zip.7zip.installer.yaml":                          {"winget", "winget:7zip.7zip@24.09"},
