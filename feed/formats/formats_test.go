@@ -25,6 +25,7 @@ var sharedFiles = map[string]struct{ format, id string }{
 	"alma/errata.json":                                         {"alma-errata", ""},
 	"amazon/updateinfo_2_items.xml.gz":                         {"updateinfo", ""},
 	"amazon/updateinfo_AL2023.xml.gz":                          {"updateinfo", ""},
+	"chocolatey/7zip.nuspec":                                   {"chocolatey", "chocolatey:7zip@26.2"},
 	"chocolatey/firefox.nuspec":                                {"chocolatey", "chocolatey:firefox@67.0.1"},
 	"debian/security-tracker-subset.json":                      {"debian-tracker", ""},
 	"debsecan/001.sid":                                         {"debsecan", ""},
