@@ -220,6 +220,38 @@ func TestParseFileErrorsNameFile(t *testing.T) {
 	}
 }
 
+// An explicit format that is not the document's is an error naming what
+// the document is, never zero patches.
+func TestExplicitFormatMismatch(t *testing.T) {
+	root := feedtest.Shared(t, ".")
+	tests := []struct{ format, file, want string }{
+		{"msrc-csaf", "redhat/rhsa-2024_6163.csaf.json", "content is not format msrc-csaf but format csaf"},
+		{"oval", "suse/cvrf-suse-su-2019-1608-1.xml", "content is not format oval but format suse-cvrf"},
+		{"osv", "debsecan/001.exp.summary", "content is not format osv but no format patchcore knows"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.format, func(t *testing.T) {
+			f, err := formats.ByName(tt.format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(root, tt.file)
+			n := 0
+			_, err = formats.ParseFileWith(context.Background(), path, formats.Options{Format: f}, func(patchcore.Patch) error { n++; return nil })
+			var pe *feed.ParseError
+			if !errors.As(err, &pe) || !errors.Is(err, patchcore.ErrUnknownFormat) || pe.File != path || !strings.Contains(err.Error(), tt.want) || n != 0 {
+				t.Errorf("err %v, %d patches; want a ParseError naming %s saying %q", err, n, path, tt.want)
+			}
+		})
+	}
+	// The right explicit format still parses.
+	f, _ := formats.ByName("csaf")
+	n := 0
+	if _, err := formats.ParseFileWith(context.Background(), filepath.Join(root, "redhat/rhsa-2024_6163.csaf.json"), formats.Options{Format: f}, func(patchcore.Patch) error { n++; return nil }); err != nil || n == 0 {
+		t.Errorf("csaf: %v, %d patches", err, n)
+	}
+}
+
 func TestWingetDirectory(t *testing.T) {
 	dir := feedtest.Shared(t, "winget")
 	var ids []string
