@@ -13,8 +13,8 @@ import (
 	"github.com/patchcore/sdk/internal/samples"
 
 	"github.com/patchcore/sdk/feed"
-	"github.com/patchcore/sdk/feed/msrc"
 	"github.com/patchcore/sdk/feed/debian"
+	"github.com/patchcore/sdk/feed/msrc"
 	"github.com/patchcore/sdk/feed/osv"
 	"github.com/patchcore/sdk/patchcore"
 )
