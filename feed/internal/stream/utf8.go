@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"bytes"
 	"io"
 	"unicode/utf8"
 )
@@ -25,6 +26,7 @@ const MaxRepairs = 1000
 // check that the replacement character landed in nothing that matters.
 type UTF8Repair struct {
 	r       io.Reader
+	buf     []byte // read buffer
 	in      []byte // read from r, not yet examined (an incomplete sequence)
 	out     []byte // examined, not yet returned
 	off     int64  // offset in the original of in[0]
@@ -47,9 +49,11 @@ func (u *UTF8Repair) Read(p []byte) (int, error) {
 			return 0, u.err
 		}
 		if !u.eof {
-			var buf [32 << 10]byte
-			n, err := u.r.Read(buf[:])
-			u.in = append(u.in, buf[:n]...)
+			if u.buf == nil {
+				u.buf = make([]byte, 32<<10)
+			}
+			n, err := u.r.Read(u.buf)
+			u.in = append(u.in, u.buf[:n]...)
 			if err != nil {
 				u.eof, u.err = true, err
 			}
@@ -65,6 +69,15 @@ func (u *UTF8Repair) Read(p []byte) (int, error) {
 func (u *UTF8Repair) scan() {
 	in := u.in
 	u.out = u.out[:0]
+	if utf8.Valid(in) {
+		// Fast path: a valid chunk (which ends no sequence early) passes
+		// through as it is.
+		u.line += bytes.Count(in, []byte("\n"))
+		u.out = append(u.out, in...)
+		u.off += int64(len(in))
+		u.in = u.in[:0]
+		return
+	}
 	i := 0
 	for i < len(in) {
 		if c := in[i]; c < utf8.RuneSelf {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"testing"
 	"testing/iotest"
+	"unicode/utf8"
 )
 
 func TestUTF8Repair(t *testing.T) {
@@ -36,4 +37,27 @@ func TestUTF8Repair(t *testing.T) {
 			}
 		})
 	}
+}
+
+func FuzzUTF8Repair(f *testing.F) {
+	f.Add([]byte("Ga\xebl\nRuusam\xe4e"))
+	f.Add([]byte("x\xe2\x82"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		u := NewUTF8Repair(iotest.HalfReader(bytes.NewReader(in)))
+		out, err := io.ReadAll(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !utf8.Valid(out) {
+			t.Fatalf("output %q is not UTF-8", out)
+		}
+		if utf8.Valid(in) != (u.Count == 0) || utf8.Valid(in) && !bytes.Equal(in, out) {
+			t.Fatalf("input %q: output %q, %d repairs", in, out, u.Count)
+		}
+		for _, r := range u.Repairs {
+			if r.Offset < 0 || r.Offset >= int64(len(in)) || r.Line != bytes.Count(in[:r.Offset], []byte("\n"))+1 || in[r.Offset] != r.Bytes[0] {
+				t.Fatalf("repair %+v in %q", r, in)
+			}
+		}
+	})
 }
