@@ -349,7 +349,7 @@ func unsupported(id string) string {
 	case strings.HasPrefix(id, "oval:com.microsoft.azurelinux:"), strings.HasPrefix(id, "oval:com.microsoft.cbl-mariner:"):
 		return "Azure Linux (CBL-Mariner) OVAL is not supported: its definitions name no release (only the download's file name does) and its unpatched definitions test \"version X or earlier\", which a fix cannot express"
 	case strings.HasPrefix(id, "oval:com.vmware."):
-		return "Photon OS OVAL is not supported: patchcore has no mapping of its definitions to Photon releases and packages"
+		return "Photon OS OVAL is not supported: patchcore has no mapping of its definitions (PHSA advisories, \"Photon 5\" platforms, \"CVE:00001:CVE-…\" references) to Photon releases and packages"
 	}
 	return ""
 }

@@ -327,7 +327,9 @@ func TestDebian(t *testing.T) {
 }
 
 func TestRefused(t *testing.T) {
-	photon := `<oval_definitions><definitions><definition id="oval:com.vmware.phsa-photon4:def:20210001" class="patch"><metadata><title>PHSA-2021-4.0-0001</title></metadata></definition></definitions></oval_definitions>`
+	// The smallest Photon document, in the form Photon's OVAL takes (no
+	// public Photon OVAL file was found in the peers' test data).
+	photon := `<oval_definitions><definitions><definition id="oval:com.vmware.phsa:def:2024500001" class="patch" version="1"><metadata><title>PHSA-2024:00001 ansible Security Update. (Important)</title><affected family="unix"><platform>Photon 5</platform></affected><reference source="PHSA" ref_id="PHSA:00001:5.0:184"/><reference source="CVE" ref_id="CVE:00001:CVE-2023-5115"/></metadata></definition></definitions></oval_definitions>`
 	for _, tt := range []struct {
 		name string
 		doc  func(t *testing.T) []byte
