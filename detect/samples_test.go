@@ -13,8 +13,8 @@ import (
 	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/feed/debian"
 	"github.com/patchcore/sdk/feed/msrc"
-	"github.com/patchcore/sdk/internal/dpkg"
 	"github.com/patchcore/sdk/patchcore"
+	"github.com/patchcore/sdk/patchcore/dpkg"
 )
 
 func addFeed(t testing.TB, cat *feed.Catalog, f feed.Format, path string) {

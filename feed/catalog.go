@@ -130,15 +130,17 @@ func (c *Catalog) Generation() uint64 {
 }
 
 // AddFrom parses a feed document with format and adds its patches, in
-// batches. It returns how many patches the document held; on a parse error
-// the patches read before it are kept.
-func (c *Catalog) AddFrom(ctx context.Context, format Format, r io.Reader) (int, error) {
+// batches. It returns the document's ingest status: the patches it held,
+// the CVEs they name and the parser's notices (also delivered to a function
+// ctx carries, see WithNotices). On a parse error the patches read before
+// it are kept and counted.
+func (c *Catalog) AddFrom(ctx context.Context, format Format, r io.Reader) (Ingest, error) {
 	const batch = 256
 	buf := make([]patchcore.Patch, 0, batch)
-	n := 0
-	err := format.Parse(ctx, r, func(p patchcore.Patch) error {
+	st := Ingest{Format: format.Name()}
+	err := format.Parse(st.Watch(ctx), r, func(p patchcore.Patch) error {
 		buf = append(buf, p)
-		n++
+		st.AddPatch(&p)
 		if len(buf) == batch {
 			c.Add(buf...)
 			buf = buf[:0]
@@ -147,9 +149,9 @@ func (c *Catalog) AddFrom(ctx context.Context, format Format, r io.Reader) (int,
 	})
 	c.Add(buf...)
 	if err != nil {
-		return n, fmt.Errorf("adding %s feed: %w", format.Name(), err)
+		return st, fmt.Errorf("adding %s feed: %w", format.Name(), err)
 	}
-	return n, nil
+	return st, nil
 }
 
 func (c *Catalog) canonical(p *patchcore.Patch) (string, bool) {

@@ -13,6 +13,7 @@ import (
 	"github.com/patchcore/sdk/internal/samples"
 
 	"github.com/patchcore/sdk/feed"
+	"github.com/patchcore/sdk/feed/debian"
 	"github.com/patchcore/sdk/feed/msrc"
 	"github.com/patchcore/sdk/feed/osv"
 	"github.com/patchcore/sdk/patchcore"
@@ -29,11 +30,11 @@ func sample(t *testing.T, rel string) []byte {
 
 func add(t *testing.T, c *feed.Catalog, f feed.Format, data []byte) int {
 	t.Helper()
-	n, err := c.AddFrom(context.Background(), f, bytes.NewReader(data))
+	st, err := c.AddFrom(context.Background(), f, bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n
+	return st.Patches
 }
 
 func TestMSRCMergeAndSupersedence(t *testing.T) {
@@ -275,9 +276,37 @@ func TestConcurrentAddAndRead(t *testing.T) {
 
 func TestAddFromError(t *testing.T) {
 	c := feed.NewCatalog()
-	n, err := c.AddFrom(context.Background(), osv.Format{}, bytes.NewReader([]byte(`[{"id": "A-1", "modified": "2024-01-01T00:00:00Z"}, {"id": 5}]`)))
-	if !errors.Is(err, patchcore.ErrMalformedFeed) || n != 1 || c.Len() != 1 {
-		t.Errorf("n=%d len=%d err=%v", n, c.Len(), err)
+	st, err := c.AddFrom(context.Background(), osv.Format{}, bytes.NewReader([]byte(`[{"id": "A-1", "modified": "2024-01-01T00:00:00Z"}, {"id": 5}]`)))
+	if !errors.Is(err, patchcore.ErrMalformedFeed) || st.Patches != 1 || c.Len() != 1 {
+		t.Errorf("n=%d len=%d err=%v", st.Patches, c.Len(), err)
+	}
+}
+
+// AddFrom's result is the document's ingest status: patches, CVEs and the
+// parser's notices, which still reach a function the caller installed.
+func TestAddFromIngestStatus(t *testing.T) {
+	c := feed.NewCatalog()
+	var seen []feed.Notice
+	ctx := feed.WithNotices(context.Background(), func(n feed.Notice) { seen = append(seen, n) })
+	st, err := c.AddFrom(ctx, debian.AdvisoryList{File: "DLA/list"}, bytes.NewReader(sample(t, "debian/DLA-list-malformed-header")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Format != "debian-advisory-list" || st.Patches != 1 || st.CVEs != 4 || st.Recovered != 1 || st.NotCovered != 0 ||
+		len(st.Notices) != 1 || st.Notices[0].Line != 4 || st.Notices[0].File != "DLA/list" {
+		t.Errorf("ingest %+v", st)
+	}
+	if len(seen) != 1 || seen[0] != st.Notices[0] {
+		t.Errorf("caller's function got %+v", seen)
+	}
+	var s feed.Ingest
+	for _, n := range []feed.Notice{{Kind: feed.NoticeNotCovered, ID: "CVE-1"}, {Kind: feed.NoticeNotCovered, ID: "CVE-1"}, {Kind: feed.NoticeNotCovered, ID: "CVE-2"}, {Kind: feed.NoticeNotCovered}} {
+		s.AddNotice(n)
+	}
+	s.AddPatch(&patchcore.Patch{CVEs: []patchcore.CVE{{ID: "CVE-3"}, {ID: "CVE-4"}}})
+	s.AddPatch(&patchcore.Patch{CVEs: []patchcore.CVE{{ID: "CVE-3"}}})
+	if s.NotCovered != 3 || s.Patches != 2 || s.CVEs != 2 || s.Recovered != 0 || len(s.Notices) != 4 {
+		t.Errorf("tally %+v", s)
 	}
 }
 

@@ -19,7 +19,9 @@ type Format interface {
 	// Parse reads a whole document from r and calls emit for each patch, in
 	// document order, without holding the document in memory twice. An error
 	// from emit stops parsing and is returned as is. A malformed document
-	// gives a *ParseError.
+	// gives a *ParseError. Sloppy data recovered from and records read but
+	// not turned into an applicable patch are reported as Notices through
+	// Notify(ctx, ...), never dropped silently.
 	Parse(ctx context.Context, r io.Reader, emit func(patchcore.Patch) error) error
 }
 

@@ -19,8 +19,8 @@ import (
 	"github.com/patchcore/sdk/detect"
 	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/feed/formats"
-	"github.com/patchcore/sdk/internal/dpkg"
 	"github.com/patchcore/sdk/patchcore"
+	"github.com/patchcore/sdk/patchcore/dpkg"
 )
 
 // detectReport is what patchctl detect --json prints.
@@ -241,14 +241,17 @@ func readInventory(ctx context.Context, e *env, spec string) (patchcore.Inventor
 			return patchcore.Inventory{}, fmt.Errorf("inventory: %w", err)
 		}
 		defer f.Close()
-		pkgs, err := dpkg.Parse(bufio.NewReader(f))
+		st, err := dpkg.ParseStatus(bufio.NewReader(f))
 		if err != nil {
 			return patchcore.Inventory{}, fmt.Errorf("inventory %s: %w", arg, err)
 		}
-		if len(pkgs) == 0 {
+		for _, r := range st.Recoveries {
+			fmt.Fprintf(e.stderr, "patchctl: %s:%d: %s: recovered: %s\n", arg, r.Line, r.Field, r.Message)
+		}
+		if len(st.Packages) == 0 {
 			return patchcore.Inventory{}, fmt.Errorf("inventory %s: no installed packages in this dpkg status file: %w", arg, patchcore.ErrInvalidInput)
 		}
-		return patchcore.Inventory{Packages: pkgs}, nil
+		return patchcore.Inventory{Packages: st.Packages}, nil
 	case "json":
 		b, err := os.ReadFile(arg)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/feed/formats"
 	"github.com/patchcore/sdk/patchcore"
 )
@@ -22,10 +23,13 @@ import (
 //
 // parse prints the normalised patches of each file, as a table or, with
 // --json, one JSON object per line (NDJSON). Each file's compression and
-// format are recognised from its content unless --format names the format;
-// a directory is read as a winget manifest version directory. A file that
-// fails is reported on stderr with its name and position, the others are
-// still printed, and the exit status is 1.
+// format are recognised from its content unless --format names the format
+// (a file that is not of that format is an error naming what it is); a
+// directory is read as a winget manifest version directory. For each file a
+// summary line goes to stderr (see printIngest), followed by each repair of
+// sloppy vendor data with its position. A file that fails is reported on
+// stderr with its name and position, the others are still printed, and the
+// exit status is 1.
 func runFeed(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		feedUsage(e.stderr)
@@ -74,13 +78,21 @@ func runFeedParse(ctx context.Context, e *env, args []string) error {
 	out := newPatchPrinter(e.stdout, *asJSON)
 	var errs []error
 	for _, path := range fs.Args() {
-		_, err := formats.ParseFileWith(ctx, path, opts, out.print)
+		var st feed.Ingest
+		f, err := formats.ParseFileWith(st.Watch(ctx), path, opts, func(p patchcore.Patch) error {
+			st.AddPatch(&p)
+			return out.print(p)
+		})
 		if errors.Is(err, context.Canceled) {
 			return err
 		}
 		if err != nil {
 			fmt.Fprintf(e.stderr, "patchctl feed parse: %v\n", err)
 			errs = append(errs, err)
+		}
+		if f != nil && (err == nil || st.Patches > 0 || len(st.Notices) > 0) {
+			st.Format = f.Name()
+			printIngest(e.stderr, path, &st)
 		}
 	}
 	if err := out.flush(); err != nil {
@@ -90,6 +102,27 @@ func runFeedParse(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%d of %d files failed", len(errs), fs.NArg())
 	}
 	return nil
+}
+
+// printIngest prints the summary line of one file, then each recovery with
+// its position:
+//
+//	patchctl feed parse: FILE: FORMAT: P patches, C CVEs with a patch, N not covered, R recovered
+//	patchctl feed parse: FILE:LINE: ID: recovered: MESSAGE
+//
+// C counts the distinct CVE IDs the patches name, N the distinct records
+// (by ID) the parser reported it does not turn into a patch.
+func printIngest(w io.Writer, path string, st *feed.Ingest) {
+	fmt.Fprintf(w, "patchctl feed parse: %s: %s: %d patches, %d CVEs with a patch, %d not covered, %d recovered\n",
+		path, st.Format, st.Patches, st.CVEs, st.NotCovered, st.Recovered)
+	for _, n := range st.Notices {
+		if n.Kind == feed.NoticeRecovered {
+			if n.File == "" {
+				n.File = path
+			}
+			fmt.Fprintf(w, "patchctl feed parse: %s\n", n)
+		}
+	}
 }
 
 // patchPrinter prints patches as a table or as NDJSON.

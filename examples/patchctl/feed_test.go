@@ -96,6 +96,45 @@ func TestFeedParseErrors(t *testing.T) {
 	}
 }
 
+// Each file gets a summary line on stderr, then each recovery with its
+// position, whatever the format and in table and NDJSON modes alike.
+func TestFeedParseSummary(t *testing.T) {
+	dla := sharedFeeds + "/debian/DLA-list-malformed-header"
+	suse := sharedFeeds + "/suse/cvrf-opensuse-su-2016-0874-1.xml"
+	for _, mode := range [][]string{{"feed", "parse"}, {"feed", "parse", "--json"}} {
+		code, _, stderr := runCmd(append(mode, dla, suse)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", mode, code, stderr)
+		}
+		want := []string{
+			"patchctl feed parse: " + dla + ": debian-advisory-list: 1 patches, 4 CVEs with a patch, 0 not covered, 1 recovered",
+			"patchctl feed parse: " + dla + ":4: advisory header: recovered: malformed advisory header",
+			"patchctl feed parse: " + suse + ": suse-cvrf: 1 patches, 1 CVEs with a patch, 0 not covered, 2 recovered",
+			"patchctl feed parse: " + suse + ":83: openSUSE-SU-2016:0874-1: recovered: bytes eb are not UTF-8",
+			"patchctl feed parse: " + suse + ":125: openSUSE-SU-2016:0874-1: recovered: bytes e4 are not UTF-8",
+		}
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if len(lines) != len(want) {
+			t.Fatalf("%v: stderr:\n%s", mode, stderr)
+		}
+		for i, w := range want {
+			if !strings.HasPrefix(lines[i], w) {
+				t.Errorf("%v: line %d = %q, want prefix %q", mode, i+1, lines[i], w)
+			}
+		}
+	}
+}
+
+// An explicit --format that is not the file's is an error naming what the
+// file is, not an empty answer.
+func TestFeedParseFormatMismatch(t *testing.T) {
+	rh := sharedFeeds + "/redhat/rhsa-2024_6163.csaf.json"
+	code, out, stderr := runCmd("feed", "parse", "--json", "--format", "msrc-csaf", rh)
+	if code != 1 || out != "" || !strings.Contains(stderr, rh+": content is not format msrc-csaf but format csaf") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+}
+
 func TestFeedFormats(t *testing.T) {
 	code, out, _ := runCmd("feed", "formats")
 	if code != 0 || !strings.Contains(out, "msrc-cvrf\n") || !strings.Contains(out, "winget\n") {

@@ -46,10 +46,39 @@ var _ feed.Format = Format{}
 // Name returns "chocolatey".
 func (Format) Name() string { return Source }
 
-// Detect reports a nuspec manifest or a NuGet OData feed.
+// Detect reports a nuspec manifest or a NuGet OData feed. A nuspec is
+// recognised by its nuspec namespace or, since many Chocolatey packages
+// declare none, by a <package> root element whose first child is
+// <metadata>.
 func (Format) Detect(head []byte) bool {
 	return bytes.Contains(head, []byte("schemas.microsoft.com/packaging/")) && bytes.Contains(head, []byte("nuspec")) ||
-		bytes.Contains(head, []byte("http://www.w3.org/2005/Atom")) && bytes.Contains(head, []byte("schemas.microsoft.com/ado/2007/08/dataservices"))
+		bytes.Contains(head, []byte("http://www.w3.org/2005/Atom")) && bytes.Contains(head, []byte("schemas.microsoft.com/ado/2007/08/dataservices")) ||
+		bareNuspec(head)
+}
+
+// bareNuspec reports a head whose root element is <package> and whose
+// first child element is <metadata>, without namespaces.
+func bareNuspec(head []byte) bool {
+	d := xml.NewDecoder(bytes.NewReader(head))
+	d.Strict = false
+	var names []string
+	for len(names) < 2 {
+		tok, err := d.RawToken()
+		if err != nil {
+			return false
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			names = append(names, t.Name.Local)
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) > 0 {
+				return false
+			}
+		case xml.EndElement:
+			return false
+		}
+	}
+	return names[0] == "package" && names[1] == "metadata"
 }
 
 type nuspec struct {

@@ -30,6 +30,32 @@ func TestNuspecRealSample(t *testing.T) {
 	}
 }
 
+// Most chocolatey-community nuspecs declare no nuspec namespace; format
+// detection must still know them.
+func TestNuspecWithoutNamespace(t *testing.T) {
+	b, err := os.ReadFile(feedtest.Shared(t, "chocolatey/7zip.nuspec"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(chocolatey.Format{}).Detect(b[:min(len(b), 8<<10)]) {
+		t.Fatal("7zip.nuspec (no namespace) not detected")
+	}
+	ps := feedtest.ParseFile(t, chocolatey.Format{}, feedtest.Shared(t, "chocolatey/7zip.nuspec"))
+	if len(ps) != 1 || ps[0].ID != "chocolatey:7zip@26.2" || ps[0].Vendor != "Igor Pavlov" {
+		t.Errorf("patches %+v", ps)
+	}
+	for _, head := range []string{
+		"<package><files/></package>",
+		"<packages><metadata/></packages>",
+		`<?xml version="1.0"?><updates><package><metadata/></package></updates>`,
+		"text <package><metadata>",
+	} {
+		if (chocolatey.Format{}).Detect([]byte(head)) {
+			t.Errorf("Detect(%q) = true", head)
+		}
+	}
+}
+
 func TestODataFixture(t *testing.T) {
 	ps := feedtest.ParseFile(t, chocolatey.Format{}, "testdata/packages-odata.xml")
 	if len(ps) != 2 {

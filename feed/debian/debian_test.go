@@ -430,6 +430,39 @@ func TestAdvisoryList(t *testing.T) {
 	}
 }
 
+// A malformed header costs its own entry only, as in the security
+// tracker's tools; the recovery is reported with its line.
+func TestAdvisoryListMalformedHeader(t *testing.T) {
+	fh, err := os.Open(samples.Path(t, "debian/DLA-list-malformed-header"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	var notices []feed.Notice
+	ctx := feed.WithNotices(context.Background(), func(n feed.Notice) { notices = append(notices, n) })
+	var ps []patchcore.Patch
+	if err := (AdvisoryList{File: "DLA/list"}).Parse(ctx, fh, func(p patchcore.Patch) error { ps = append(ps, p); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || ps[0].ID != "DLA-2711-1" || len(ps[0].CVEs) != 4 || len(ps[0].Fixes) != 1 {
+		t.Errorf("patches %+v", ps)
+	}
+	if len(notices) != 1 || notices[0].Kind != feed.NoticeRecovered || notices[0].File != "DLA/list" || notices[0].Line != 4 ||
+		!strings.Contains(notices[0].Message, "MALFORMED HEADER") {
+		t.Errorf("notices %+v", notices)
+	}
+	// The entry after a skipped one is read again.
+	doc := "[21 May 2024] DSA-1-1 a - b\n\t[bookworm] - a 1\n[xx] bad\n\t[bookworm] - b 2\n[22 May 2024] DSA-2-1 c - d\n\t[bookworm] - c 3\n"
+	notices = nil
+	ps = nil
+	if err := AdvisoryListFormat.Parse(ctx, strings.NewReader(doc), func(p patchcore.Patch) error { ps = append(ps, p); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 2 || ps[1].ID != "DSA-2-1" || len(ps[0].Fixes) != 1 || len(ps[1].Fixes) != 1 || len(notices) != 1 || notices[0].Line != 3 {
+		t.Errorf("patches %+v, notices %+v", ps, notices)
+	}
+}
+
 func TestAdvisoryListErrors(t *testing.T) {
 	tests := []struct {
 		name, doc string

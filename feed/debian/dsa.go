@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/feed/internal/stream"
 	"github.com/patchcore/sdk/patchcore"
 )
@@ -31,7 +33,10 @@ var AdvisoryListFormat = AdvisoryList{}
 // update", Released the date, CVEs from the braces) with one Fix per release
 // line: Distro "debian", Release the codename ("" when the line names
 // none), Package the SOURCE package, Scheme "deb", FixedVersion the
-// version. A line whose version is a <marker> keeps the marker in
+// version. An entry whose header is malformed (no "[DD Mon YYYY] DSA-N"
+// form, or a bad date) is skipped up to the next header, and reported
+// with a feed.NoticeRecovered (file and line) through feed.Notify; the other
+// entries are kept. A list without one well-formed entry fails. A line whose version is a <marker> keeps the marker in
 // Attributes["note"] and maps it to a status: <not-affected> is
 // FixNotAffected, <unfixed> FixUnfixed, <end-of-life>, <no-dsa> and
 // <ignored> FixWontFix, anything else FixUnfixed.
@@ -57,15 +62,23 @@ func (a AdvisoryList) Parse(ctx context.Context, r io.Reader, emit func(patchcor
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
 	var cur *patchcore.Patch
+	emitted := 0
 	flush := func() error {
 		if cur == nil {
 			return nil
 		}
 		p := *cur
 		cur = nil
+		emitted++
 		return emit(p)
 	}
 	line := 0
+	// skipping is set while the lines of an entry whose header was
+	// malformed are passed over.
+	skipping := false
+	// firstBad is the error of the first skipped entry: a list in which no
+	// entry is well formed is not a list, and fails with it.
+	var firstBad error
 	for sc.Scan() {
 		line++
 		if line%4096 == 0 {
@@ -79,16 +92,34 @@ func (a AdvisoryList) Parse(ctx context.Context, r io.Reader, emit func(patchcor
 		}
 		if s[0] == '[' {
 			m := advisoryHeader.FindStringSubmatch(s)
+			var day time.Time
+			why := ""
 			if m == nil {
-				return lineError(file, line, "advisory header", stream.Malformedf("want \"[DD Mon YYYY] DSA-NNNN-N package - title\", got %q", truncate(s)))
-			}
-			day, err := time.Parse("2 Jan 2006", m[1])
-			if err != nil {
-				return lineError(file, line, "advisory header: date", stream.Malformedf("date %q: %v", m[1], err))
+				why = fmt.Sprintf("want \"[DD Mon YYYY] DSA-NNNN-N package - title\", got %q", truncate(s))
+			} else if d, err := time.Parse("2 Jan 2006", m[1]); err != nil {
+				why = fmt.Sprintf("date %q: %v", m[1], err)
+			} else {
+				day = d
 			}
 			if err := flush(); err != nil {
 				return err
 			}
+			if why != "" {
+				if firstBad == nil {
+					field := "advisory header"
+					if m != nil {
+						field += ": date"
+					}
+					firstBad = lineError(file, line, field, stream.Malformedf("%s", why))
+				}
+				// The security tracker's own tools skip such an entry
+				// and read the rest: so does this parser, and says so.
+				feed.Notify(ctx, feed.Notice{Kind: feed.NoticeRecovered, File: file, Line: line, Field: "advisory header",
+					Message: "malformed advisory header, entry skipped up to the next header: " + why})
+				skipping = true
+				continue
+			}
+			skipping = false
 			src := "debian-dsa"
 			if strings.HasPrefix(m[2], "DLA-") {
 				src = "debian-dla"
@@ -107,6 +138,9 @@ func (a AdvisoryList) Parse(ctx context.Context, r io.Reader, emit func(patchcor
 			if pkg, _, ok := strings.Cut(m[3], " "); ok && pkg != "" {
 				cur.Products = []string{pkg}
 			}
+			continue
+		}
+		if skipping && (s[0] == ' ' || s[0] == '\t') {
 			continue
 		}
 		if s[0] != ' ' && s[0] != '\t' {
@@ -137,7 +171,13 @@ func (a AdvisoryList) Parse(ctx context.Context, r io.Reader, emit func(patchcor
 	if err := scanErr(sc); err != nil {
 		return lineError(file, line+1, "", err)
 	}
-	return flush()
+	if err := flush(); err != nil {
+		return err
+	}
+	if emitted == 0 && firstBad != nil {
+		return firstBad
+	}
+	return nil
 }
 
 // advisoryFix parses "[bookworm] - chromium 125.0-1" or "- pkg <marker> (reason)".

@@ -89,7 +89,10 @@ func Detect(head []byte) (feed.Format, error) {
 
 // Options tune Parse and ParseFile.
 type Options struct {
-	// Format, when set, is used instead of detecting the format from content.
+	// Format, when set, is used instead of detecting the format from
+	// content; a document it does not recognise (its Detect) fails with a
+	// *feed.ParseError wrapping patchcore.ErrUnknownFormat that names the
+	// format the content does have, rather than giving no patches.
 	Format feed.Format
 	// MaxBytes limits the decompressed size (fetch.DefaultMaxBytes when <= 0).
 	MaxBytes int64
@@ -144,6 +147,14 @@ func Parse(ctx context.Context, name string, r io.Reader, opts Options, emit fun
 			}
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
+	} else if !format.Detect(head) {
+		// A format's parser shown another format's document may find
+		// nothing in it and succeed: never answer that with zero patches.
+		what := "no format patchcore knows"
+		if other, err := Detect(head); err == nil {
+			what = "format " + other.Name()
+		}
+		return format, &feed.ParseError{File: name, Err: fmt.Errorf("content is not format %s but %s: %w", format.Name(), what, patchcore.ErrUnknownFormat)}
 	}
 	if err := format.Parse(ctx, br, emit); err != nil {
 		return format, locate(name, err)

@@ -21,37 +21,50 @@ import (
 // feeds (debsecan's expected outputs, a dpkg status file, repomd.xml) are
 // listed with an empty format.
 var sharedFiles = map[string]struct{ format, id string }{
-	"alma/ALSA-2022-8194.osv.json":                            {"osv", "ALSA-2022:8194"},
-	"alma/errata.json":                                        {"alma-errata", ""},
-	"amazon/updateinfo_2_items.xml.gz":                        {"updateinfo", ""},
-	"amazon/updateinfo_AL2023.xml.gz":                         {"updateinfo", ""},
-	"chocolatey/firefox.nuspec":                               {"chocolatey", "chocolatey:firefox@67.0.1"},
-	"debian/security-tracker-subset.json":                     {"debian-tracker", ""},
-	"debsecan/001.sid":                                        {"debsecan", ""},
-	"microsoft/cvrfDocument-2024-Feb.xml":                     {"msrc-cvrf", "KB5034765"},
-	"microsoft/cvrfDocument-2024-Jan.xml":                     {"msrc-cvrf", "KB5034123"},
-	"osv/GO-2024-2687.json":                                   {"osv", "GO-2024-2687"},
-	"osv/PYSEC-2023-120.json":                                 {"osv", "PYSEC-2023-120"},
-	"redhat/cve-2024-24786.vex.json":                          {"csaf", "CVE-2024-24786"},
-	"redhat/rhel8-ansible-2-including-unpatched.oval.xml.bz2": {"oval", ""},
-	"redhat/rhsa-2022-0011.csaf.json":                         {"redhat-csaf", ""},
-	"redhat/rhsa-2024_6163.csaf.json":                         {"redhat-csaf", ""},
-	"rocky/RLSA-2023_3220.osv.json":                           {"osv", "RLSA-2023:3220"},
-	"rocky/updateinfo.xml":                                    {"updateinfo", ""},
-	"suse/cvrf-suse-su-2019-1608-1.xml":                       {"suse-cvrf", "SUSE-SU-2019:1608-1"},
-	"suse/sles-oval-truncated.xml":                            {"oval", ""},
-	"ubuntu/USN-5614-1.osv.json":                              {"osv", "USN-5614-1"},
-	"winget/7zip.7zip.installer.yaml":                         {"winget", "winget:7zip.7zip@24.09"},
-	"winget/7zip.7zip.locale.en-US.yaml":                      {"winget", "winget:7zip.7zip@24.09"},
-	"winget/7zip.7zip.yaml":                                   {"winget", "winget:7zip.7zip@24.09"},
-	"debsecan/001.exp.detail":                                 {},
-	"debsecan/001.exp.packages":                               {},
-	"debsecan/001.exp.report":                                 {},
-	"debsecan/001.exp.summary":                                {},
-	"debsecan/001.history":                                    {},
-	"debsecan/001.status":                                     {},
-	"rocky/repomd.xml":                                        {},
-	"SOURCES.md":                                              {},
+	"alma/ALSA-2022-8194.osv.json":                             {"osv", "ALSA-2022:8194"},
+	"alma/errata.json":                                         {"alma-errata", ""},
+	"amazon/updateinfo_2_items.xml.gz":                         {"updateinfo", ""},
+	"amazon/updateinfo_AL2023.xml.gz":                          {"updateinfo", ""},
+	"chocolatey/7zip.nuspec":                                   {"chocolatey", "chocolatey:7zip@26.2"},
+	"chocolatey/firefox.nuspec":                                {"chocolatey", "chocolatey:firefox@67.0.1"},
+	"debian/security-tracker-subset.json":                      {"debian-tracker", ""},
+	"debsecan/001.sid":                                         {"debsecan", ""},
+	"microsoft/cvrfDocument-2024-Feb.xml":                      {"msrc-cvrf", "KB5034765"},
+	"microsoft/cvrfDocument-2024-Jan.xml":                      {"msrc-cvrf", "KB5034123"},
+	"osv/GO-2024-2687.json":                                    {"osv", "GO-2024-2687"},
+	"osv/PYSEC-2023-120.json":                                  {"osv", "PYSEC-2023-120"},
+	"redhat/cve-2024-24786.vex.json":                           {"csaf", "CVE-2024-24786"},
+	"redhat/rhel8-ansible-2-including-unpatched.oval.xml.bz2":  {"oval", ""},
+	"redhat/rhsa-2022-0011.csaf.json":                          {"redhat-csaf", ""},
+	"redhat/rhsa-2024_6163.csaf.json":                          {"redhat-csaf", ""},
+	"rocky/RLSA-2023_3220.osv.json":                            {"osv", "RLSA-2023:3220"},
+	"rocky/updateinfo.xml":                                     {"updateinfo", ""},
+	"suse/cvrf-suse-su-2019-1608-1.xml":                        {"suse-cvrf", "SUSE-SU-2019:1608-1"},
+	"suse/cvrf-opensuse-su-2016-0874-1.xml":                    {"suse-cvrf", "openSUSE-SU-2016:0874-1"},
+	"suse/sles-oval-truncated.xml":                             {"oval", ""},
+	"ubuntu/USN-5614-1.osv.json":                               {"osv", "USN-5614-1"},
+	"winget/7zip.7zip.installer.yaml":                          {"winget", "winget:7zip.7zip@24.09"},
+	"winget/7zip.7zip.locale.en-US.yaml":                       {"winget", "winget:7zip.7zip@24.09"},
+	"winget/7zip.7zip.yaml":                                    {"winget", "winget:7zip.7zip@24.09"},
+	"redhat/rhel7-dotnet-3.1-including-unpatched.oval.xml.bz2": {"oval", "CVE-2020-0605"},
+	"oracle/ELSA-2007-0057.oval.xml":                           {"oval", "ELSA-2007-0057"},
+	"debian/debian_oval_data.xml":                              {"oval", "CVE-2001-1593"},
+	"debian/DLA-list-malformed-header":                         {"debian-advisory-list", "DLA-2711-1"},
+	"debian/status-whitespace-continuation":                    {},
+	"debsecan/001.exp.detail":                                  {},
+	"debsecan/001.exp.packages":                                {},
+	"debsecan/001.exp.report":                                  {},
+	"debsecan/001.exp.summary":                                 {},
+	"debsecan/001.history":                                     {},
+	"debsecan/001.status":                                      {},
+	"rocky/repomd.xml":                                         {},
+	"SOURCES.md":                                               {},
+}
+
+// refusedFiles are samples of a format's vendors that the format
+// recognises and refuses as not supported (docs/feed-formats.md says why).
+var refusedFiles = map[string]string{
+	"azurelinux/azurelinux-3.0-oval.xml": "oval",
 }
 
 func TestEverySharedFeedParses(t *testing.T) {
@@ -72,6 +85,15 @@ func TestEverySharedFeedParses(t *testing.T) {
 			return nil
 		}
 		if rel == "SOURCES.md" {
+			return nil
+		}
+		if format, ok := refusedFiles[filepath.ToSlash(rel)]; ok {
+			t.Run(rel, func(t *testing.T) {
+				f, err := formats.ParseFileWith(context.Background(), path, formats.Options{}, func(patchcore.Patch) error { return nil })
+				if f == nil || f.Name() != format || !errors.Is(err, patchcore.ErrUnsupported) {
+					t.Errorf("format %v, err %v; want %s refusing it as unsupported", f, err, format)
+				}
+			})
 			return nil
 		}
 		want, listed := sharedFiles[filepath.ToSlash(rel)]
@@ -195,6 +217,38 @@ func TestParseFileErrorsNameFile(t *testing.T) {
 				t.Errorf("ParseError.File = %q, want %q", pe.File, p)
 			}
 		})
+	}
+}
+
+// An explicit format that is not the document's is an error naming what
+// the document is, never zero patches.
+func TestExplicitFormatMismatch(t *testing.T) {
+	root := feedtest.Shared(t, ".")
+	tests := []struct{ format, file, want string }{
+		{"msrc-csaf", "redhat/rhsa-2024_6163.csaf.json", "content is not format msrc-csaf but format csaf"},
+		{"oval", "suse/cvrf-suse-su-2019-1608-1.xml", "content is not format oval but format suse-cvrf"},
+		{"osv", "debsecan/001.exp.summary", "content is not format osv but no format patchcore knows"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.format, func(t *testing.T) {
+			f, err := formats.ByName(tt.format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(root, tt.file)
+			n := 0
+			_, err = formats.ParseFileWith(context.Background(), path, formats.Options{Format: f}, func(patchcore.Patch) error { n++; return nil })
+			var pe *feed.ParseError
+			if !errors.As(err, &pe) || !errors.Is(err, patchcore.ErrUnknownFormat) || pe.File != path || !strings.Contains(err.Error(), tt.want) || n != 0 {
+				t.Errorf("err %v, %d patches; want a ParseError naming %s saying %q", err, n, path, tt.want)
+			}
+		})
+	}
+	// The right explicit format still parses.
+	f, _ := formats.ByName("csaf")
+	n := 0
+	if _, err := formats.ParseFileWith(context.Background(), filepath.Join(root, "redhat/rhsa-2024_6163.csaf.json"), formats.Options{Format: f}, func(patchcore.Patch) error { n++; return nil }); err != nil || n == 0 {
+		t.Errorf("csaf: %v, %d patches", err, n)
 	}
 }
 

@@ -18,6 +18,10 @@ type platform struct {
 
 var (
 	reRHEL      = regexp.MustCompile(`^Red Hat Enterprise Linux (\d+)(?:\.\d+)? is installed`)
+	reOracle    = regexp.MustCompile(`^Oracle Linux (\d+)(?:\.\d+)? is installed`)
+	reDebian    = regexp.MustCompile(`^Debian(?: GNU/Linux)? (\d+)(?:\.\d+)? is installed`)
+	reEpoch     = regexp.MustCompile(`^\d+:`)
+	reCVE       = regexp.MustCompile(`\bCVE-\d{4}-\d{4,}\b`)
 	reSUSE      = regexp.MustCompile(`^(SUSE Linux Enterprise [A-Za-z ]*?|SUSE Manager [A-Za-z ]*?|openSUSE Leap(?: Micro)?|SUSE Linux Enterprise Micro) ?(\d+)(?:[ .-]SP(\d+)|\.(\d+))?(?:-[A-Z0-9-]+)? is installed`)
 	reUbuntu    = regexp.MustCompile(`^Ubuntu [\d.]+(?: LTS)? \((\w+)\) is installed`)
 	reUbuntuNS  = regexp.MustCompile(`^oval:com\.ubuntu\.(\w+):`)
@@ -31,6 +35,12 @@ var (
 func platformOf(comment string) (platform, bool) {
 	if m := reRHEL.FindStringSubmatch(comment); m != nil {
 		return platform{"rhel", m[1], strings.TrimSuffix(comment, " is installed")}, true
+	}
+	if m := reOracle.FindStringSubmatch(comment); m != nil {
+		return platform{"ol", m[1], strings.TrimSuffix(comment, " is installed")}, true
+	}
+	if m := reDebian.FindStringSubmatch(comment); m != nil {
+		return platform{"debian", m[1], strings.TrimSuffix(comment, " is installed")}, true
 	}
 	if m := reUbuntu.FindStringSubmatch(comment); m != nil {
 		return platform{"ubuntu", m[1], strings.TrimSuffix(strings.TrimSuffix(comment, "."), " is installed")}, true
@@ -269,6 +279,10 @@ func (d *Document) Patch(def *Definition, defDistro, defRelease string) (patchco
 		p.Vendor = "Red Hat"
 	case strings.HasPrefix(def.ID, "oval:org.opensuse"), strings.HasPrefix(def.ID, "oval:com.suse"):
 		p.Vendor = "SUSE"
+	case strings.HasPrefix(def.ID, "oval:com.oracle"):
+		p.Vendor = "Oracle"
+	case strings.HasPrefix(def.ID, "oval:org.debian"):
+		p.Vendor = "Debian"
 	case strings.HasPrefix(def.ID, "oval:com.ubuntu"):
 		p.Vendor = "Canonical"
 		if m := reUbuntuNS.FindStringSubmatch(def.ID); m != nil && defRelease == "" {
@@ -277,7 +291,7 @@ func (d *Document) Patch(def *Definition, defDistro, defRelease string) (patchco
 	}
 	var advisory, cve string
 	for _, r := range def.References {
-		switch r.Source {
+		switch strings.ToUpper(r.Source) {
 		case "RHSA", "USN", "SUSE-SU", "ELSA", "ALAS", "DSA":
 			if advisory == "" {
 				advisory = r.RefID
@@ -304,6 +318,13 @@ func (d *Document) Patch(def *Definition, defDistro, defRelease string) (patchco
 		}
 		if x.ID != "" {
 			addCVE(&p, x)
+		}
+	}
+	if cve == "" && p.Vendor == "Debian" {
+		// Debian names the CVE only in the title ("CVE-2001-1593").
+		if id := reCVE.FindString(p.Title); id != "" {
+			cve = id
+			addCVE(&p, patchcore.CVE{ID: id})
 		}
 	}
 	switch {
@@ -344,6 +365,9 @@ func (d *Document) Patch(def *Definition, defDistro, defRelease string) (patchco
 			}
 		}
 	}
+	// Red Hat's "unaffected" definitions list the components Red Hat
+	// determined NOT to be affected; their tests only say "is installed".
+	unaffected := strings.HasPrefix(def.ID, "oval:com.redhat.unaffected:")
 	seen := map[string]bool{}
 	d.walk(&def.Criteria, nil, func(pl platform, pc *pkgCriterion) {
 		distro, release := pl.distro, pl.release
@@ -366,8 +390,20 @@ func (d *Document) Patch(def *Definition, defDistro, defRelease string) (patchco
 			if pc.scheme == "deb" {
 				f.Ecosystem = patchcore.EcosystemDeb
 			}
-			if f.Status == patchcore.FixUnfixed && wontFix[name] {
+			switch {
+			case unaffected:
+				f.Status, f.FixedVersion = patchcore.FixNotAffected, ""
+			case f.Status == patchcore.FixUnfixed && wontFix[name]:
 				f.Status = patchcore.FixWontFix
+			}
+			if p.Vendor == "Debian" && pc.scheme == "deb" {
+				// Debian's OVAL names source packages, and prefixes
+				// "0:" to versions that carry their own epoch
+				// ("0:1:4.14-1.1+deb7u1").
+				f.PackageKind = patchcore.PackageSource
+				if rest, ok := strings.CutPrefix(f.FixedVersion, "0:"); ok && reEpoch.MatchString(rest) {
+					f.FixedVersion = rest
+				}
 			}
 			if pc.kernelPattern != "" {
 				f.PackageKind = patchcore.PackageSource

@@ -7,9 +7,24 @@
 //     or FixWontFix when the definition's resolution says "Will not fix");
 //   - SUSE OVAL: rpminfo tests under "SUSE Linux Enterprise ... is
 //     installed" platform criteria;
+//   - Red Hat "unaffected" definitions (oval:com.redhat.unaffected:def):
+//     every component they list is FixNotAffected, as Red Hat states;
+//   - Oracle Linux OVAL: ELSA patch definitions under "Oracle Linux 8 is
+//     installed" ("ol"/"8");
+//   - Debian OVAL: one vulnerability definition per CVE and release (the
+//     CVE is only in the title), dpkginfo tests naming SOURCE packages
+//     under "Debian 7 is installed" ("debian"/"7"); the spurious "0:"
+//     Debian puts before versions that have their own epoch is dropped;
 //   - Ubuntu OVAL: dpkginfo tests whose object names binary packages
 //     directly or through a constant variable, and kernel definitions
 //     (variable tests on the running kernel) that keep the kernel's name.
+//
+// Azure Linux (CBL-Mariner) and Photon OS OVAL are refused with a
+// *feed.ParseError wrapping patchcore.ErrUnsupported, before any patch is
+// emitted: their files do not say which release they describe. A definition
+// with package tests under no platform patchcore recognises (and no
+// Reader.Distro) is emitted, and reported with a feed.NoticeNotCovered
+// through feed.Notify: its fixes name no distribution and never apply.
 //
 // The file is read once with an encoding/xml token loop: definitions are
 // kept in a compact form (metadata and criteria) until the tests, objects,
@@ -294,16 +309,49 @@ func (o Reader) Parse(ctx context.Context, r io.Reader, emit func(patchcore.Patc
 	if err != nil {
 		return err
 	}
+	file := stream.FileName(r, o.File)
+	field := func(def *Definition) string { return "definition[@id=" + strconv.Quote(def.ID) + "]" }
 	for i := range d.Definitions {
-		p, err := d.Patch(&d.Definitions[i], o.Distro, o.Release)
+		if why := unsupported(d.Definitions[i].ID); why != "" {
+			return &feed.ParseError{File: file, Field: field(&d.Definitions[i]), Err: fmt.Errorf("%s: %w", why, patchcore.ErrUnsupported)}
+		}
+	}
+	for i := range d.Definitions {
+		def := &d.Definitions[i]
+		p, err := d.Patch(def, o.Distro, o.Release)
 		if err != nil {
-			return &feed.ParseError{File: stream.FileName(r, o.File), Field: "definition[@id=" + strconv.Quote(d.Definitions[i].ID) + "]", Err: err}
+			return &feed.ParseError{File: file, Field: field(def), Err: err}
+		}
+		if n := countFunc(p.Fixes, func(f patchcore.Fix) bool { return f.Distro == "" }); n > 0 {
+			feed.Notify(ctx, feed.Notice{Kind: feed.NoticeNotCovered, File: file, Field: field(def), ID: p.ID,
+				Message: fmt.Sprintf("%d of %d package tests are under no platform criterion patchcore recognises: those fixes name no distribution and never apply", n, len(p.Fixes))})
 		}
 		if err := emit(p); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func countFunc[T any](s []T, f func(T) bool) int {
+	n := 0
+	for _, x := range s {
+		if f(x) {
+			n++
+		}
+	}
+	return n
+}
+
+// unsupported says why a definition's vendor is refused, or "".
+func unsupported(id string) string {
+	switch {
+	case strings.HasPrefix(id, "oval:com.microsoft.azurelinux:"), strings.HasPrefix(id, "oval:com.microsoft.cbl-mariner:"):
+		return "Azure Linux (CBL-Mariner) OVAL is not supported: its definitions name no release (only the download's file name does) and its unpatched definitions test \"version X or earlier\", which a fix cannot express"
+	case strings.HasPrefix(id, "oval:com.vmware."):
+		return "Photon OS OVAL is not supported: patchcore has no mapping of its definitions (PHSA advisories, \"Photon 5\" platforms, \"CVE:00001:CVE-…\" references) to Photon releases and packages"
+	}
+	return ""
 }
 
 // xmlError locates err at the decoder's position in file.

@@ -212,3 +212,161 @@ func TestEmitError(t *testing.T) {
 		t.Errorf("err = %v, want the emit error as is", err)
 	}
 }
+
+func parseFile(t *testing.T, rel string) ([]patchcore.Patch, []feed.Notice, error) {
+	t.Helper()
+	path := samples.Path(t, rel)
+	var r io.Reader
+	if strings.HasSuffix(rel, ".bz2") {
+		r = bytes.NewReader(readBz2(t, path))
+	} else {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	var notices []feed.Notice
+	ctx := feed.WithNotices(context.Background(), func(n feed.Notice) { notices = append(notices, n) })
+	var out []patchcore.Patch
+	err := Format.Parse(ctx, r, func(p patchcore.Patch) error { out = append(out, p); return nil })
+	return out, notices, err
+}
+
+// Red Hat's unaffected definitions list components Red Hat says are NOT
+// affected; they must never read as affected and unfixed.
+func TestRedHatUnaffected(t *testing.T) {
+	ps, notices, err := parseFile(t, "redhat/rhel7-dotnet-3.1-including-unpatched.oval.xml.bz2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notices) != 0 {
+		t.Errorf("notices %v", notices)
+	}
+	tests := []struct {
+		id, pkg string
+		status  patchcore.FixStatus
+		fixed   string
+	}{
+		{"CVE-2020-0605", "rh-dotnet31", patchcore.FixNotAffected, ""},
+		{"CVE-2020-0605", "rh-dotnet31-runtime", patchcore.FixNotAffected, ""},
+		{"CVE-2020-0606", "rh-dotnet31-runtime", patchcore.FixNotAffected, ""},
+		{"RHSA-2020:0134", "rh-dotnet31-dotnet", patchcore.FixFixed, "0:3.1.101-4.el7"},
+	}
+	for _, tt := range tests {
+		p := byID(t, ps, tt.id)
+		f := fixOf(p, "7", tt.pkg)
+		if f == nil || f.Distro != "rhel" || f.Status != tt.status || f.FixedVersion != tt.fixed {
+			t.Errorf("%s %s = %+v, want %s %q", tt.id, tt.pkg, f, tt.status, tt.fixed)
+		}
+	}
+	for _, p := range ps {
+		if !slices.ContainsFunc(p.Aliases, func(a string) bool { return strings.HasPrefix(a, "oval:com.redhat.unaffected:") }) {
+			continue
+		}
+		for _, f := range p.Fixes {
+			if f.Status != patchcore.FixNotAffected {
+				t.Errorf("%s: unaffected definition gives %+v", p.ID, f)
+			}
+		}
+	}
+}
+
+func TestOracle(t *testing.T) {
+	ps, notices, err := parseFile(t, "oracle/ELSA-2007-0057.oval.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notices) != 0 {
+		t.Errorf("notices %v", notices)
+	}
+	p := byID(t, ps, "ELSA-2007-0057")
+	if p.Vendor != "Oracle" || len(p.CVEs) != 2 || p.Severity.Level != patchcore.SeverityMedium {
+		t.Errorf("ELSA-2007-0057 = %+v", p)
+	}
+	f := fixOf(p, "5", "bind")
+	if f == nil || f.Distro != "ol" || f.FixedVersion != "30:9.3.3-8.el5" || f.Status != patchcore.FixFixed || f.Scheme != "rpm" {
+		t.Errorf("bind fix = %+v", f)
+	}
+	for _, f := range p.Fixes {
+		if f.Distro != "ol" || f.Release != "5" {
+			t.Errorf("fix without the Oracle Linux platform: %+v", f)
+		}
+	}
+}
+
+func TestDebian(t *testing.T) {
+	ps, notices, err := parseFile(t, "debian/debian_oval_data.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notices) != 0 {
+		t.Errorf("notices %v", notices)
+	}
+	if len(ps) != 2 {
+		t.Fatalf("%d patches", len(ps))
+	}
+	tests := []struct{ id, pkg, fixed string }{
+		{"CVE-2001-1593", "a2ps", "1:4.14-1.1+deb7u1"},
+		{"CVE-2002-2443", "krb5", "0:1.10.1+dfsg-5+deb7u1"},
+	}
+	for _, tt := range tests {
+		p := byID(t, ps, tt.id)
+		if p.Vendor != "Debian" || len(p.CVEs) != 1 || p.CVEs[0].ID != tt.id {
+			t.Errorf("%s = %+v", tt.id, p)
+		}
+		if len(p.Fixes) != 1 {
+			t.Fatalf("%s fixes %+v", tt.id, p.Fixes)
+		}
+		f := p.Fixes[0]
+		if f.Distro != "debian" || f.Release != "7" || f.Package != tt.pkg || f.PackageKind != patchcore.PackageSource ||
+			f.Scheme != "deb" || f.Status != patchcore.FixFixed || f.FixedVersion != tt.fixed {
+			t.Errorf("%s fix = %+v", tt.id, f)
+		}
+	}
+}
+
+func TestRefused(t *testing.T) {
+	// The smallest Photon document, in the form Photon's OVAL takes (no
+	// public Photon OVAL file was found in the peers' test data).
+	photon := `<oval_definitions><definitions><definition id="oval:com.vmware.phsa:def:2024500001" class="patch" version="1"><metadata><title>PHSA-2024:00001 ansible Security Update. (Important)</title><affected family="unix"><platform>Photon 5</platform></affected><reference source="PHSA" ref_id="PHSA:00001:5.0:184"/><reference source="CVE" ref_id="CVE:00001:CVE-2023-5115"/></metadata></definition></definitions></oval_definitions>`
+	for _, tt := range []struct {
+		name string
+		doc  func(t *testing.T) []byte
+	}{
+		{"azurelinux", func(t *testing.T) []byte {
+			b, err := os.ReadFile(samples.Path(t, "azurelinux/azurelinux-3.0-oval.xml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}},
+		{"photon", func(*testing.T) []byte { return []byte(photon) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			n := 0
+			err := Reader{File: "f.xml"}.Parse(context.Background(), bytes.NewReader(tt.doc(t)), func(patchcore.Patch) error { n++; return nil })
+			var pe *feed.ParseError
+			if !errors.As(err, &pe) || !errors.Is(err, patchcore.ErrUnsupported) || !strings.Contains(err.Error(), "not supported") || n != 0 {
+				t.Errorf("err %v (%T), %d patches; want a not-supported ParseError and no patch", err, err, n)
+			}
+		})
+	}
+}
+
+func TestNoPlatformIsNotCovered(t *testing.T) {
+	doc := `<oval_definitions><definitions><definition id="oval:org.example:def:1" class="vulnerability"><metadata><reference source="CVE" ref_id="CVE-2024-1"/></metadata><criteria><criterion test_ref="t" comment="Acme Linux 3 is installed"/><criterion test_ref="p"/></criteria></definition></definitions><tests><rpminfo_test id="p"><object object_ref="o"/><state state_ref="s"/></rpminfo_test></tests><objects><rpminfo_object id="o"><name>a</name></rpminfo_object></objects><states><rpminfo_state id="s"><evr operation="less than">0:1-1</evr></rpminfo_state></states></oval_definitions>`
+	var notices []feed.Notice
+	ctx := feed.WithNotices(context.Background(), func(n feed.Notice) { notices = append(notices, n) })
+	var ps []patchcore.Patch
+	if err := (Reader{File: "acme.xml"}).Parse(ctx, strings.NewReader(doc), func(p patchcore.Patch) error { ps = append(ps, p); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || len(notices) != 1 || notices[0].Kind != feed.NoticeNotCovered || notices[0].ID != "CVE-2024-1" || notices[0].File != "acme.xml" {
+		t.Errorf("patches %+v, notices %+v", ps, notices)
+	}
+	notices = nil
+	if err := (Reader{Distro: "acme", Release: "3"}).Parse(ctx, strings.NewReader(doc), func(patchcore.Patch) error { return nil }); err != nil || len(notices) != 0 {
+		t.Errorf("with Distro: %v, notices %v", err, notices)
+	}
+}

@@ -16,13 +16,18 @@
 // FixUnfixed and "Known Not Affected" to FixNotAffected.
 //
 // The document is read with an encoding/xml token loop, one top-level
-// element at a time.
+// element at a time. Bytes that are not UTF-8 (SUSE's older notes carry
+// Latin-1 names) are replaced by U+FFFD and each run reported with a
+// feed.NoticeRecovered (file, line, offset) through feed.Notify, as long as
+// they are in free text; in an ID, a CVE, a product, a package or a version
+// they fail the document.
 package suse
 
 import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"regexp"
 	"slices"
@@ -110,7 +115,8 @@ const maxDepth = 64
 // Parse reads a SUSE CVRF document and emits its patch.
 func (c CVRF) Parse(ctx context.Context, r io.Reader, emit func(patchcore.Patch) error) error {
 	file := stream.FileName(r, c.File)
-	dec := xml.NewDecoder(r)
+	fix := stream.NewUTF8Repair(r)
+	dec := xml.NewDecoder(fix)
 	fail := func(field string, err error) error { return xmlError(file, dec, field, err) }
 	var (
 		title, aggregate string
@@ -277,7 +283,46 @@ func (c CVRF) Parse(ctx context.Context, r io.Reader, emit func(patchcore.Patch)
 	if p.Severity.Level == patchcore.SeverityUnknown {
 		p.Severity = worst
 	}
+	if err := utf8Repaired(ctx, file, fix, &p); err != nil {
+		return err
+	}
 	return emit(p)
+}
+
+// utf8Repaired reports the bytes that were not UTF-8 and were replaced by
+// U+FFFD (SUSE's older notes carry Latin-1 names): a recovery when they
+// were in free text only, an error when one reached an identifier, a
+// product, a package or a version.
+func utf8Repaired(ctx context.Context, file string, fix *stream.UTF8Repair, p *patchcore.Patch) error {
+	if fix.Count == 0 {
+		return nil
+	}
+	bad := func(s string) bool { return strings.ContainsRune(s, '\uFFFD') }
+	field := ""
+	switch {
+	case bad(p.ID):
+		field = "DocumentTracking/Identification/ID"
+	case slices.ContainsFunc(p.CVEs, func(c patchcore.CVE) bool { return bad(c.ID) || bad(c.CVSSVector) }):
+		field = "Vulnerability/CVE"
+	case slices.ContainsFunc(p.Fixes, func(f patchcore.Fix) bool {
+		return bad(f.Product) || bad(f.ProductID) || bad(f.Package) || bad(f.Arch) || bad(f.FixedVersion)
+	}):
+		field = "ProductTree/Relationship"
+	}
+	first := fix.Repairs[0]
+	if field != "" {
+		return &feed.ParseError{File: file, Line: first.Line, Offset: first.Offset, Field: field,
+			Err: stream.Malformedf("bytes that are not UTF-8 (first %x at line %d) in data detection reads", first.Bytes, first.Line)}
+	}
+	for _, rp := range fix.Repairs {
+		feed.Notify(ctx, feed.Notice{Kind: feed.NoticeRecovered, File: file, Line: rp.Line, Offset: rp.Offset, ID: p.ID,
+			Message: fmt.Sprintf("bytes %x are not UTF-8; replaced by U+FFFD in free text (notes, descriptions)", rp.Bytes)})
+	}
+	if fix.Count > len(fix.Repairs) {
+		feed.Notify(ctx, feed.Notice{Kind: feed.NoticeRecovered, File: file, ID: p.ID,
+			Message: fmt.Sprintf("%d more runs of bytes that are not UTF-8 replaced by U+FFFD in free text", fix.Count-len(fix.Repairs))})
+	}
+	return nil
 }
 
 var knownArch = map[string]bool{"noarch": true, "x86_64": true, "i586": true, "i686": true, "aarch64": true,

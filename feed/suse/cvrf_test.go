@@ -67,6 +67,48 @@ func TestSample(t *testing.T) {
 	}
 }
 
+// openSUSE-SU-2016:0874-1 has two Latin-1 bytes in its changelog note; the
+// advisory is read, and each repair reported with its position.
+func TestInvalidUTF8InFreeText(t *testing.T) {
+	b, err := os.ReadFile(samples.Path(t, "suse/cvrf-opensuse-su-2016-0874-1.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notices []feed.Notice
+	ctx := feed.WithNotices(context.Background(), func(n feed.Notice) { notices = append(notices, n) })
+	var ps []patchcore.Patch
+	if err := (CVRF{File: "a.xml"}).Parse(ctx, bytes.NewReader(b), func(p patchcore.Patch) error { ps = append(ps, p); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || ps[0].ID != "openSUSE-SU-2016:0874-1" || len(ps[0].CVEs) != 1 || ps[0].CVEs[0].ID != "CVE-2016-3116" ||
+		!strings.Contains(ps[0].Description, "Ga\uFFFDl Portay") {
+		t.Fatalf("patches %+v", ps)
+	}
+	want := []feed.Notice{
+		{Kind: feed.NoticeRecovered, File: "a.xml", Offset: 3159, ID: "openSUSE-SU-2016:0874-1"},
+		{Kind: feed.NoticeRecovered, File: "a.xml", Offset: 5664, ID: "openSUSE-SU-2016:0874-1"},
+	}
+	if len(notices) != len(want) {
+		t.Fatalf("notices %+v", notices)
+	}
+	for i, w := range want {
+		n := notices[i]
+		if n.Kind != w.Kind || n.File != w.File || n.Offset != w.Offset || n.ID != w.ID || n.Line != bytes.Count(b[:w.Offset], []byte("\n"))+1 {
+			t.Errorf("notice %d = %+v, want %+v", i, n, w)
+		}
+	}
+	// In data detection reads, the same byte fails the document.
+	bad := bytes.Replace(b, []byte(">openSUSE-SU-2016:0874-1</ID"), []byte(">openSUSE-SU-2016:0874-1\xe9</ID"), 1)
+	if bytes.Equal(bad, b) {
+		t.Fatal("no tracking ID to corrupt")
+	}
+	_, err = parseBytes(CVRF{File: "a.xml"}, bad)
+	var pe *feed.ParseError
+	if !errors.As(err, &pe) || !errors.Is(err, patchcore.ErrMalformedFeed) || pe.Field != "DocumentTracking/Identification/ID" || pe.Line == 0 {
+		t.Errorf("invalid UTF-8 in the ID: %v", err)
+	}
+}
+
 func TestPlatformOf(t *testing.T) {
 	tests := []struct{ in, distro, release string }{
 		{"SUSE Linux Enterprise Server 15 SP1-LTSS", "sles", "15.1"},

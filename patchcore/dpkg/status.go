@@ -1,7 +1,17 @@
 // Package dpkg reads dpkg's status database (/var/lib/dpkg/status) into
-// installed packages. Detection reads status files given on the command
-// line and the apt adapter reads the one under a target root, so both share
-// this parser.
+// the installed packages of a patchcore.Inventory, for detection of a
+// Debian or Ubuntu device whose status file was copied off it (an image, a
+// backup, an agent's upload).
+//
+// Each package carries its source package name and version (SourceName,
+// SourceVersion), which Debian's security data is keyed by. As in dpkg, a
+// Source field without a version ("Source: glibc") means the source version
+// is the binary's own, and no Source field means the source is the binary
+// itself.
+//
+// Where dpkg itself only warns (a continuation line holding nothing but
+// white space), Parse accepts the file and reports each repair as a
+// Recovery; anything else malformed is a *ParseError with its line.
 package dpkg
 
 import (
@@ -42,8 +52,41 @@ func (e *ParseError) Error() string {
 // Unwrap returns the underlying problem.
 func (e *ParseError) Unwrap() error { return e.Err }
 
-// Parse reads a dpkg status file and returns the packages dpkg considers
-// installed, in file order.
+// Recovery is a repair ParseStatus made to input dpkg accepts with a
+// warning: the data that matters is intact.
+type Recovery struct {
+	// Line is the 1-based line concerned.
+	Line int
+	// Field is the field the line belongs to ("Description").
+	Field string
+	// Message says what was repaired.
+	Message string
+}
+
+func (r Recovery) String() string {
+	return fmt.Sprintf("dpkg status: line %d: field %s: %s", r.Line, r.Field, r.Message)
+}
+
+// Status is a parsed status file.
+type Status struct {
+	// Packages are the installed packages, in file order (see Parse).
+	Packages []patchcore.Package
+	// Recoveries are the repairs made to sloppy input, in file order.
+	Recoveries []Recovery
+}
+
+// Parse is ParseStatus for callers that need the packages only; use
+// ParseStatus to learn of the repairs it made.
+func Parse(r io.Reader) ([]patchcore.Package, error) {
+	st, err := ParseStatus(r)
+	if err != nil {
+		return nil, err
+	}
+	return st.Packages, nil
+}
+
+// ParseStatus reads a dpkg status file and returns the packages dpkg
+// considers installed, in file order, and the repairs it made.
 //
 // A package is installed when the third word of its Status field is
 // "installed" ("install ok installed", "hold ok installed", "deinstall ok
@@ -55,14 +98,20 @@ func (e *ParseError) Unwrap() error { return e.Err }
 // differ, as for binNMUs and packages like libreoffice); without a Source
 // field the source is the binary itself. Ecosystem is deb.
 //
+// Only an empty line ends a paragraph. A line of spaces or tabs inside a
+// field is a continuation line, as dpkg reads it: dpkg warns about it
+// ("blank line in value of field"), ParseStatus keeps the package and adds
+// a Recovery. Between paragraphs such a line is as good as empty.
+//
 // Malformed input (a line that is neither "Field: value" nor a
 // continuation, an installed package without Package or Version, a bad
 // Status or Source) gives a *ParseError with the line number.
-func Parse(r io.Reader) ([]patchcore.Package, error) {
+func ParseStatus(r io.Reader) (Status, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), MaxLineLength)
 	var (
 		out  []patchcore.Package
+		rec  []Recovery
 		st   stanza
 		line int
 	)
@@ -82,16 +131,21 @@ func Parse(r io.Reader) ([]patchcore.Package, error) {
 	}
 	for sc.Scan() {
 		line++
-		b := sc.Bytes()
-		if len(bytes.TrimSpace(b)) == 0 {
+		b := bytes.TrimSuffix(sc.Bytes(), []byte("\r"))
+		blank := len(bytes.TrimSpace(b)) == 0
+		if len(b) == 0 || blank && (!st.started || st.last == "") {
 			if err := flush(); err != nil {
-				return nil, err
+				return Status{}, err
 			}
 			continue
 		}
 		if b[0] == ' ' || b[0] == '\t' {
 			if !st.started || st.last == "" {
-				return nil, &ParseError{Line: line, Err: fmt.Errorf("continuation line outside a field: %w", patchcore.ErrInvalidInput)}
+				return Status{}, &ParseError{Line: line, Err: fmt.Errorf("continuation line outside a field: %w", patchcore.ErrInvalidInput)}
+			}
+			if blank {
+				rec = append(rec, Recovery{Line: line, Field: st.last,
+					Message: "continuation line holds only white space (dpkg warns \"blank line in value of field\"); read as part of the field, as dpkg does"})
 			}
 			// Continuation of a multi-line field (Description,
 			// Conffiles): none of the fields we read span lines.
@@ -103,29 +157,31 @@ func Parse(r io.Reader) ([]patchcore.Package, error) {
 		}
 		colon := bytes.IndexByte(b, ':')
 		if colon <= 0 {
-			return nil, &ParseError{Line: line, Err: fmt.Errorf("line %q is not \"Field: value\": %w", truncate(b), patchcore.ErrInvalidInput)}
+			return Status{}, &ParseError{Line: line, Err: fmt.Errorf("line %q is not \"Field: value\": %w", truncate(b), patchcore.ErrInvalidInput)}
 		}
 		name := string(bytes.TrimSpace(b[:colon]))
 		if strings.ContainsAny(name, " \t") {
-			return nil, &ParseError{Line: line, Err: fmt.Errorf("field name %q contains white space: %w", name, patchcore.ErrInvalidInput)}
+			return Status{}, &ParseError{Line: line, Err: fmt.Errorf("field name %q contains white space: %w", name, patchcore.ErrInvalidInput)}
 		}
 		value := string(bytes.TrimSpace(b[colon+1:]))
 		if !st.started {
 			st = stanza{started: true, startLine: line}
 		}
 		st.last = name
-		st.set(name, value, line)
+		if err := st.set(name, value, line); err != nil {
+			return Status{}, err
+		}
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, &ParseError{Line: line + 1, Err: fmt.Errorf("line longer than %d bytes: %w", MaxLineLength, patchcore.ErrTooLarge)}
+			return Status{}, &ParseError{Line: line + 1, Err: fmt.Errorf("line longer than %d bytes: %w", MaxLineLength, patchcore.ErrTooLarge)}
 		}
-		return nil, fmt.Errorf("dpkg status: reading after line %d: %w", line, err)
+		return Status{}, fmt.Errorf("dpkg status: reading after line %d: %w", line, err)
 	}
 	if err := flush(); err != nil {
-		return nil, err
+		return Status{}, err
 	}
-	return out, nil
+	return Status{Packages: out, Recoveries: rec}, nil
 }
 
 // stanza collects the fields of one paragraph that Parse needs.
@@ -136,14 +192,19 @@ type stanza struct {
 
 	pkg, version, arch, status, source string
 	statusLine, sourceLine             int
-	hasStatus                          bool
+	hasStatus, hasPkg                  bool
 }
 
-func (s *stanza) set(name, value string, line int) {
+func (s *stanza) set(name, value string, line int) error {
 	// Field names are case-insensitive in deb822.
 	switch strings.ToLower(name) {
 	case "package":
-		s.pkg = value
+		if s.hasPkg {
+			// dpkg refuses this too: two paragraphs run together, as when
+			// a line of white space stands where an empty line belongs.
+			return &ParseError{Line: line, Field: name, Err: fmt.Errorf("second Package field in the paragraph of %q (line %d); paragraphs are separated by an empty line: %w", s.pkg, s.startLine, patchcore.ErrInvalidInput)}
+		}
+		s.pkg, s.hasPkg = value, true
 	case "version":
 		s.version = value
 	case "architecture":
@@ -153,6 +214,7 @@ func (s *stanza) set(name, value string, line int) {
 	case "source":
 		s.source, s.sourceLine = value, line
 	}
+	return nil
 }
 
 // finish validates the stanza and returns its package, and whether it is

@@ -78,6 +78,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad source", "Package: a\nVersion: 1\nStatus: install ok installed\nSource: b (1.0\n", 4, "Source", patchcore.ErrInvalidInput},
 		{"empty source version", "Package: a\nVersion: 1\nStatus: install ok installed\nSource: b ()\n", 4, "Source", patchcore.ErrInvalidInput},
 		{"second stanza", "Package: a\nVersion: 1\nStatus: install ok installed\n\nPackage: b\nStatus: install ok installed\n", 5, "Version", patchcore.ErrInvalidInput},
+		{"paragraphs run together", "Package: a\nVersion: 1\nStatus: install ok installed\nDescription: x\n \nPackage: b\nVersion: 2\nStatus: install ok installed\n", 6, "Package", patchcore.ErrInvalidInput},
 		{"line too long", "Package: a\nDescription: " + strings.Repeat("x", MaxLineLength) + "\n", 2, "", patchcore.ErrTooLarge},
 	}
 	for _, tt := range tests {
@@ -94,6 +95,41 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("error %v does not wrap %v and ErrInvalidInput", err, tt.is)
 			}
 		})
+	}
+}
+
+// A continuation line of white space only is read as dpkg reads it (part
+// of the field, with a warning): the file is not rejected, the repair is
+// reported with its line.
+func TestParseWhitespaceContinuation(t *testing.T) {
+	f, err := os.Open(samples.Path(t, "debian/status-whitespace-continuation"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, err := ParseStatus(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range st.Packages {
+		got = append(got, p.Name+" "+p.Version+" "+p.SourceName+" "+p.SourceVersion)
+	}
+	want := []string{
+		"bash 5.1-2+deb11u1 bash 5.1-2+deb11u1",
+		"bsdutils 1:2.36.1-8+deb11u1 util-linux 2.36.1-8+deb11u1",
+		"libc6 2.31-13+deb11u5 glibc 2.31-13+deb11u5",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("packages\n got %q\nwant %q", got, want)
+	}
+	if len(st.Recoveries) != 1 || st.Recoveries[0].Line != 26 || st.Recoveries[0].Field != "Description" {
+		t.Errorf("recoveries %+v, want one at line 26 in Description", st.Recoveries)
+	}
+	// Between paragraphs a line of white space is as good as empty.
+	st, err = ParseStatus(strings.NewReader("Package: a\nVersion: 1\nStatus: install ok installed\n\n \t\nPackage: b\nVersion: 2\nStatus: install ok installed\n"))
+	if err != nil || len(st.Packages) != 2 || len(st.Recoveries) != 0 {
+		t.Errorf("%+v, %v", st, err)
 	}
 }
 
@@ -129,6 +165,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add("Package: a\nStatus: install ok installed\nVersion: 1\nSource: b (2)\n")
 	f.Add("Package: a\n continued\n\n")
+	f.Add("Package: a\nStatus: install ok installed\nVersion: 1\nDescription: x\n \n y\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		pkgs, err := Parse(strings.NewReader(in))
 		if err != nil {
