@@ -98,35 +98,21 @@ type slot struct {
 	memo     atomic.Pointer[memoTab]
 }
 
-// releaseKeys are the Fix.Release values that select a platform: the
-// codename (Debian's tracker), the version (Ubuntu's "22.04", an EUS
-// "8.4") and the major version (RHEL's "9").
-func releaseKeys(p patchcore.Platform) []string {
-	var keys []string
-	add := func(s string) {
-		if s != "" && !slices.Contains(keys, s) {
-			keys = append(keys, s)
-		}
-	}
-	add(p.Codename)
-	add(p.Version)
-	if major, _, ok := strings.Cut(p.Version, "."); ok {
-		add(major)
-	}
-	return keys
-}
-
-// platform returns the index for p, building it on first use.
+// platform returns the index for p, building it on first use. The
+// platform and the fixes meet in canonical form (patchcore.Platform.Canonical
+// and patchcore.CanonicalRelease): a device that reports "debian" "12" gets
+// the fixes a tracker published for "bookworm", one on RHEL 9.4 those for
+// "9.4" (EUS) and "9" (mainline).
 func (c *compiled) platform(p patchcore.Platform) *platIndex {
-	keys := releaseKeys(p)
-	id := p.Distro + "\x00" + strings.Join(keys, "\x00")
+	distro, keys := p.Canonical()
+	id := distro + "\x00" + strings.Join(keys, "\x00")
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if pi, ok := c.platforms[id]; ok {
 		return pi
 	}
 	pi := &platIndex{
-		label:  p.Distro + " " + strings.Join(keys, "/"),
+		label:  distro + " " + strings.Join(keys, "/"),
 		slots:  map[string]*slot{},
 		pn:     map[*cpatch]int32{},
 		aggs:   map[uint64][]*aggregate{},
@@ -135,11 +121,11 @@ func (c *compiled) platform(p patchcore.Platform) *platIndex {
 		next:   map[*chunk][]*chunk{},
 	}
 	if len(keys) == 0 {
-		pi.label = p.Distro + " (no release: release-independent fixes only)"
+		pi.label = distro + " (no release: release-independent fixes only)"
 	}
 	var all []*pfix
-	for _, cf := range c.byDistro[p.Distro] {
-		if cf.fix.Release != "" && !slices.Contains(keys, cf.fix.Release) {
+	for _, cf := range c.byDistro[distro] {
+		if cf.release != "" && !slices.Contains(keys, cf.release) {
 			continue
 		}
 		s := pi.slots[cf.fix.Package]
@@ -168,10 +154,10 @@ func (c *compiled) platform(p patchcore.Platform) *platIndex {
 	for _, pf := range all {
 		pf.pn = pi.pn[pf.cf.cp]
 	}
-	if rpmFamily(p.Distro) && strings.Contains(p.Version, ".") {
+	if len(keys) > 0 && rpmFamily(distro) && strings.Contains(keys[0], ".") {
 		for _, s := range pi.slots {
-			markShadowed(s.bin.fixes, p.Version)
-			markShadowed(s.src.fixes, p.Version)
+			markShadowed(s.bin.fixes, keys[0])
+			markShadowed(s.src.fixes, keys[0])
 		}
 	}
 	for _, pf := range all {
@@ -188,11 +174,11 @@ func (c *compiled) platform(p patchcore.Platform) *platIndex {
 // replaces: those sharing a CVE with it (aquasecurity/trivy#3576).
 func markShadowed(l []*pfix, minor string) {
 	for _, eus := range l {
-		if eus.cf.fix.Release != minor {
+		if eus.cf.release != minor {
 			continue
 		}
 		for _, main := range l {
-			if main.cf.fix.Release == minor || main.cf.cp == eus.cf.cp {
+			if main.cf.release == minor || main.cf.cp == eus.cf.cp {
 				continue
 			}
 			for _, cve := range main.cf.cp.cves {
@@ -364,11 +350,13 @@ func (ev *evaluator) evalOS(pf *pfix, useSource bool, ge int8) {
 		return
 	}
 	v, err := ev.version(cf.scheme, installed, useSource)
-	if err != nil {
+	if err != nil && needsVersion(cf) {
 		c.st, c.why, c.note = stUnknown, whyBadInstalled, err.Error()
 		ev.add(c)
 		return
 	}
+	// v is nil when the installed version does not parse and the fix
+	// decides without it.
 	st, w := compareGE(v, installed, cf, ge)
 	if !ev.running {
 		c.fixedNotRunning = st == stInstalled
@@ -381,6 +369,23 @@ func (ev *evaluator) evalOS(pf *pfix, useSource bool, ge int8) {
 	}
 	c.st, c.why = st, w
 	ev.add(c)
+}
+
+// needsVersion reports whether deciding a fix takes the installed version:
+// not for a vendor statement that every version is affected (unfixed or
+// won't fix, with no fixed version elsewhere and no introduced version) or
+// that none is (not affected). Excluded versions are matched as strings.
+func needsVersion(cf *cfix) bool {
+	f := cf.fix
+	switch {
+	case f.Status == patchcore.FixNotAffected:
+		return false
+	case cf.err != nil:
+		return true
+	case f.Status == patchcore.FixUnfixed || f.Status == patchcore.FixWontFix:
+		return cf.fixed != nil || cf.introduced != nil
+	}
+	return true
 }
 
 func normArch(a string) string {

@@ -83,7 +83,9 @@ func Parse(r io.Reader) ([]patchcore.Package, error) {
 	for sc.Scan() {
 		line++
 		b := sc.Bytes()
-		if len(bytes.TrimSpace(b)) == 0 {
+		// A line of white space inside a field continues it, as dpkg
+		// reads it (debsecan's test case 012 has one in a Description).
+		if len(bytes.TrimSpace(b)) == 0 && (len(b) == 0 || !st.started || st.last == "") {
 			if err := flush(); err != nil {
 				return nil, err
 			}
