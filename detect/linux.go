@@ -171,14 +171,16 @@ func (c *compiled) platform(p patchcore.Platform) *platIndex {
 
 // markShadowed records, among the fixes for one package, the mainline fixes
 // that a fix published for the device's minor release (EUS, "8.4")
-// replaces: those sharing a CVE with it (aquasecurity/trivy#3576).
+// replaces: those sharing a CVE with it (aquasecurity/trivy#3576),
+// including the mainline fix of the same advisory when it ships both
+// (RHSA-2024:0811 has sudo for 9.0 EUS and for mainline 9).
 func markShadowed(l []*pfix, minor string) {
 	for _, eus := range l {
 		if eus.cf.release != minor {
 			continue
 		}
 		for _, main := range l {
-			if main.cf.release == minor || main.cf.cp == eus.cf.cp {
+			if main.cf.release == minor {
 				continue
 			}
 			for _, cve := range main.cf.cp.cves {

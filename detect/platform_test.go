@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/patchcore/sdk/feed"
+	"github.com/patchcore/sdk/feed/csaf"
 	"github.com/patchcore/sdk/feed/debian"
 	"github.com/patchcore/sdk/feed/osv"
 	"github.com/patchcore/sdk/feed/suse"
@@ -168,6 +169,43 @@ func TestRockySourceOnlyNames(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := run(t, cat, patchcore.Inventory{DeviceID: "r", Platform: plat, Packages: tt.pkgs})
+			check(t, r, []want{tt.want})
+		})
+	}
+}
+
+// TestRHELEUSStreams: RHSA-2024:0811 ships sudo to the 9.0 and 9.2 EUS
+// streams and to mainline 9. A 9.0 EUS host with the 9.0 build has the
+// fix; a mainline host with that build lacks the mainline one. Before the
+// EUS CPEs gave their minor release, every build was a "9" fix and the 9.0
+// host was told it missed the mainline 1.9.5p2-10.el9_3.
+func TestRHELEUSStreams(t *testing.T) {
+	cat := feed.NewCatalog()
+	addFeed(t, cat, csaf.Format, samples.Path(t, "redhat/rhsa-2024_0811.csaf.json"))
+	sudo := func(v string) []patchcore.Package {
+		return []patchcore.Package{{Name: "sudo", Version: v, Arch: "x86_64", SourceName: "sudo", SourceVersion: v, Ecosystem: patchcore.EcosystemRPM}}
+	}
+	rhel := func(v string) patchcore.Platform {
+		return patchcore.Platform{Family: "linux", Distro: "rhel", Version: v, Arch: "x86_64"}
+	}
+	tests := []struct {
+		name string
+		plat patchcore.Platform
+		ver  string
+		want want
+	}{
+		{"9.0 EUS build on 9.0", rhel("9.0"), "0:1.9.5p2-7.el9_0.4",
+			want{"RHSA-2024:0811", patchcore.FindingInstalled, "sudo 0:1.9.5p2-7.el9_0.4 >= 0:1.9.5p2-7.el9_0.4 (rpm) from RHSA-2024:0811 for 9.0"}},
+		{"9.0 before the fix", rhel("9.0"), "0:1.9.5p2-7.el9_0.3",
+			want{"RHSA-2024:0811", patchcore.FindingMissing, "sudo 0:1.9.5p2-7.el9_0.3 < 0:1.9.5p2-7.el9_0.4 (rpm) from RHSA-2024:0811 for 9.0"}},
+		{"9.0 EUS build on mainline 9.3", rhel("9.3"), "0:1.9.5p2-7.el9_0.4",
+			want{"RHSA-2024:0811", patchcore.FindingMissing, "< 0:1.9.5p2-10.el9_3 (rpm) from RHSA-2024:0811 for 9"}},
+		{"mainline build on 9", rhel("9"), "0:1.9.5p2-10.el9_3",
+			want{"RHSA-2024:0811", patchcore.FindingInstalled, ">= 0:1.9.5p2-10.el9_3 (rpm) from RHSA-2024:0811 for 9"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, cat, patchcore.Inventory{DeviceID: "h", Platform: tt.plat, Packages: sudo(tt.ver)})
 			check(t, r, []want{tt.want})
 		})
 	}

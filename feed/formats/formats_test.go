@@ -40,6 +40,7 @@ var sharedFiles = map[string]struct{ format, id string }{
 	"redhat/cve-2024-24786.vex.json":                          {"csaf", "CVE-2024-24786"},
 	"redhat/rhel8-ansible-2-including-unpatched.oval.xml.bz2": {"oval", ""},
 	"redhat/rhsa-2022-0011.csaf.json":                         {"redhat-csaf", ""},
+	"redhat/rhsa-2024_0811.csaf.json":                         {"csaf", "RHSA-2024:0811"},
 	"redhat/rhsa-2024_6163.csaf.json":                         {"redhat-csaf", ""},
 	"rocky/RLSA-2023_3220.osv.json":                           {"osv", "RLSA-2023:3220"},
 	"rocky/updateinfo.xml":                                    {"updateinfo", ""},
