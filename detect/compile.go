@@ -73,6 +73,7 @@ func compile(cat *feed.Catalog, gen uint64, opts *options) *compiled {
 		platforms:  map[string]*platIndex{},
 	}
 	schemes := schemeCache{opts: opts, m: map[string]version.Scheme{}}
+	releases := releaseCache{}
 	var winFixes []*cfix
 	for _, ptr := range cat.All() {
 		p, ok := cat.Get(ptr.ID)
@@ -119,7 +120,7 @@ func compile(cat *feed.Catalog, gen uint64, opts *options) *compiled {
 			cf.scheme = schemes.get(f, "")
 			cf.parse()
 			var distro string
-			distro, cf.release = patchcore.CanonicalRelease(f.Distro, f.Release)
+			distro, cf.release = releases.canonical(f.Distro, f.Release)
 			if !slices.Contains(cp.distros, distro) {
 				cp.distros = append(cp.distros, distro)
 			}

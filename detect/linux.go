@@ -98,6 +98,21 @@ type slot struct {
 	memo     atomic.Pointer[memoTab]
 }
 
+// releaseCache holds patchcore.CanonicalRelease's answers for one
+// compilation: a catalog has millions of fixes but few (distro, release)
+// spellings.
+type releaseCache map[[2]string][2]string
+
+func (rc releaseCache) canonical(distro, release string) (string, string) {
+	k := [2]string{distro, release}
+	if v, ok := rc[k]; ok {
+		return v[0], v[1]
+	}
+	d, r := patchcore.CanonicalRelease(distro, release)
+	rc[k] = [2]string{d, r}
+	return d, r
+}
+
 // platform returns the index for p, building it on first use. The
 // platform and the fixes meet in canonical form (patchcore.Platform.Canonical
 // and patchcore.CanonicalRelease): a device that reports "debian" "12" gets

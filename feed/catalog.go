@@ -552,12 +552,20 @@ func (c *Catalog) index() {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	// Few (distro, release) spellings recur over many fixes.
+	canon := map[[2]string][2]string{}
 	for _, id := range ids {
 		p := c.patches[id]
 		seen := map[string]bool{}
 		for i := range p.Fixes {
 			f := &p.Fixes[i]
-			distro, release := patchcore.CanonicalRelease(f.Distro, f.Release)
+			k := [2]string{f.Distro, f.Release}
+			dr, ok := canon[k]
+			if !ok {
+				dr[0], dr[1] = patchcore.CanonicalRelease(f.Distro, f.Release)
+				canon[k] = dr
+			}
+			distro, release := dr[0], dr[1]
 			if !seen[distro] {
 				seen[distro] = true
 				c.byDistro[distro] = append(c.byDistro[distro], p)
