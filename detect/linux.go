@@ -98,6 +98,18 @@ type slot struct {
 	memo     atomic.Pointer[memoTab]
 }
 
+// rawRelease is the release as the device reports it: "bookworm/12",
+// "12", "9.4".
+func rawRelease(p patchcore.Platform) string {
+	switch {
+	case p.Codename != "" && p.Version != "" && p.Codename != p.Version:
+		return p.Codename + "/" + p.Version
+	case p.Codename != "":
+		return p.Codename
+	}
+	return p.Version
+}
+
 // releaseCache holds patchcore.CanonicalRelease's answers for one
 // compilation: a catalog has millions of fixes but few (distro, release)
 // spellings.
@@ -117,17 +129,19 @@ func (rc releaseCache) canonical(distro, release string) (string, string) {
 // platform and the fixes meet in canonical form (patchcore.Platform.Canonical
 // and patchcore.CanonicalRelease): a device that reports "debian" "12" gets
 // the fixes a tracker published for "bookworm", one on RHEL 9.4 those for
-// "9.4" (EUS) and "9" (mainline).
+// "9.4" (EUS) and "9" (mainline). Reasons name the platform as the device
+// does (its label), so each spelling has its own index.
 func (c *compiled) platform(p patchcore.Platform) *platIndex {
 	distro, keys := p.Canonical()
-	id := distro + "\x00" + strings.Join(keys, "\x00")
+	label := p.Distro + " " + rawRelease(p)
+	id := distro + "\x00" + strings.Join(keys, "\x00") + "\x00" + label
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if pi, ok := c.platforms[id]; ok {
 		return pi
 	}
 	pi := &platIndex{
-		label:  distro + " " + strings.Join(keys, "/"),
+		label:  label,
 		slots:  map[string]*slot{},
 		pn:     map[*cpatch]int32{},
 		aggs:   map[uint64][]*aggregate{},
@@ -136,7 +150,7 @@ func (c *compiled) platform(p patchcore.Platform) *platIndex {
 		next:   map[*chunk][]*chunk{},
 	}
 	if len(keys) == 0 {
-		pi.label = distro + " (no release: release-independent fixes only)"
+		pi.label = p.Distro + " (no release: release-independent fixes only)"
 	}
 	var all []*pfix
 	for _, cf := range c.byDistro[distro] {

@@ -77,6 +77,24 @@ func TestReleaseNamesMeet(t *testing.T) {
 	}
 }
 
+// TestPlatformShownAsReported: the fixes are found in canonical form, but
+// a reason names the platform as the device reported it.
+func TestPlatformShownAsReported(t *testing.T) {
+	cat := feed.NewCatalog()
+	addFeed(t, cat, osv.Format{}, samples.Path(t, "ubuntu/UBUNTU-CVE-2021-3782.osv.json"))
+	for _, c := range []struct {
+		plat patchcore.Platform
+		want string
+	}{
+		{patchcore.Platform{Family: "linux", Distro: "ubuntu", Codename: "bionic"}, "for ubuntu bionic"},
+		{patchcore.Platform{Family: "linux", Distro: "ubuntu", Version: "18.04"}, "for ubuntu 18.04"},
+	} {
+		inv := patchcore.Inventory{Platform: c.plat, Packages: []patchcore.Package{{Name: "bash", Version: "4.4.18-2ubuntu1", Ecosystem: patchcore.EcosystemDeb}}}
+		r := run(t, cat, inv, WithNotApplicable())
+		check(t, r, []want{{"UBUNTU-CVE-2021-3782", patchcore.FindingNotApplicable, c.want}})
+	}
+}
+
 // TestUnfixedUnparsableInstalled: debsecan's test case 012 has tethereal
 // built from "ethereal (0.10_12-6)", a source version that does not parse.
 // The CVEs the tracker lists as unfixed in sid need no comparison, so
