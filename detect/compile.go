@@ -20,7 +20,7 @@ type compiled struct {
 	patches []*cpatch // sorted by ID
 	byID    map[string]*cpatch
 
-	byDistro map[string][]*cfix // OS package fixes by Fix.Distro
+	byDistro map[string][]*cfix // OS package fixes by canonical Fix.Distro
 
 	win        *winIndex
 	apps       map[string][]*cfix // ecosystem + "\x00" + package id, newest first
@@ -55,6 +55,9 @@ type cfix struct {
 	// err explains why the fix cannot be evaluated (a version that does not
 	// parse, an unknown scheme); nil when it can.
 	err error
+	// release is the fix's release in canonical form
+	// (patchcore.CanonicalRelease), which platforms are matched on.
+	release string
 }
 
 // compile builds the detection view of cat.
@@ -70,6 +73,7 @@ func compile(cat *feed.Catalog, gen uint64, opts *options) *compiled {
 		platforms:  map[string]*platIndex{},
 	}
 	schemes := schemeCache{opts: opts, m: map[string]version.Scheme{}}
+	releases := releaseCache{}
 	var winFixes []*cfix
 	for _, ptr := range cat.All() {
 		p, ok := cat.Get(ptr.ID)
@@ -115,10 +119,12 @@ func compile(cat *feed.Catalog, gen uint64, opts *options) *compiled {
 			}
 			cf.scheme = schemes.get(f, "")
 			cf.parse()
-			if !slices.Contains(cp.distros, f.Distro) {
-				cp.distros = append(cp.distros, f.Distro)
+			var distro string
+			distro, cf.release = releases.canonical(f.Distro, f.Release)
+			if !slices.Contains(cp.distros, distro) {
+				cp.distros = append(cp.distros, distro)
 			}
-			c.byDistro[f.Distro] = append(c.byDistro[f.Distro], cf)
+			c.byDistro[distro] = append(c.byDistro[distro], cf)
 		}
 	}
 	// Supersedence: Patch.Supersedes and per-fix Supersedes (MSRC), by ID,

@@ -223,11 +223,11 @@ func (d *device) coverage(sc *scopeCache) Coverage {
 // describeLinux names a Linux platform as a coverage reason does: "debian
 // bookworm", "rhel 9.4", "debian with no release".
 func describeLinux(pl *patchcore.Platform) string {
-	keys := releaseKeys(*pl)
-	if len(keys) == 0 {
+	rel := rawRelease(*pl)
+	if rel == "" {
 		return pl.Distro + " with no release (only release-independent fixes could apply)"
 	}
-	return pl.Distro + " " + strings.Join(keys, "/")
+	return pl.Distro + " " + rel
 }
 
 // windowsCoverage counts the Windows patches with a fix for the device's

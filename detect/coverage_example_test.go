@@ -39,7 +39,7 @@ func ExampleCoverage() {
 	}
 	fmt.Println("compliant:", ev.Compliance(&dr).Compliant)
 	// Output:
-	// 0 missing, covered: false (the catalog has no patches for rocky 9.3/9)
+	// 0 missing, covered: false (the catalog has no patches for rocky 9.3)
 	// the catalog covers debian bookworm: 1 patches
 	// compliant: false
 }

@@ -27,11 +27,14 @@
 //   - Debian/Ubuntu advisories name source packages: a source-keyed fix is
 //     compared with the SOURCE version of each installed binary built from it,
 //     never with the binary's own version (canonical/sec-cvescan#35,
-//     anchore/grype#376); a binary-keyed fix with the binary's version. Fixes
-//     are per release codename (or version number for Ubuntu); another
-//     release's fix never decides. Unfixed and won't-fix entries make an
-//     installed package Missing with no fixed version; not-affected entries
-//     make it NotApplicable.
+//     anchore/grype#376); a binary-keyed fix with the binary's version (Rocky
+//     Linux's RLSAs name source RPMs too: a binary matches through the
+//     source RPM its inventory records). Fixes are per release, a device's
+//     and a feed's spellings meeting in canonical form ("12" and "bookworm",
+//     "bionic" and "18.04": patchcore.CanonicalRelease); another release's
+//     fix never decides. Unfixed and won't-fix entries make an installed
+//     package Missing with no fixed version, even one whose version does not
+//     parse (nothing is compared); not-affected entries make it NotApplicable.
 //   - Kernel packages count only for the running kernel (Platform.Kernel):
 //     an older or newer kernel image that is installed but not running is
 //     NotApplicable, and a fix installed but not yet running is

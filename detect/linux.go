@@ -98,35 +98,50 @@ type slot struct {
 	memo     atomic.Pointer[memoTab]
 }
 
-// releaseKeys are the Fix.Release values that select a platform: the
-// codename (Debian's tracker), the version (Ubuntu's "22.04", an EUS
-// "8.4") and the major version (RHEL's "9").
-func releaseKeys(p patchcore.Platform) []string {
-	var keys []string
-	add := func(s string) {
-		if s != "" && !slices.Contains(keys, s) {
-			keys = append(keys, s)
-		}
+// rawRelease is the release as the device reports it: "bookworm/12",
+// "12", "9.4".
+func rawRelease(p patchcore.Platform) string {
+	switch {
+	case p.Codename != "" && p.Version != "" && p.Codename != p.Version:
+		return p.Codename + "/" + p.Version
+	case p.Codename != "":
+		return p.Codename
 	}
-	add(p.Codename)
-	add(p.Version)
-	if major, _, ok := strings.Cut(p.Version, "."); ok {
-		add(major)
-	}
-	return keys
+	return p.Version
 }
 
-// platform returns the index for p, building it on first use.
+// releaseCache holds patchcore.CanonicalRelease's answers for one
+// compilation: a catalog has millions of fixes but few (distro, release)
+// spellings.
+type releaseCache map[[2]string][2]string
+
+func (rc releaseCache) canonical(distro, release string) (string, string) {
+	k := [2]string{distro, release}
+	if v, ok := rc[k]; ok {
+		return v[0], v[1]
+	}
+	d, r := patchcore.CanonicalRelease(distro, release)
+	rc[k] = [2]string{d, r}
+	return d, r
+}
+
+// platform returns the index for p, building it on first use. The
+// platform and the fixes meet in canonical form (patchcore.Platform.Canonical
+// and patchcore.CanonicalRelease): a device that reports "debian" "12" gets
+// the fixes a tracker published for "bookworm", one on RHEL 9.4 those for
+// "9.4" (EUS) and "9" (mainline). Reasons name the platform as the device
+// does (its label), so each spelling has its own index.
 func (c *compiled) platform(p patchcore.Platform) *platIndex {
-	keys := releaseKeys(p)
-	id := p.Distro + "\x00" + strings.Join(keys, "\x00")
+	distro, keys := p.Canonical()
+	label := p.Distro + " " + rawRelease(p)
+	id := distro + "\x00" + strings.Join(keys, "\x00") + "\x00" + label
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if pi, ok := c.platforms[id]; ok {
 		return pi
 	}
 	pi := &platIndex{
-		label:  p.Distro + " " + strings.Join(keys, "/"),
+		label:  label,
 		slots:  map[string]*slot{},
 		pn:     map[*cpatch]int32{},
 		aggs:   map[uint64][]*aggregate{},
@@ -138,8 +153,8 @@ func (c *compiled) platform(p patchcore.Platform) *platIndex {
 		pi.label = p.Distro + " (no release: release-independent fixes only)"
 	}
 	var all []*pfix
-	for _, cf := range c.byDistro[p.Distro] {
-		if cf.fix.Release != "" && !slices.Contains(keys, cf.fix.Release) {
+	for _, cf := range c.byDistro[distro] {
+		if cf.release != "" && !slices.Contains(keys, cf.release) {
 			continue
 		}
 		s := pi.slots[cf.fix.Package]
@@ -168,10 +183,10 @@ func (c *compiled) platform(p patchcore.Platform) *platIndex {
 	for _, pf := range all {
 		pf.pn = pi.pn[pf.cf.cp]
 	}
-	if rpmFamily(p.Distro) && strings.Contains(p.Version, ".") {
+	if len(keys) > 0 && rpmFamily(distro) && strings.Contains(keys[0], ".") {
 		for _, s := range pi.slots {
-			markShadowed(s.bin.fixes, p.Version)
-			markShadowed(s.src.fixes, p.Version)
+			markShadowed(s.bin.fixes, keys[0])
+			markShadowed(s.src.fixes, keys[0])
 		}
 	}
 	for _, pf := range all {
@@ -185,14 +200,16 @@ func (c *compiled) platform(p patchcore.Platform) *platIndex {
 
 // markShadowed records, among the fixes for one package, the mainline fixes
 // that a fix published for the device's minor release (EUS, "8.4")
-// replaces: those sharing a CVE with it (aquasecurity/trivy#3576).
+// replaces: those sharing a CVE with it (aquasecurity/trivy#3576),
+// including the mainline fix of the same advisory when it ships both
+// (RHSA-2024:0811 has sudo for 9.0 EUS and for mainline 9).
 func markShadowed(l []*pfix, minor string) {
 	for _, eus := range l {
-		if eus.cf.fix.Release != minor {
+		if eus.cf.release != minor {
 			continue
 		}
 		for _, main := range l {
-			if main.cf.fix.Release == minor || main.cf.cp == eus.cf.cp {
+			if main.cf.release == minor {
 				continue
 			}
 			for _, cve := range main.cf.cp.cves {
@@ -364,11 +381,13 @@ func (ev *evaluator) evalOS(pf *pfix, useSource bool, ge int8) {
 		return
 	}
 	v, err := ev.version(cf.scheme, installed, useSource)
-	if err != nil {
+	if err != nil && needsVersion(cf) {
 		c.st, c.why, c.note = stUnknown, whyBadInstalled, err.Error()
 		ev.add(c)
 		return
 	}
+	// v is nil when the installed version does not parse and the fix
+	// decides without it.
 	st, w := compareGE(v, installed, cf, ge)
 	if !ev.running {
 		c.fixedNotRunning = st == stInstalled
@@ -381,6 +400,23 @@ func (ev *evaluator) evalOS(pf *pfix, useSource bool, ge int8) {
 	}
 	c.st, c.why = st, w
 	ev.add(c)
+}
+
+// needsVersion reports whether deciding a fix takes the installed version:
+// not for a vendor statement that every version is affected (unfixed or
+// won't fix, with no fixed version elsewhere and no introduced version) or
+// that none is (not affected). Excluded versions are matched as strings.
+func needsVersion(cf *cfix) bool {
+	f := cf.fix
+	switch {
+	case f.Status == patchcore.FixNotAffected:
+		return false
+	case cf.err != nil:
+		return true
+	case f.Status == patchcore.FixUnfixed || f.Status == patchcore.FixWontFix:
+		return cf.fixed != nil || cf.introduced != nil
+	}
+	return true
 }
 
 func normArch(a string) string {

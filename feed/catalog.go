@@ -417,23 +417,30 @@ func (c *Catalog) All() []*patchcore.Patch {
 }
 
 // ForDistro returns the patches with at least one fix for distro (any
-// release), sorted by ID.
+// release), sorted by ID. Distributions are compared in canonical form
+// (patchcore.CanonicalRelease): "RedHat" finds the "rhel" fixes.
 func (c *Catalog) ForDistro(distro string) []*patchcore.Patch {
 	c.index()
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return slices.Clip(c.byDistro[distro])
+	d, _ := patchcore.CanonicalRelease(distro, "")
+	return slices.Clip(c.byDistro[d])
 }
 
 // ForPackage returns the fixes for a package name on a distro and release.
 // Fixes whose Release is empty (every release of the distro) are included.
-// The package name is matched as published: callers look up both the binary
-// name and the source name, and check Fix.PackageKind. Application catalogs
-// use Distro "windows" and an empty release; Chocolatey ids are lower case.
+// Distro and release are compared in canonical form on both sides
+// (patchcore.CanonicalRelease): "debian"/"12" finds the fixes a tracker
+// published for "bookworm", "ubuntu"/"bionic" those an OSV feed published
+// for "18.04". The package name is matched as published: callers look up
+// both the binary name and the source name, and check Fix.PackageKind.
+// Application catalogs use Distro "windows" and an empty release;
+// Chocolatey ids are lower case.
 func (c *Catalog) ForPackage(distro, release, pkg string) []FixRef {
 	c.index()
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	distro, release = patchcore.CanonicalRelease(distro, release)
 	refs := c.byPkg[pkgKey{distro, release, pkg}]
 	if release != "" {
 		if any := c.byPkg[pkgKey{distro, "", pkg}]; len(any) > 0 {
@@ -547,17 +554,26 @@ func (c *Catalog) index() {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	// Few (distro, release) spellings recur over many fixes.
+	canon := map[[2]string][2]string{}
 	for _, id := range ids {
 		p := c.patches[id]
 		seen := map[string]bool{}
 		for i := range p.Fixes {
 			f := &p.Fixes[i]
-			if !seen[f.Distro] {
-				seen[f.Distro] = true
-				c.byDistro[f.Distro] = append(c.byDistro[f.Distro], p)
+			k := [2]string{f.Distro, f.Release}
+			dr, ok := canon[k]
+			if !ok {
+				dr[0], dr[1] = patchcore.CanonicalRelease(f.Distro, f.Release)
+				canon[k] = dr
+			}
+			distro, release := dr[0], dr[1]
+			if !seen[distro] {
+				seen[distro] = true
+				c.byDistro[distro] = append(c.byDistro[distro], p)
 			}
 			if f.Package != "" {
-				k := pkgKey{f.Distro, f.Release, f.Package}
+				k := pkgKey{distro, release, f.Package}
 				c.byPkg[k] = append(c.byPkg[k], FixRef{Patch: p, Fix: f})
 			}
 			if f.ProductID != "" {

@@ -229,6 +229,43 @@ func TestForPackageReleases(t *testing.T) {
 	}
 }
 
+// TestForPackageCanonicalRelease: the catalog's index and its callers meet
+// in canonical form, whichever spelling the feed and the caller used.
+func TestForPackageCanonicalRelease(t *testing.T) {
+	c := feed.NewCatalog()
+	c.Add(
+		patchcore.Patch{ID: "DSA-1", Source: "s", Fixes: []patchcore.Fix{{Distro: "debian", Release: "bookworm", Package: "unzip", FixedVersion: "6.0-28+deb12u1"}}},
+		patchcore.Patch{ID: "USN-1", Source: "s", Fixes: []patchcore.Fix{{Distro: "ubuntu", Release: "18.04", Package: "wayland", FixedVersion: "1.16.0-1ubuntu1.1~18.04.4"}}},
+		patchcore.Patch{ID: "OVAL-1", Source: "s", Fixes: []patchcore.Fix{{Distro: "ubuntu", Release: "bionic", Package: "wayland", FixedVersion: "1.16.0-1ubuntu1.1~18.04.4"}}},
+		patchcore.Patch{ID: "SUSE-1", Source: "s", Fixes: []patchcore.Fix{{Distro: "sles", Release: "15.4", Package: "openssl-3", FixedVersion: "3.0.8-150400.4.1"}}},
+	)
+	for _, q := range []struct {
+		distro, release, pkg string
+		want                 []string
+	}{
+		{"debian", "12", "unzip", []string{"DSA-1"}},
+		{"Debian", "12.5", "unzip", []string{"DSA-1"}},
+		{"debian", "bookworm", "unzip", []string{"DSA-1"}},
+		{"debian", "11", "unzip", nil},
+		{"ubuntu", "bionic", "wayland", []string{"OVAL-1", "USN-1"}},
+		{"ubuntu", "18.04", "wayland", []string{"OVAL-1", "USN-1"}},
+		{"sles", "15-SP4", "openssl-3", []string{"SUSE-1"}},
+		{"sles", "15 SP3", "openssl-3", nil},
+	} {
+		var got []string
+		for _, r := range c.ForPackage(q.distro, q.release, q.pkg) {
+			got = append(got, r.Patch.ID)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, q.want) {
+			t.Errorf("ForPackage(%q, %q, %q) = %v, want %v", q.distro, q.release, q.pkg, got, q.want)
+		}
+	}
+	if got := c.ForDistro("Debian"); len(got) != 1 || got[0].ID != "DSA-1" {
+		t.Errorf("ForDistro(Debian) = %v", got)
+	}
+}
+
 func TestSnapshotsAreImmutable(t *testing.T) {
 	c := feed.NewCatalog()
 	in := patchcore.Patch{ID: "P", Source: "a", Fixes: []patchcore.Fix{{Distro: "d", Package: "x", FixedVersion: "1"}}}

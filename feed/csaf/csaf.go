@@ -22,7 +22,10 @@
 //
 // Each Fix: Distro "rhel" for Red Hat CPEs, Release the major version of
 // the platform CPE (cpe:/a:redhat:enterprise_linux:9::appstream -> "9";
-// a layered product's "el9" -> "9"), Product the platform name, ProductID
+// a layered product's "el9" -> "9"), or the minor release of an
+// extended-support stream (cpe:/o:redhat:rhel_eus:9.2::baseos -> "9.2";
+// also rhel_aus, rhel_e4s, rhel_tus), which detection prefers to the
+// mainline fix on a device of that minor release, Product the platform name, ProductID
 // its CPE (or its product ID without one), Package the rpm name, Arch, Scheme
 // "rpm", FixedVersion "epoch:version-release" with the epoch when the
 // document gives one, ModuleStream "name:stream" from the purl's rpmmod
@@ -767,6 +770,7 @@ func parseNEVRA(s string) (name, ver, arch string, ok bool) {
 var (
 	reCPEEL    = regexp.MustCompile(`(?:^|[:_])el(\d+)`)
 	reCPEMajor = regexp.MustCompile(`^(\d+)`)
+	reCPEMinor = regexp.MustCompile(`^\d+\.\d+`)
 )
 
 // platformOf derives distro and major release from a Red Hat CPE.
@@ -783,6 +787,14 @@ func platformOf(cpe string) (distro, release string) {
 	ver := ""
 	if len(parts) > 3 {
 		ver = parts[3]
+	}
+	switch product {
+	case "rhel_eus", "rhel_aus", "rhel_e4s", "rhel_tus":
+		// A minor release's stream: its fixes are that release's.
+		if m := reCPEMinor.FindString(ver); m != "" {
+			_, rel := patchcore.CanonicalRelease(distro, m)
+			return distro, rel
+		}
 	}
 	if strings.HasPrefix(product, "enterprise_linux") || strings.HasPrefix(product, "rhel") {
 		if m := reCPEMajor.FindString(ver); m != "" {

@@ -80,12 +80,38 @@ func TestRHSA2022_0011(t *testing.T) {
 		t.Errorf("patch = %+v", p)
 	}
 	f := findFix(p, "cpe:/o:redhat:rhel_e4s:7.6::server", "telnet-server", "ppc64le")
-	if f == nil || f.Release != "7" || f.FixedVersion != "1:0.17-65.el7_6" || f.PackageKind != patchcore.PackageBinary {
+	// An E4S stream's fix is its minor release's.
+	if f == nil || f.Release != "7.6" || f.FixedVersion != "1:0.17-65.el7_6" || f.PackageKind != patchcore.PackageBinary {
 		t.Errorf("telnet-server fix = %+v", f)
 	}
 	for _, f := range p.Fixes {
 		if f.PackageKind == patchcore.PackageSource {
 			t.Errorf("source fix kept although binaries exist: %+v", f)
+		}
+	}
+}
+
+// TestEUSStreams: RHSA-2024:0811 ships sudo to the 8.6, 8.8, 9.0 and 9.2
+// EUS streams and to mainline 8 and 9; each EUS fix carries its minor
+// release, so that it is told from the mainline one.
+func TestEUSStreams(t *testing.T) {
+	p := parseOne(t, samples.Path(t, "redhat/rhsa-2024_0811.csaf.json"))
+	want := map[string]string{ // product CPE -> release, version of sudo x86_64
+		"cpe:/o:redhat:rhel_eus:8.6::baseos":       "8.6 0:1.9.5p2-1.el8_6",
+		"cpe:/o:redhat:rhel_eus:8.8::baseos":       "8.8 0:1.9.5p2-1.el8_8",
+		"cpe:/o:redhat:enterprise_linux:8::baseos": "8 0:1.9.5p2-1.el8_9",
+		"cpe:/o:redhat:rhel_eus:9.0::baseos":       "9.0 0:1.9.5p2-7.el9_0.4",
+		"cpe:/o:redhat:rhel_eus:9.2::baseos":       "9.2 0:1.9.5p2-9.el9_2.2",
+		"cpe:/o:redhat:enterprise_linux:9::baseos": "9 0:1.9.5p2-10.el9_3",
+	}
+	for cpe, w := range want {
+		f := findFix(p, cpe, "sudo", "x86_64")
+		if f == nil {
+			t.Errorf("%s: no sudo x86_64 fix", cpe)
+			continue
+		}
+		if got := f.Release + " " + f.FixedVersion; got != w {
+			t.Errorf("%s: sudo fix %s, want %s", cpe, got, w)
 		}
 	}
 }

@@ -59,6 +59,14 @@ var sharedFiles = map[string]struct{ format, id string }{
 	"debsecan/001.status":                                      {},
 	"rocky/repomd.xml":                                         {},
 	"SOURCES.md":                                               {},
+	"debian/tracker-vuln-list-update.json":                     {"debian-tracker", ""},
+	"rocky/RLSA-2021_3891.osv.json":                            {"osv", "RLSA-2021:3891"},
+	"suse/cvrf-opensuse-su-2015-0225-1.xml":                    {"suse-cvrf", "openSUSE-SU-2015:0225-1"},
+	"suse/cvrf-opensuse-su-2015-0798-1.xml":                    {"suse-cvrf", "openSUSE-SU-2015:0798-1"},
+	"ubuntu/UBUNTU-CVE-2021-3782.osv.json":                     {"osv", "UBUNTU-CVE-2021-3782"},
+	"redhat/rhsa-2024_0811.csaf.json":                          {"csaf", "RHSA-2024:0811"},
+	"debsecan/012.exp.summary":                                 {},
+	"debsecan/012.status":                                      {},
 }
 
 // refusedFiles are samples of a format's vendors that the format

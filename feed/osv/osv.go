@@ -10,10 +10,18 @@
 // "last_affected" attribute when no fix is published. Distro and Release
 // come from the ecosystem ("Ubuntu:22.04:LTS" is ubuntu/22.04, "Rocky
 // Linux:8" rocky/8, "AlmaLinux:8" almalinux/8, "Debian:12" debian/12);
-// Ecosystem is deb, rpm, go, pypi, npm, ...; Scheme deb, rpm or semver;
-// PackageKind source for Ubuntu and Debian (USN and DSA entries name source
-// packages; the USN's binary packages are in Fix.Binaries) and binary for
-// RPM distributions.
+// SUSE's and openSUSE's product ecosystems are read through
+// patchcore.CanonicalRelease ("SUSE:Linux Enterprise Server 15 SP4" is
+// sles/15.4, "openSUSE:Leap 15.5" opensuse-leap/15.5, "openSUSE:Tumbleweed"
+// opensuse-tumbleweed with no release). Ecosystem is deb, rpm, go, pypi,
+// npm, ...; Scheme deb, rpm or semver; PackageKind source for Ubuntu and
+// Debian (USN and DSA entries name source packages; the USN's binary
+// packages are in Fix.Binaries) and for Rocky Linux (an RLSA names the
+// source RPMs it rebuilt: RLSA-2021:3891 lists java-11-openjdk, not
+// java-11-openjdk-headless, so detection matches binaries through the
+// source RPM an inventory records), binary for the other RPM distributions
+// (AlmaLinux's ALSAs list binary packages: ALSA-2023:4520 names
+// python3-requests, built from python-requests).
 package osv
 
 import (
@@ -302,13 +310,14 @@ func ecosystemOf(eco string) (distro, release string, ecosystem patchcore.Ecosys
 	case "debian":
 		return "debian", rel, patchcore.EcosystemDeb, "deb", patchcore.PackageSource
 	case "rocky linux":
-		return "rocky", rel, patchcore.EcosystemRPM, "rpm", patchcore.PackageBinary
+		return "rocky", rel, patchcore.EcosystemRPM, "rpm", patchcore.PackageSource
 	case "almalinux":
 		return "almalinux", rel, patchcore.EcosystemRPM, "rpm", patchcore.PackageBinary
 	case "red hat":
 		return "rhel", rel, patchcore.EcosystemRPM, "rpm", patchcore.PackageBinary
 	case "suse", "opensuse":
-		return strings.ToLower(name), rel, patchcore.EcosystemRPM, "rpm", patchcore.PackageBinary
+		d, r := patchcore.CanonicalRelease(name, strings.Join(parts[1:], ":"))
+		return d, r, patchcore.EcosystemRPM, "rpm", patchcore.PackageBinary
 	case "alpine":
 		return "alpine", strings.TrimPrefix(rel, "v"), "apk", "apk", patchcore.PackageBinary
 	case "go":

@@ -1,6 +1,7 @@
 package osv_test
 
 import (
+	"context"
 	"os"
 	"slices"
 	"strings"
@@ -20,7 +21,9 @@ func TestRealSamples(t *testing.T) {
 		fixes                                                                    int
 	}{
 		{"ubuntu/USN-5614-1.osv.json", "USN-5614-1", "CVE-2021-3782", "wayland", "ubuntu", "22.04", "", "1.20.0-1ubuntu0.1", "deb", "2022-09-15", patchcore.EcosystemDeb, patchcore.PackageSource, 3},
-		{"rocky/RLSA-2023_3220.osv.json", "RLSA-2023:3220", "CVE-2023-32205", "firefox", "rocky", "8", "", "0:102.11.0-2.el8_7", "rpm", "2023-05-18", patchcore.EcosystemRPM, patchcore.PackageBinary, 1},
+		{"rocky/RLSA-2023_3220.osv.json", "RLSA-2023:3220", "CVE-2023-32205", "firefox", "rocky", "8", "", "0:102.11.0-2.el8_7", "rpm", "2023-05-18", patchcore.EcosystemRPM, patchcore.PackageSource, 1},
+		{"rocky/RLSA-2021_3891.osv.json", "RLSA-2021:3891", "CVE-2021-35550", "java-11-openjdk", "rocky", "8", "", "1:11.0.13.0.8-1.el8_4", "rpm", "2021-10-20", patchcore.EcosystemRPM, patchcore.PackageSource, 1},
+		{"ubuntu/UBUNTU-CVE-2021-3782.osv.json", "UBUNTU-CVE-2021-3782", "CVE-2021-3782", "wayland", "ubuntu", "18.04", "", "1.16.0-1ubuntu1.1~18.04.4", "deb", "", patchcore.EcosystemDeb, patchcore.PackageSource, 4},
 		{"alma/ALSA-2022-8194.osv.json", "ALSA-2022:8194", "CVE-2022-0561", "libtiff-devel", "almalinux", "9", "", "4.4.0-2.el9", "rpm", "2022-11-15", patchcore.EcosystemRPM, patchcore.PackageBinary, 3},
 		{"osv/GO-2024-2687.json", "GO-2024-2687", "CVE-2023-45288", "stdlib", "", "", "1.22.0-0", "1.22.2", "semver", "", patchcore.EcosystemGo, "", 3},
 		{"osv/PYSEC-2023-120.json", "PYSEC-2023-120", "CVE-2023-37276", "aiohttp", "", "", "", "", "semver", "2023-07-20", patchcore.EcosystemPyPI, "", 2},
@@ -55,6 +58,28 @@ func TestRealSamples(t *testing.T) {
 				t.Errorf("fix %+v", f)
 			}
 		})
+	}
+}
+
+// TestSUSEEcosystems: SUSE's OSV ecosystems name products; their fixes get
+// the canonical distribution and release a device's os-release gives.
+func TestSUSEEcosystems(t *testing.T) {
+	for _, c := range []struct{ eco, distro, release string }{
+		{"SUSE:Linux Enterprise Server 15 SP4", "sles", "15.4"},
+		{"SUSE:Linux Enterprise Desktop 15 SP5", "sled", "15.5"},
+		{"openSUSE:Leap 15.5", "opensuse-leap", "15.5"},
+		{"openSUSE:Tumbleweed", "opensuse-tumbleweed", ""},
+	} {
+		doc := `{"id":"SUSE-SU-2024:0001-1","affected":[{"package":{"ecosystem":"` + c.eco + `","name":"openssl-3"},` +
+			`"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"3.0.8-150500.5.1"}]}]}]}`
+		var got []patchcore.Fix
+		err := osv.Format{}.Parse(context.Background(), strings.NewReader(doc), func(p patchcore.Patch) error {
+			got = append(got, p.Fixes...)
+			return nil
+		})
+		if err != nil || len(got) != 1 || got[0].Distro != c.distro || got[0].Release != c.release {
+			t.Errorf("%s: fixes %+v, %v; want %s %q", c.eco, got, err, c.distro, c.release)
+		}
 	}
 }
 

@@ -366,8 +366,17 @@ func fixFor(rels map[string]relationship, id string) (patchcore.Fix, bool) {
 
 var reProduct = regexp.MustCompile(`^(SUSE Linux Enterprise [A-Za-z -]*?|SUSE Manager [A-Za-z ]*?|openSUSE Leap(?: Micro)?|SUSE Linux Enterprise Micro) ?(\d+)(?:[ .-]SP(\d+)|\.(\d+))?(?:[ -].*)?$`)
 
-// platformOf derives distro and release from a SUSE product name.
+// reOpenSUSE matches the numbered openSUSE releases before Leap ("openSUSE
+// 13.1", "openSUSE Evergreen 11.4") and Tumbleweed.
+var reOpenSUSE = regexp.MustCompile(`^openSUSE (?:Evergreen )?(\d+\.\d+|Tumbleweed)(?: NonFree)?$`)
+
+// platformOf derives distro and release from a SUSE product name, in
+// canonical form (patchcore.CanonicalRelease): openSUSE 13.1 is
+// "opensuse"/"13.1", Tumbleweed "opensuse-tumbleweed" with no release.
 func platformOf(product string) (distro, release string) {
+	if m := reOpenSUSE.FindStringSubmatch(product); m != nil {
+		return patchcore.CanonicalRelease("opensuse", m[1])
+	}
 	m := reProduct.FindStringSubmatch(product)
 	if m == nil {
 		return "", ""

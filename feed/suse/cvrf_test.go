@@ -109,12 +109,48 @@ func TestInvalidUTF8InFreeText(t *testing.T) {
 	}
 }
 
+// TestOpenSUSE13Products: openSUSE 13.1 and 13.2 advisories (no Leap in
+// the product name) give fixes for "opensuse" 13.1 / 13.2; before, they had
+// no distro or release and never applied to any device.
+func TestOpenSUSE13Products(t *testing.T) {
+	for _, c := range []struct{ file, id, release, pkg, fixed string }{
+		{"suse/cvrf-opensuse-su-2015-0225-1.xml", "openSUSE-SU-2015:0225-1", "13.1", "libvirt-client", "1.1.2-2.48.1"},
+		{"suse/cvrf-opensuse-su-2015-0798-1.xml", "openSUSE-SU-2015:0798-1", "13.2", "python-Pillow", "2.8.1-3.3.1"},
+	} {
+		b, err := os.ReadFile(samples.Path(t, c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps, err := parseBytes(CVRFFormat, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ps) != 1 || ps[0].ID != c.id || len(ps[0].Fixes) == 0 {
+			t.Fatalf("%s: %d patches %+v", c.file, len(ps), ps)
+		}
+		found := false
+		for _, f := range ps[0].Fixes {
+			if f.Distro != "opensuse" || f.Release != c.release {
+				t.Errorf("%s: fix for %q %q (product %q), want opensuse %s", c.file, f.Distro, f.Release, f.Product, c.release)
+			}
+			found = found || f.Package == c.pkg && f.FixedVersion == c.fixed
+		}
+		if !found {
+			t.Errorf("%s: no fix %s %s in %+v", c.file, c.pkg, c.fixed, ps[0].Fixes)
+		}
+	}
+}
+
 func TestPlatformOf(t *testing.T) {
 	tests := []struct{ in, distro, release string }{
 		{"SUSE Linux Enterprise Server 15 SP1-LTSS", "sles", "15.1"},
 		{"SUSE Linux Enterprise Desktop 12 SP3", "sled", "12.3"},
 		{"SUSE Linux Enterprise Server 12", "sles", "12"},
 		{"openSUSE Leap 15.5", "opensuse-leap", "15.5"},
+		{"openSUSE 13.1", "opensuse", "13.1"},
+		{"openSUSE 13.2 NonFree", "opensuse", "13.2"},
+		{"openSUSE Evergreen 11.4", "opensuse", "11.4"},
+		{"openSUSE Tumbleweed", "opensuse-tumbleweed", ""},
 		{"Something else", "", ""},
 	}
 	for _, tt := range tests {

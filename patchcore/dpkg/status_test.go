@@ -152,6 +152,21 @@ func TestParseSource(t *testing.T) {
 	}
 }
 
+// TestParseWhiteSpaceLine: a line of white space inside a field continues
+// it (dpkg and apt read it so; debsecan's test case 012 has one in a
+// Description); between stanzas it separates them.
+func TestParseWhiteSpaceLine(t *testing.T) {
+	in := "Package: a\nStatus: install ok installed\nVersion: 1\nDescription: x\n \n more\n\t\n last\n\nPackage: b\nStatus: install ok installed\nVersion: 2\n"
+	got, err := Parse(strings.NewReader(in))
+	if err != nil || len(got) != 2 || got[0].Name != "a" || got[1].Name != "b" {
+		t.Errorf("Parse = %+v, %v; want a and b", got, err)
+	}
+	in = "Package: a\nStatus: install ok installed\nVersion: 1\n\n \nPackage: b\nStatus: install ok installed\nVersion: 2\n"
+	if got, err := Parse(strings.NewReader(in)); err != nil || len(got) != 2 {
+		t.Errorf("Parse = %+v, %v; want a and b", got, err)
+	}
+}
+
 func TestParseEmpty(t *testing.T) {
 	got, err := Parse(strings.NewReader("\n\n"))
 	if err != nil || len(got) != 0 {
