@@ -76,8 +76,9 @@ type TickResult struct {
 	// Next is when something becomes due (a window opens, a backoff or
 	// deferral ends, a verification rescan); zero when nothing is scheduled.
 	Next time.Time
-	// Done reports that nothing is left to do: every item is terminal, or
-	// the deployment is halted or cancelled and no device is in progress.
+	// Done reports that nothing is left to do: every item is terminal or
+	// blocked (Summary.Blocked), or the deployment is halted or cancelled
+	// and no device is in progress.
 	Done bool
 }
 
@@ -93,9 +94,11 @@ type devState struct {
 	post bool
 }
 
+// settledItems reports whether items have gone as far as they will: each
+// is terminal, blocked, or waits for the user's restart (RebootNever).
 func settledItems(items []Item, pol Policy) bool {
 	for _, it := range items {
-		if it.State.Terminal() {
+		if it.State.Terminal() || it.Blocked {
 			continue
 		}
 		if it.State == patchcore.DeployInstalledPendingReboot && pol.Reboot.Option == RebootNever {
@@ -295,8 +298,12 @@ func (r *Runner) Tick(ctx context.Context, id string) (TickResult, error) {
 		}
 	}
 	if res.Done && d.Status == StatusActive {
-		// Only items pending a user's restart (RebootNever) may remain.
-		res.Done = res.Summary.State == AggregateCompleted || res.Summary.State == AggregateCompletedWithErrors
+		// Items pending a user's restart (RebootNever) keep it going.
+		switch res.Summary.State {
+		case AggregateCompleted, AggregateCompletedWithErrors, AggregateBlocked:
+		default:
+			res.Done = false
+		}
 	}
 	if !res.Done && res.Next.IsZero() {
 		res.Next = now.Add(d.Policy.PollInterval)
@@ -788,7 +795,7 @@ func (dr *deviceRun) start(ctx context.Context, ready []int) error {
 			reason := "installs blocked: " + err.Error()
 			var block []int
 			for _, i := range ready {
-				if dr.items[i].Reason != reason {
+				if it := dr.items[i]; !it.Blocked || it.Reason != reason {
 					block = append(block, i)
 				}
 			}
@@ -925,16 +932,24 @@ func (dr *deviceRun) reboot(ctx context.Context) error {
 	}
 	// The cycle ends when no item of the device is still on its way.
 	for _, it := range dr.items {
-		if !it.State.Terminal() && it.State != patchcore.DeployInstalledPendingReboot {
+		if !it.State.Terminal() && !it.Blocked && it.State != patchcore.DeployInstalledPendingReboot {
 			return nil
 		}
 	}
 	due, err := dr.rebootDue(restart, rebooted)
+	var never *NeverOpensError
+	if errors.As(err, &never) {
+		reason := "restart blocked: " + err.Error()
+		var block []int
+		for _, i := range restart {
+			if it := dr.items[i]; !it.Blocked || it.Reason != reason {
+				block = append(block, i)
+			}
+		}
+		return dr.fire(ctx, block, func(Item) Input { return Input{Event: EvBlock, Reason: reason} })
+	}
 	if err != nil {
 		return err
-	}
-	if due.IsZero() {
-		return nil
 	}
 	for _, i := range restart {
 		if dr.items[i].NotBefore.After(due) {
@@ -965,8 +980,9 @@ func (dr *deviceRun) reboot(ctx context.Context) error {
 	return nil
 }
 
-// rebootDue is when the restart of items idx may happen; zero when no
-// window will ever allow it.
+// rebootDue is when the restart of items idx may happen. When no window
+// will ever allow it, the error is the windows' *NeverOpensError (joined
+// when there are several).
 func (dr *deviceRun) rebootDue(idx []int, again bool) (time.Time, error) {
 	pol := dr.d.Policy
 	if again {
@@ -1008,7 +1024,7 @@ func (dr *deviceRun) rebootDue(idx []int, again bool) (time.Time, error) {
 		}
 		o, err := nextOpening(zs, after)
 		if err != nil {
-			return time.Time{}, nil
+			return time.Time{}, err
 		}
 		return o.Start, nil
 	default: // end of cycle: now if a window is open, else the next one
@@ -1017,7 +1033,7 @@ func (dr *deviceRun) rebootDue(idx []int, again bool) (time.Time, error) {
 		}
 		o, err := nextOpening(zs, dr.now)
 		if err != nil {
-			return time.Time{}, nil
+			return time.Time{}, err
 		}
 		return o.Start, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -351,8 +352,8 @@ func TestWindowNeverOpensBlocksWithReason(t *testing.T) {
 	if it.State != patchcore.DeployDownloaded || !strings.Contains(it.Reason, `maintenance window "expired" never opens`) {
 		t.Fatalf("item = %s %q, want downloaded and blocked with the reason", it.State, it.Reason)
 	}
-	if res.Summary.Blocked != 1 {
-		t.Errorf("summary blocked = %d", res.Summary.Blocked)
+	if !it.Blocked || res.Summary.Blocked != 1 || res.Summary.State != deploy.AggregateBlocked || !res.Done {
+		t.Errorf("item blocked %v, summary %+v, done %v; want blocked, 1 blocked, state blocked, done", it.Blocked, res.Summary, res.Done)
 	}
 	n := 0
 	for _, a := range h.alerts() {
@@ -614,6 +615,10 @@ func TestDeferralDeadlineForcesInstall(t *testing.T) {
 	h.inst.Defer = map[string]int{"d1": 100}
 	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: targets("d1"),
 		Policy: deploy.Policy{Deferral: deploy.Deferral{MaxCount: 10, Within: 150 * time.Minute, RetryAfter: time.Hour}}})
+	// A deferred install is not a blocked one.
+	if res := h.drive("dep", 1); res.Summary.Blocked != 0 || res.Summary.State != deploy.AggregateRunning {
+		t.Errorf("after the first deferral: %+v, want running, none blocked", res.Summary)
+	}
 	res := h.drive("dep", 50)
 	if !res.Done || h.item("dep", "d1", "P1").State != patchcore.DeployInstalled {
 		t.Fatalf("%+v", res.Summary)
@@ -632,7 +637,78 @@ func TestDeferralDeadlineForcesInstall(t *testing.T) {
 	if fmt.Sprint(left) != "[10 9 8 0 0]" {
 		t.Errorf("deferrals left = %v", left)
 	}
-	if it := h.item("dep", "d1", "P1"); it.Deferrals != 3 {
+	if it := h.item("dep", "d1", "P1"); it.Deferrals != 3 || it.Blocked {
 		t.Errorf("deferrals = %d, want 3", it.Deferrals)
+	}
+}
+
+// TestRebootBlockedWhenNoWindowOpensAgain: P1 installs in the last
+// opening of a window (its NotAfter passes) and waits for a restart that
+// no window will ever allow. The item is blocked with the window's reason,
+// counted, alerted once, and the deployment is done instead of waiting
+// forever; Run returns.
+func TestRebootBlockedWhenNoWindowOpensAgain(t *testing.T) {
+	last := deploy.Window{Name: "last", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 9}},
+		Duration: time.Hour, NotAfter: t0.Add(30 * time.Minute)}
+	pendingP1 := deploytest.Behavior{Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}}
+	tests := []struct {
+		name   string
+		timing deploy.RebootTiming
+		b      map[string]deploytest.Behavior
+		// blocked are the items that end blocked, with their states.
+		blocked map[string]patchcore.DeploymentState
+	}{
+		{"next window", deploy.RebootNextWindow, map[string]deploytest.Behavior{"d1/P1": pendingP1},
+			map[string]patchcore.DeploymentState{"P1": patchcore.DeployInstalledPendingReboot}},
+		// P2's retry comes after the window has closed: its install is
+		// blocked, and then the restart the cycle ends with.
+		{"end of cycle after the window closed", deploy.RebootAtEndOfCycle, map[string]deploytest.Behavior{"d1/P1": pendingP1,
+			"d1/P2": {Install: []deploy.Result{{Outcome: deploy.OutcomeFailed, Reason: "locked"}, {Outcome: deploy.OutcomeInstalled}}}},
+			map[string]patchcore.DeploymentState{"P1": patchcore.DeployInstalledPendingReboot, "P2": patchcore.DeployDownloaded}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.b)
+			var patches []string
+			for k := range tc.b {
+				patches = append(patches, strings.TrimPrefix(k, "d1/"))
+			}
+			slices.Sort(patches)
+			h.create(deploy.Spec{ID: "dep", Patches: patches, Targets: targets("d1"),
+				Policy: deploy.Policy{Windows: deploy.Windows{last}, Reboot: deploy.RebootPolicy{Timing: tc.timing},
+					Retry: deploy.RetryPolicy{Backoff: 2 * time.Hour}}})
+			res := h.drive("dep", 10)
+			for p, want := range tc.blocked {
+				it := h.item("dep", "d1", p)
+				what := "installs"
+				if want == patchcore.DeployInstalledPendingReboot {
+					what = "restart"
+				}
+				if it.State != want || !it.Blocked || !strings.Contains(it.Reason, what+` blocked: maintenance window "last" never opens`) {
+					t.Errorf("%s = %s blocked %v %q, want %s, blocked with the window's reason", p, it.State, it.Blocked, it.Reason, want)
+				}
+			}
+			if !res.Done || res.Summary.Blocked != len(tc.blocked) || res.Summary.State != deploy.AggregateBlocked {
+				t.Errorf("tick: done %v, summary %+v; want done, %d blocked, state blocked", res.Done, res.Summary, len(tc.blocked))
+			}
+			if n := h.inst.Reboots("d1"); n != 0 {
+				t.Errorf("%d restarts, want none", n)
+			}
+			n := 0
+			for _, a := range h.alerts() {
+				if a.Kind == deploy.AlertRebootBlocked {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("%d reboot blocked alerts, want exactly 1", n)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			s, err := h.r.Run(ctx, "dep")
+			if err != nil || s.State != deploy.AggregateBlocked {
+				t.Errorf("Run = %s, %v; want it to return the blocked summary", s.State, err)
+			}
+		})
 	}
 }
