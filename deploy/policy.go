@@ -153,6 +153,9 @@ func (r RetryPolicy) Delay(n int) time.Duration {
 // Step is a pre- or post-install step the caller's [StepRunner] runs on the
 // device (stop a service, take a snapshot, run a health check).
 type Step struct {
+	// Name identifies the step within its phase: it is part of the step's
+	// operation ID, so the pre-steps' names must differ from each other,
+	// and the post-steps' (a pre- and a post-step may share one).
 	Name string `json:"name"`
 	// Action is opaque to deploy: the StepRunner interprets it.
 	Action string `json:"action"`
@@ -329,9 +332,20 @@ func (p Policy) Validate() error {
 			return bad(fmt.Sprintf("rollout.waves[%d]", i), "%g not in (0, 100]", w)
 		}
 	}
-	for i, s := range append(append([]Step(nil), p.PreSteps...), p.PostSteps...) {
-		if s.Name == "" {
-			return bad(fmt.Sprintf("steps[%d].name", i), "empty")
+	for _, ph := range []struct {
+		field string
+		steps []Step
+	}{{"pre_steps", p.PreSteps}, {"post_steps", p.PostSteps}} {
+		seen := make(map[string]int, len(ph.steps))
+		for i, s := range ph.steps {
+			field := fmt.Sprintf("%s[%d].name", ph.field, i)
+			if s.Name == "" {
+				return bad(field, "empty")
+			}
+			if j, dup := seen[s.Name]; dup {
+				return bad(field, "%q names %s[%d] too; a step's name identifies it within its phase", s.Name, ph.field, j)
+			}
+			seen[s.Name] = i
 		}
 	}
 	return nil

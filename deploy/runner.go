@@ -732,7 +732,7 @@ func (dr *deviceRun) preSteps(ctx context.Context, installing []int) error {
 	}
 	for k := dr.rec.PreDone; k < len(pol.PreSteps); k++ {
 		st := pol.PreSteps[k]
-		op := Operation{ID: dr.d.ID + "/" + dr.t.Device + "/pre/" + st.Name + "/" + strconv.Itoa(attempt), Deployment: dr.d.ID, Device: dr.t.Device, Attempt: attempt}
+		op := Operation{ID: dr.stepID(PhasePre, pol.PreSteps, k) + "/" + strconv.Itoa(attempt), Deployment: dr.d.ID, Device: dr.t.Device, Attempt: attempt}
 		rec := dr.rec
 		rec.PreDone = k + 1
 		if err := steps.RunStep(ctx, op, PhasePre, st); err != nil {
@@ -764,7 +764,7 @@ func (dr *deviceRun) post(ctx context.Context) error {
 	steps, _ := dr.r.inst.(StepRunner)
 	for k := dr.rec.PostDone; k < len(pol.PostSteps); k++ {
 		st := pol.PostSteps[k]
-		op := Operation{ID: dr.d.ID + "/" + dr.t.Device + "/post/" + st.Name, Deployment: dr.d.ID, Device: dr.t.Device}
+		op := Operation{ID: dr.stepID(PhasePost, pol.PostSteps, k), Deployment: dr.d.ID, Device: dr.t.Device}
 		rec := dr.rec
 		rec.PostDone = k + 1
 		var alerts []Alert
@@ -776,6 +776,23 @@ func (dr *deviceRun) post(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// stepID is the operation ID of steps[k] of phase on the device, without
+// the attempt: "deployment/device/phase/name". Policy.Validate keeps the
+// names of a phase distinct; a deployment stored before it did may repeat
+// a name, and a repeat is told apart by its index ("name#2"), so every
+// step runs. The IDs of distinct names are as they always were, so a
+// journal written before resumes with the same IDs.
+func (dr *deviceRun) stepID(phase Phase, steps []Step, k int) string {
+	name := steps[k].Name
+	for _, prev := range steps[:k] {
+		if prev.Name == name {
+			name += "#" + strconv.Itoa(k)
+			break
+		}
+	}
+	return dr.d.ID + "/" + dr.t.Device + "/" + string(phase) + "/" + name
 }
 
 func (dr *deviceRun) stepAlert(op Operation, reason string) Alert {
