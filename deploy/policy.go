@@ -359,3 +359,6 @@ func (p Policy) limits(start time.Time) Limits {
 	}
 	return l
 }
+
+// hasSteps reports whether the policy has pre- or post-steps.
+func (p Policy) hasSteps() bool { return len(p.PreSteps)+len(p.PostSteps) > 0 }
