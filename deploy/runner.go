@@ -156,8 +156,9 @@ func (r *Runner) Tick(ctx context.Context, id string) (TickResult, error) {
 		return TickResult{}, fmt.Errorf("tick %q: %w", id, err)
 	}
 	tk.devs = groupDevices(tk.targets, tk.items, tk.d.Policy, tk.recs)
-	current := tk.currentStage()
-	if err := r.haltOverThreshold(ctx, tk, current); err != nil {
+	st := tk.stages()
+	current := tk.currentStage(st)
+	if err := r.haltOverThreshold(ctx, tk, st, current); err != nil {
 		return TickResult{}, fmt.Errorf("tick %q: halting: %w", id, err)
 	}
 	next, err := r.runDevices(ctx, tk, tk.work(current))
@@ -253,8 +254,7 @@ func (tk *tick) stages() []stageCounts {
 
 // currentStage is the first rollout stage with an unsettled device
 // (d.Stages when every device has settled).
-func (tk *tick) currentStage() int {
-	st := tk.stages()
+func (tk *tick) currentStage(st []stageCounts) int {
 	current := 0
 	for current < tk.d.Stages && st[current].settled == st[current].total {
 		current++
@@ -263,13 +263,13 @@ func (tk *tick) currentStage() int {
 }
 
 // haltOverThreshold halts an active deployment when a stage up to current
-// whose errors were not accepted exceeds the error threshold.
-func (r *Runner) haltOverThreshold(ctx context.Context, tk *tick, current int) error {
+// whose errors were not accepted exceeds the error threshold (st: the
+// stages' counts).
+func (r *Runner) haltOverThreshold(ctx context.Context, tk *tick, st []stageCounts, current int) error {
 	d := &tk.d
 	if d.Status != StatusActive {
 		return nil
 	}
-	st := tk.stages()
 	th := d.Policy.Rollout.ErrorThreshold
 	for s := d.AcceptedStages; s <= min(current, d.Stages-1); s++ {
 		if !th.Exceeded(st[s].failed, st[s].total) {
