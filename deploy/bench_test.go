@@ -26,8 +26,8 @@ func bigSpec(devices, patches int) deploy.Spec {
 	rings := []string{"pilot", "early", "broad"}
 	spec := deploy.Spec{ID: "big", Policy: deploy.Policy{
 		Windows: deploy.Windows{
-			{Name: "weekend", Recurrence: deploy.Recurrence{Frequency: deploy.Weekly, Weekdays: []time.Weekday{time.Saturday, time.Sunday}, At: deploy.TimeOfDay{Hour: 2, Minute: 30}}, Duration: 3 * time.Hour},
-			{Name: "patch-tuesday+4", Recurrence: deploy.Recurrence{Frequency: deploy.PatchTuesday, OffsetDays: 4, At: deploy.TimeOfDay{Hour: 22}}, Duration: 4 * time.Hour},
+			{Name: "weekend", Recurrence: deploy.Recurrence{Frequency: deploy.Weekly, Weekdays: []time.Weekday{time.Saturday, time.Sunday}, At: deploy.TimeOfDay{Hour: 2, Minute: 30}}, Duration: patchcore.Duration(3 * time.Hour)},
+			{Name: "patch-tuesday+4", Recurrence: deploy.Recurrence{Frequency: deploy.PatchTuesday, OffsetDays: 4, At: deploy.TimeOfDay{Hour: 22}}, Duration: patchcore.Duration(4 * time.Hour)},
 		},
 		Rollout: deploy.Rollout{Rings: rings, MaxConcurrency: 5000, ErrorThreshold: deploy.Threshold{Percent: 5}},
 	}}

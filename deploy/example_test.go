@@ -25,7 +25,7 @@ func ExampleRunner() {
 		Patches: []string{"KB5034441", "KB5034439"},
 		Targets: []deploy.Target{{Device: "web-1", Zone: "Europe/Berlin"}, {Device: "db-1", Zone: "America/New_York"}},
 		Policy: deploy.Policy{
-			Windows: deploy.Windows{{Name: "saturday night", Duration: 4 * time.Hour,
+			Windows: deploy.Windows{{Name: "saturday night", Duration: patchcore.Duration(4 * time.Hour),
 				Recurrence: deploy.Recurrence{Frequency: deploy.Weekly, Weekdays: []time.Weekday{time.Saturday}, At: deploy.TimeOfDay{Hour: 22}}}},
 		},
 	})
@@ -66,7 +66,7 @@ func ExampleFire() {
 
 // A window at 02:30 on the night Berlin springs forward opens at 03:00 CEST.
 func ExampleWindow_NextOpening() {
-	w := deploy.Window{Name: "sunday", Duration: time.Hour,
+	w := deploy.Window{Name: "sunday", Duration: patchcore.Duration(time.Hour),
 		Recurrence: deploy.Recurrence{Frequency: deploy.Weekly, Weekdays: []time.Weekday{time.Sunday}, At: deploy.TimeOfDay{Hour: 2, Minute: 30}, Zone: "Europe/Berlin"}}
 	loc, _ := w.Location("")
 	o, _ := w.NextOpening(time.Date(2026, 3, 27, 0, 0, 0, 0, time.UTC), loc)

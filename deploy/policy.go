@@ -55,7 +55,7 @@ func (s Schedule) Next(t time.Time) (time.Time, error) {
 			return time.Time{}, fmt.Errorf("schedule: field recurrence: missing for a recurring schedule: %w", patchcore.ErrInvalidInput)
 		}
 		// A recurrence is a window of one minute.
-		w := Window{Name: "schedule", Recurrence: *s.Recurrence, Duration: time.Minute}
+		w := Window{Name: "schedule", Recurrence: *s.Recurrence, Duration: patchcore.Duration(time.Minute)}
 		loc, err := s.Recurrence.Location("")
 		if err != nil {
 			return time.Time{}, err
@@ -115,7 +115,7 @@ type RebootPolicy struct {
 	// patches become Unknown instead of looping.
 	MaxReboots int `json:"max_reboots,omitempty"`
 	// Grace is how long after a restart the verification rescan runs (default 5m).
-	Grace time.Duration `json:"grace,omitempty"`
+	Grace patchcore.Duration `json:"grace,omitempty"`
 }
 
 // Deferral lets the user postpone installs and restarts.
@@ -124,9 +124,9 @@ type Deferral struct {
 	MaxCount int `json:"max_count,omitempty"`
 	// Within is the deadline, counted from the deployment's start, after
 	// which no deferral is accepted (0: only MaxCount limits).
-	Within time.Duration `json:"within,omitempty"`
+	Within patchcore.Duration `json:"within,omitempty"`
 	// RetryAfter is how long a deferral postpones (default 1h).
-	RetryAfter time.Duration `json:"retry_after,omitempty"`
+	RetryAfter patchcore.Duration `json:"retry_after,omitempty"`
 }
 
 // RetryPolicy configures retries after a failed download or install.
@@ -137,17 +137,17 @@ type RetryPolicy struct {
 	Disabled bool `json:"disabled,omitempty"`
 	// Backoff is the wait before the first retry, doubled for each further
 	// one up to MaxBackoff (defaults 5m and 1h).
-	Backoff    time.Duration `json:"backoff,omitempty"`
-	MaxBackoff time.Duration `json:"max_backoff,omitempty"`
+	Backoff    patchcore.Duration `json:"backoff,omitempty"`
+	MaxBackoff patchcore.Duration `json:"max_backoff,omitempty"`
 }
 
 // Delay returns the backoff before retry number n (1-based).
 func (r RetryPolicy) Delay(n int) time.Duration {
-	d := r.Backoff
-	for i := 1; i < n && d < r.MaxBackoff; i++ {
+	d, top := time.Duration(r.Backoff), time.Duration(r.MaxBackoff)
+	for i := 1; i < n && d < top; i++ {
 		d *= 2
 	}
-	return min(d, r.MaxBackoff)
+	return min(d, top)
 }
 
 // Step is a pre- or post-install step the caller's [StepRunner] runs on the
@@ -209,13 +209,13 @@ type Policy struct {
 	Retry    RetryPolicy  `json:"retry,omitzero"`
 	// PurgeAfter aborts the open items of a device that has not answered
 	// for this long (default 72h).
-	PurgeAfter time.Duration `json:"purge_after,omitempty"`
-	PreSteps   []Step        `json:"pre_steps,omitempty"`
-	PostSteps  []Step        `json:"post_steps,omitempty"`
-	Rollout    Rollout       `json:"rollout,omitzero"`
+	PurgeAfter patchcore.Duration `json:"purge_after,omitempty"`
+	PreSteps   []Step             `json:"pre_steps,omitempty"`
+	PostSteps  []Step             `json:"post_steps,omitempty"`
+	Rollout    Rollout            `json:"rollout,omitzero"`
 	// PollInterval is how soon a waiting device (another deployment in
 	// progress, device unreachable) is tried again (default 1m).
-	PollInterval time.Duration `json:"poll_interval,omitempty"`
+	PollInterval patchcore.Duration `json:"poll_interval,omitempty"`
 }
 
 // WithDefaults returns p with every unset field at its default.
@@ -233,10 +233,10 @@ func (p Policy) WithDefaults() Policy {
 		p.Reboot.MaxReboots = DefaultMaxReboots
 	}
 	if p.Reboot.Grace == 0 {
-		p.Reboot.Grace = DefaultRebootGrace
+		p.Reboot.Grace = patchcore.Duration(DefaultRebootGrace)
 	}
 	if p.Deferral.RetryAfter == 0 {
-		p.Deferral.RetryAfter = DefaultDeferralRetry
+		p.Deferral.RetryAfter = patchcore.Duration(DefaultDeferralRetry)
 	}
 	if p.Retry.Disabled {
 		p.Retry.Retries = 0
@@ -244,16 +244,16 @@ func (p Policy) WithDefaults() Policy {
 		p.Retry.Retries = DefaultRetries
 	}
 	if p.Retry.Backoff == 0 {
-		p.Retry.Backoff = DefaultBackoff
+		p.Retry.Backoff = patchcore.Duration(DefaultBackoff)
 	}
 	if p.Retry.MaxBackoff == 0 {
-		p.Retry.MaxBackoff = max(DefaultMaxBackoff, p.Retry.Backoff)
+		p.Retry.MaxBackoff = max(patchcore.Duration(DefaultMaxBackoff), p.Retry.Backoff)
 	}
 	if p.PurgeAfter == 0 {
-		p.PurgeAfter = DefaultPurgeAfter
+		p.PurgeAfter = patchcore.Duration(DefaultPurgeAfter)
 	}
 	if p.PollInterval == 0 {
-		p.PollInterval = DefaultPollInterval
+		p.PollInterval = patchcore.Duration(DefaultPollInterval)
 	}
 	return p
 }
@@ -355,7 +355,7 @@ func (p Policy) Validate() error {
 func (p Policy) limits(start time.Time) Limits {
 	l := Limits{Retries: p.Retry.Retries, MaxDeferrals: p.Deferral.MaxCount, MaxReboots: p.Reboot.MaxReboots}
 	if p.Deferral.Within > 0 {
-		l.DeferralDeadline = start.Add(p.Deferral.Within)
+		l.DeferralDeadline = start.Add(time.Duration(p.Deferral.Within))
 	}
 	return l
 }

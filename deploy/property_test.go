@@ -63,7 +63,7 @@ func TestRunnerReachesTerminalStates(t *testing.T) {
 			Deferral: deploy.Deferral{MaxCount: rng.IntN(3)},
 			Retry:    deploy.RetryPolicy{Retries: rng.IntN(4)},
 			// Unreachable devices are polled until the 72h purge.
-			PollInterval: 15 * time.Minute,
+			PollInterval: patchcore.Duration(15 * time.Minute),
 		}
 		if rng.IntN(2) == 0 {
 			pol.Windows = deploy.Windows{daily(rng.IntN(24), 30*rng.IntN(2), "", time.Duration(1+rng.IntN(4))*time.Hour)}

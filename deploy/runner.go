@@ -380,7 +380,7 @@ func (r *Runner) finish(ctx context.Context, tk *tick, next time.Time) (TickResu
 	}
 	res.Done = tk.done(res.Summary)
 	if !res.Done && res.Next.IsZero() {
-		res.Next = tk.now.Add(tk.d.Policy.PollInterval)
+		res.Next = tk.now.Add(time.Duration(tk.d.Policy.PollInterval))
 	}
 	return res, nil
 }
@@ -600,8 +600,8 @@ func (dr *deviceRun) noAnswer(ctx context.Context, doing string, err error) erro
 	u.err = doing + ": " + err.Error()
 	dr.r.unreachable[key] = u
 	dr.r.mu.Unlock()
-	if dr.now.Sub(u.since) < dr.d.Policy.PurgeAfter {
-		dr.wake(dr.now.Add(dr.d.Policy.PollInterval))
+	if dr.now.Sub(u.since) < time.Duration(dr.d.Policy.PurgeAfter) {
+		dr.wake(dr.now.Add(time.Duration(dr.d.Policy.PollInterval)))
 		return nil
 	}
 	reason := fmt.Sprintf("device did not answer for %s (purge interval %s): %s", dr.now.Sub(u.since), dr.d.Policy.PurgeAfter, u.err)
@@ -933,7 +933,7 @@ func (dr *deviceRun) start(ctx context.Context, ready []int) error {
 		if !errors.Is(err, patchcore.ErrBusy) {
 			return err
 		}
-		dr.wake(dr.now.Add(dr.d.Policy.PollInterval))
+		dr.wake(dr.now.Add(time.Duration(dr.d.Policy.PollInterval)))
 		return dr.fire(ctx, dr.where(patchcore.DeployDownloaded), func(Item) Input { return Input{Event: EvWait, Reason: err.Error()} })
 	}
 	if deferred, err := dr.ask(ctx, NoticeBeforeInstall, ready); err != nil || deferred {
@@ -966,7 +966,7 @@ func (dr *deviceRun) ask(ctx context.Context, kind NoticeKind, idx []int) (bool,
 	if !deferred || left == 0 {
 		return false, nil
 	}
-	until := dr.now.Add(dr.d.Policy.Deferral.RetryAfter)
+	until := dr.now.Add(time.Duration(dr.d.Policy.Deferral.RetryAfter))
 	dr.wake(until)
 	return true, dr.fire(ctx, idx, func(Item) Input {
 		return Input{Event: EvDefer, NotBefore: until, Reason: "deferred by the user (" + string(kind) + ")"}
@@ -1016,7 +1016,7 @@ func (dr *deviceRun) pendingRestarts() (verify, again []int) {
 		}
 		due := it.NotBefore
 		if pol.Option == RebootNever {
-			due = it.Updated.Add(pol.Grace)
+			due = it.Updated.Add(time.Duration(pol.Grace))
 		}
 		if dr.now.Before(due) {
 			dr.wake(due)
@@ -1050,7 +1050,7 @@ func (dr *deviceRun) verifyRestarted(ctx context.Context, verify []int) (still [
 		if states[dr.items[i].Patch] != patchcore.FindingInstalledPendingReboot {
 			settle = append(settle, i)
 		} else if pol.Option == RebootNever {
-			dr.wake(dr.now.Add(pol.Grace))
+			dr.wake(dr.now.Add(time.Duration(pol.Grace)))
 		} else {
 			still = append(still, i)
 		}
@@ -1126,7 +1126,7 @@ func (dr *deviceRun) restart(ctx context.Context, idx []int, due time.Time) erro
 	if deferred, err := dr.ask(ctx, NoticeBeforeReboot, idx); err != nil || deferred {
 		return err
 	}
-	verifyAt := dr.now.Add(dr.d.Policy.Reboot.Grace)
+	verifyAt := dr.now.Add(time.Duration(dr.d.Policy.Reboot.Grace))
 	if err := dr.fire(ctx, idx, func(it Item) Input {
 		return Input{Event: EvReboot, NotBefore: verifyAt, Reason: fmt.Sprintf("restart %d of at most %d", it.Reboots+1, dr.lim.MaxReboots)}
 	}); err != nil {
@@ -1168,7 +1168,7 @@ func (dr *deviceRun) rebootDue(idx []int, repeat bool) (time.Time, error) {
 		if zone == "" {
 			zone = dr.t.Zone
 		}
-		w := Window{Name: "scheduled restart", Recurrence: Recurrence{Frequency: Daily, At: pol.Reboot.At}, Duration: time.Minute}
+		w := Window{Name: "scheduled restart", Recurrence: Recurrence{Frequency: Daily, At: pol.Reboot.At}, Duration: patchcore.Duration(time.Minute)}
 		loc, err := dr.r.zones.load(zone)
 		if err != nil {
 			return time.Time{}, err

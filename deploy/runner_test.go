@@ -246,7 +246,7 @@ func TestRunnerScenarios(t *testing.T) {
 		},
 		{
 			name:   "user defers twice within the count",
-			policy: deploy.Policy{Deferral: deploy.Deferral{MaxCount: 2, RetryAfter: time.Hour}},
+			policy: deploy.Policy{Deferral: deploy.Deferral{MaxCount: 2, RetryAfter: patchcore.Duration(time.Hour)}},
 			want:   map[string]patchcore.DeploymentState{"d1/P1": patchcore.DeployInstalled, "d1/P2": patchcore.DeployInstalled},
 			check: func(t *testing.T, h *harness) {
 				if it := h.item("dep", "d1", "P1"); it.Deferrals != 2 {
@@ -308,7 +308,7 @@ func TestScanAndDownloadAlerts(t *testing.T) {
 func TestOneDeploymentPerDevice(t *testing.T) {
 	h := newHarness(t, map[string]deploytest.Behavior{"d1/A": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}}})
 	// Restarts only in a window that opens tomorrow: deployment a holds d1 meanwhile.
-	w := deploy.Window{Name: "nightly", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 9}}, Duration: time.Hour}
+	w := deploy.Window{Name: "nightly", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 9}}, Duration: patchcore.Duration(time.Hour)}
 	h.create(deploy.Spec{ID: "a", Patches: []string{"A"}, Targets: targets("d1"), Policy: deploy.Policy{Windows: deploy.Windows{w}, Reboot: deploy.RebootPolicy{Timing: deploy.RebootNextWindow}}})
 	h.create(deploy.Spec{ID: "b", Patches: []string{"B"}, Targets: targets("d1")})
 	ctx := context.Background()
@@ -342,7 +342,7 @@ func TestOneDeploymentPerDevice(t *testing.T) {
 func TestWindowNeverOpensBlocksWithReason(t *testing.T) {
 	h := newHarness(t, nil)
 	w := deploy.Window{Name: "expired", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 22}},
-		Duration: time.Hour, NotAfter: t0.Add(-24 * time.Hour)}
+		Duration: patchcore.Duration(time.Hour), NotAfter: t0.Add(-24 * time.Hour)}
 	p := h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: targets("d1"), Policy: deploy.Policy{Windows: deploy.Windows{w}}})
 	if len(p.Blocked) != 1 || !strings.Contains(p.Blocked[0].Reason, "valid only until") {
 		t.Fatalf("plan blocked = %+v", p.Blocked)
@@ -369,7 +369,7 @@ func TestWindowNeverOpensBlocksWithReason(t *testing.T) {
 func TestInstallWaitsForWindow(t *testing.T) {
 	h := newHarness(t, nil)
 	berlin := deploy.Window{Name: "sat", Recurrence: deploy.Recurrence{Frequency: deploy.Weekly, Weekdays: []time.Weekday{time.Saturday},
-		At: deploy.TimeOfDay{Hour: 2, Minute: 30}, Zone: "Europe/Berlin"}, Duration: 2 * time.Hour}
+		At: deploy.TimeOfDay{Hour: 2, Minute: 30}, Zone: "Europe/Berlin"}, Duration: patchcore.Duration(2 * time.Hour)}
 	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: targets("d1"), Policy: deploy.Policy{Windows: deploy.Windows{berlin}}})
 	res, err := h.r.Tick(context.Background(), "dep")
 	if err != nil {
@@ -481,7 +481,7 @@ func TestMaxConcurrency(t *testing.T) {
 		ts = append(ts, deploy.Target{Device: fmt.Sprintf("d%d", i)})
 	}
 	// Restarts wait for the next window, so started devices stay in progress.
-	w := deploy.Window{Name: "w", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 9}}, Duration: time.Hour}
+	w := deploy.Window{Name: "w", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 9}}, Duration: patchcore.Duration(time.Hour)}
 	for _, tg := range ts {
 		h.inst.Behaviors[tg.Device+"/P1"] = deploytest.Behavior{Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}}
 	}
@@ -526,7 +526,7 @@ func TestWavesStages(t *testing.T) {
 
 func TestCancelAbortsOpenItems(t *testing.T) {
 	h := newHarness(t, nil)
-	w := deploy.Window{Name: "w", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 23}}, Duration: time.Hour}
+	w := deploy.Window{Name: "w", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 23}}, Duration: patchcore.Duration(time.Hour)}
 	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: targets("d1"), Policy: deploy.Policy{Windows: deploy.Windows{w}}})
 	if _, err := h.r.Tick(context.Background(), "dep"); err != nil {
 		t.Fatal(err)
@@ -614,7 +614,7 @@ func TestDeferralDeadlineForcesInstall(t *testing.T) {
 	h := newHarness(t, map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}}})
 	h.inst.Defer = map[string]int{"d1": 100}
 	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: targets("d1"),
-		Policy: deploy.Policy{Deferral: deploy.Deferral{MaxCount: 10, Within: 150 * time.Minute, RetryAfter: time.Hour}}})
+		Policy: deploy.Policy{Deferral: deploy.Deferral{MaxCount: 10, Within: patchcore.Duration(150 * time.Minute), RetryAfter: patchcore.Duration(time.Hour)}}})
 	// A deferred install is not a blocked one.
 	if res := h.drive("dep", 1); res.Summary.Blocked != 0 || res.Summary.State != deploy.AggregateRunning {
 		t.Errorf("after the first deferral: %+v, want running, none blocked", res.Summary)
@@ -649,7 +649,7 @@ func TestDeferralDeadlineForcesInstall(t *testing.T) {
 // forever; Run returns.
 func TestRebootBlockedWhenNoWindowOpensAgain(t *testing.T) {
 	last := deploy.Window{Name: "last", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 9}},
-		Duration: time.Hour, NotAfter: t0.Add(30 * time.Minute)}
+		Duration: patchcore.Duration(time.Hour), NotAfter: t0.Add(30 * time.Minute)}
 	pendingP1 := deploytest.Behavior{Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}}
 	tests := []struct {
 		name   string
@@ -676,7 +676,7 @@ func TestRebootBlockedWhenNoWindowOpensAgain(t *testing.T) {
 			slices.Sort(patches)
 			h.create(deploy.Spec{ID: "dep", Patches: patches, Targets: targets("d1"),
 				Policy: deploy.Policy{Windows: deploy.Windows{last}, Reboot: deploy.RebootPolicy{Timing: tc.timing},
-					Retry: deploy.RetryPolicy{Backoff: 2 * time.Hour}}})
+					Retry: deploy.RetryPolicy{Backoff: patchcore.Duration(2 * time.Hour)}}})
 			res := h.drive("dep", 10)
 			for p, want := range tc.blocked {
 				it := h.item("dep", "d1", p)

@@ -261,7 +261,7 @@ type Window struct {
 	Recurrence `json:"recurrence"`
 	// Duration is how long each opening lasts (up to 31 days). A zero
 	// duration never opens.
-	Duration time.Duration `json:"duration"`
+	Duration patchcore.Duration `json:"duration"`
 	// NotBefore and NotAfter, when set, limit the openings to those that
 	// start within [NotBefore, NotAfter).
 	NotBefore time.Time `json:"not_before,omitzero"`
@@ -300,7 +300,7 @@ func (w Window) Validate() error {
 	if err := w.Recurrence.Validate(); err != nil {
 		return fmt.Errorf("window %q: %w", w.Name, err)
 	}
-	if w.Duration < 0 || w.Duration > maxWindowDuration {
+	if w.Duration < 0 || time.Duration(w.Duration) > maxWindowDuration {
 		return fmt.Errorf("window %q: field duration: %s not in 0..%s: %w", w.Name, w.Duration, maxWindowDuration, patchcore.ErrInvalidInput)
 	}
 	if !w.NotBefore.IsZero() && !w.NotAfter.IsZero() && !w.NotBefore.Before(w.NotAfter) {
@@ -316,7 +316,7 @@ func (w Window) valid(start time.Time) bool {
 
 func (w Window) openingOn(c civil, loc *time.Location) Opening {
 	s := ResolveLocal(c.y, c.m, c.d, w.At.Hour, w.At.Minute, loc)
-	return Opening{Start: s, End: s.Add(w.Duration)}
+	return Opening{Start: s, End: s.Add(time.Duration(w.Duration))}
 }
 
 // OpeningAt returns the opening that contains t, if the window is open at t.
@@ -327,7 +327,7 @@ func (w Window) OpeningAt(t time.Time, loc *time.Location) (Opening, bool) {
 	local := t.In(loc)
 	// Openings that may contain t start at most Duration (plus a day of
 	// zone slack) before it.
-	first := civilOf(local.Add(-w.Duration)).addDays(-1)
+	first := civilOf(local.Add(-time.Duration(w.Duration))).addDays(-1)
 	last := civilOf(local)
 	var found Opening
 	ok := false

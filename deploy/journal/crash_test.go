@@ -166,9 +166,9 @@ func crashSpec() deploy.Spec {
 		Patches: []string{"P1", "P2"},
 		Targets: []deploy.Target{{Device: "d0"}, {Device: "d1"}, {Device: "d2"}, {Device: "d3"}, {Device: "d4"}},
 		Policy: deploy.Policy{
-			Retry:        deploy.RetryPolicy{Backoff: time.Millisecond, MaxBackoff: time.Millisecond},
-			Reboot:       deploy.RebootPolicy{Grace: time.Millisecond},
-			PollInterval: time.Millisecond,
+			Retry:        deploy.RetryPolicy{Backoff: patchcore.Duration(time.Millisecond), MaxBackoff: patchcore.Duration(time.Millisecond)},
+			Reboot:       deploy.RebootPolicy{Grace: patchcore.Duration(time.Millisecond)},
+			PollInterval: patchcore.Duration(time.Millisecond),
 			PreSteps:     []deploy.Step{{Name: "snapshot"}},
 			PostSteps:    []deploy.Step{{Name: "healthcheck"}, {Name: "report"}},
 		},
