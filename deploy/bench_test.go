@@ -62,28 +62,6 @@ func BenchmarkPlan100kx20(b *testing.B) {
 	reportCPU(b, start, n)
 }
 
-// BenchmarkNextOpening is one window computation (the weekend window and
-// the Patch Tuesday one, Berlin zone loaded), what Plan and the runner pay
-// per device and zone.
-func BenchmarkNextOpening(b *testing.B) {
-	ws := bigSpec(1, 1).Policy.Windows
-	loc, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	start, n := cpuTime(b), 0
-	for b.Loop() {
-		n++
-		for _, w := range ws {
-			if _, err := w.NextOpening(t0, loc); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	reportCPU(b, start, n)
-}
-
 // BenchmarkTransitions measures Fire + MemStore.Apply (one transition with
 // its alert per call, stale-version check included), cycling items of a
 // 10,000-device deployment through Posted -> Downloading -> Downloaded ->

@@ -69,7 +69,7 @@ func ExampleWindow_NextOpening() {
 	w := deploy.Window{Name: "sunday", Duration: patchcore.Duration(time.Hour),
 		Recurrence: deploy.Recurrence{Frequency: deploy.Weekly, Weekdays: []time.Weekday{time.Sunday}, At: deploy.TimeOfDay{Hour: 2, Minute: 30}, Zone: "Europe/Berlin"}}
 	loc, _ := w.Location("")
-	o, _ := w.NextOpening(time.Date(2026, 3, 27, 0, 0, 0, 0, time.UTC), loc)
+	o, _ := w.NextOpening(time.Date(2026, 3, 27, 0, 0, 0, 0, time.UTC), "")
 	fmt.Println(o.Start.In(loc).Format("2006-01-02 15:04 MST"), "to", o.End.In(loc).Format("15:04 MST"))
 	// Output: 2026-03-29 03:00 CEST to 04:00 CEST
 }

@@ -60,7 +60,7 @@ func (s Schedule) Next(t time.Time) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, err
 		}
-		o, err := w.NextOpening(t, loc)
+		o, err := w.nextOpeningIn(t, loc)
 		if err != nil {
 			return time.Time{}, err
 		}

@@ -1173,7 +1173,7 @@ func (dr *deviceRun) rebootDue(idx []int, repeat bool) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, err
 		}
-		o, err := w.NextOpening(base, loc)
+		o, err := w.nextOpeningIn(base, loc)
 		if err != nil {
 			return time.Time{}, err
 		}

@@ -101,16 +101,21 @@ func TestNextOpening(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			loc, err := tc.w.Location("")
-			if err != nil {
-				t.Fatal(err)
-			}
-			o, err := tc.w.NextOpening(tc.after, loc)
+			o, err := tc.w.NextOpening(tc.after, "")
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !o.Start.Equal(tc.wantStart) || !o.End.Equal(tc.wantEnd) {
 				t.Errorf("NextOpening = [%s, %s), want [%s, %s)", o.Start.UTC(), o.End.UTC(), tc.wantStart, tc.wantEnd)
+			}
+			for _, at := range []struct {
+				t    time.Time
+				open bool
+			}{{tc.wantStart, true}, {tc.wantEnd.Add(-time.Nanosecond), true}, {tc.wantEnd, false}, {tc.wantStart.Add(-time.Nanosecond), false}} {
+				o, open, err := tc.w.OpenAt(at.t, "")
+				if err != nil || open != at.open || open && !o.Start.Equal(tc.wantStart) {
+					t.Errorf("OpenAt(%s) = [%s, %s) %v, %v; want open %v", at.t.UTC(), o.Start.UTC(), o.End.UTC(), open, err, at.open)
+				}
 			}
 		})
 	}
@@ -151,9 +156,18 @@ func TestWindowUsesTargetZone(t *testing.T) {
 	if err != nil || !o.Start.Equal(utc(2026, 3, 29, 1, 0)) {
 		t.Fatalf("Berlin target: %v %v", o, err)
 	}
+	if wo, err := w.NextOpening(utc(2026, 3, 28, 12, 0), "Europe/Berlin"); err != nil || !wo.Start.Equal(o.Start) || !wo.End.Equal(o.End) {
+		t.Errorf("Window.NextOpening with the Berlin target = %v %v, want the set's %v", wo, err, o)
+	}
 	o, err = ws.NextOpening(utc(2026, 3, 28, 12, 0), "")
 	if err != nil || !o.Start.Equal(utc(2026, 3, 29, 2, 30)) {
 		t.Fatalf("no zone means UTC: %v %v", o, err)
+	}
+	if _, _, err := ws[0].OpenAt(t0, "Mars/Olympus"); !errors.Is(err, patchcore.ErrInvalidInput) {
+		t.Errorf("Window.OpenAt with a bad zone: %v", err)
+	}
+	if _, err := ws[0].NextOpening(t0, "Mars/Olympus"); !errors.Is(err, patchcore.ErrInvalidInput) {
+		t.Errorf("Window.NextOpening with a bad zone: %v", err)
 	}
 	if _, _, err := ws.OpenAt(t0, "Mars/Olympus"); !errors.Is(err, patchcore.ErrInvalidInput) {
 		t.Fatalf("bad zone: %v", err)
