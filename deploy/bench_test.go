@@ -160,7 +160,7 @@ func BenchmarkRunnerTick(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
-		h := &harness{clock: deploytestClock(t0), store: deploy.NewMemStore(), inst: deploytestInstaller()}
+		h := &harness{clock: deploytestClock(t0), store: deploy.NewMemStore(), inst: deploytestExecutor()}
 		h.r = deploy.NewRunner(h.store, h.inst, deploy.WithClock(h.clock), deploy.WithParallelism(1))
 		if _, err := h.r.Create(ctx, spec); err != nil {
 			b.Fatal(err)

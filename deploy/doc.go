@@ -18,7 +18,7 @@
 //   - A [Store] persists every transition together with its alerts before
 //     the runner acts on it; [MemStore] keeps them in memory and
 //     deploy/journal keeps them in an fsync'ed append-only file.
-//   - A [Runner] drives the machines against an [Installer] the caller
+//   - A [Runner] drives the machines against an [Executor] the caller
 //     implements (download, install, rescan, reboot), one device at a time
 //     per deployment, resuming from the stored state after a crash without
 //     installing twice: every effect carries an idempotent operation ID.

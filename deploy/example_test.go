@@ -16,8 +16,8 @@ func ExampleRunner() {
 	ctx := context.Background()
 	clock := deploytest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	store := deploy.NewMemStore()
-	inst := deploytest.NewInstaller(map[string]deploytest.Behavior{
-		"web-1/KB5034441": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}},
+	inst := deploytest.NewExecutor(map[string]deploytest.Behavior{
+		"web-1/KB5034441": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}},
 	})
 	r := deploy.NewRunner(store, inst, deploy.WithClock(clock))
 	_, err := r.Create(ctx, deploy.Spec{

@@ -389,7 +389,7 @@ type Item struct {
 
 // OpID returns the idempotent operation ID of the item's current attempt of
 // an operation ("download", "install"): "deployment/device/patch/op/attempt".
-// The installer must treat a repeated ID as the same operation.
+// The executor must treat a repeated ID as the same operation.
 func (it Item) OpID(deployment, op string) string {
 	return deployment + "/" + it.Device + "/" + it.Patch + "/" + op + "/" + strconv.Itoa(it.Attempt)
 }

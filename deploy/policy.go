@@ -72,18 +72,21 @@ func (s Schedule) Next(t time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("schedule: field kind: %q is not on_demand, at or recurring: %w", s.Kind, patchcore.ErrInvalidInput)
 }
 
-// RebootOption says whether a device restarts after installing.
+// RebootOption is a deployment policy's choice whether a device restarts
+// after installing. It is not patchcore.RebootBehavior, which says whether
+// a patch needs a restart (patchcore.RebootNever: it never does); so that
+// the two do not read alike, deploy's constants carry their type's name.
 type RebootOption string
 
 // Reboot options.
 const (
-	// RebootIfRequired restarts when an install reports that it needs one.
-	RebootIfRequired RebootOption = "if_required"
-	// RebootNever never restarts; patches stay pending until the user
+	// RebootOptionIfRequired restarts when an install reports that it needs one.
+	RebootOptionIfRequired RebootOption = "if_required"
+	// RebootOptionNever never restarts; patches stay pending until the user
 	// restarts and a rescan confirms them.
-	RebootNever RebootOption = "never"
-	// RebootAlways restarts after every install cycle.
-	RebootAlways RebootOption = "always"
+	RebootOptionNever RebootOption = "never"
+	// RebootOptionAlways restarts after every install cycle.
+	RebootOptionAlways RebootOption = "always"
 )
 
 // RebootTiming says when the restart happens.
@@ -91,15 +94,15 @@ type RebootTiming string
 
 // Reboot timings.
 const (
-	// RebootAtEndOfCycle restarts right after the device's installs, while
+	// RebootTimingEndOfCycle restarts right after the device's installs, while
 	// the window is still open; if it has closed, at the next window.
-	RebootAtEndOfCycle RebootTiming = "end_of_cycle"
-	// RebootScheduled restarts at the next RebootPolicy.At in the device's
+	RebootTimingEndOfCycle RebootTiming = "end_of_cycle"
+	// RebootTimingScheduled restarts at the next RebootPolicy.At in the device's
 	// zone (or the policy's windows' zone).
-	RebootScheduled RebootTiming = "scheduled"
-	// RebootNextWindow defers the restart to the next maintenance window
+	RebootTimingScheduled RebootTiming = "scheduled"
+	// RebootTimingNextWindow defers the restart to the next maintenance window
 	// after the one the installs ran in.
-	RebootNextWindow RebootTiming = "next_window"
+	RebootTimingNextWindow RebootTiming = "next_window"
 )
 
 // RebootPolicy configures restarts and the reboot-loop guard.
@@ -224,10 +227,10 @@ func (p Policy) WithDefaults() Policy {
 		p.Schedule.Kind = OnDemand
 	}
 	if p.Reboot.Option == "" {
-		p.Reboot.Option = RebootIfRequired
+		p.Reboot.Option = RebootOptionIfRequired
 	}
 	if p.Reboot.Timing == "" {
-		p.Reboot.Timing = RebootAtEndOfCycle
+		p.Reboot.Timing = RebootTimingEndOfCycle
 	}
 	if p.Reboot.MaxReboots == 0 {
 		p.Reboot.MaxReboots = DefaultMaxReboots
@@ -281,13 +284,13 @@ func (p Policy) Validate() error {
 		}
 	}
 	switch p.Reboot.Option {
-	case "", RebootIfRequired, RebootNever, RebootAlways:
+	case "", RebootOptionIfRequired, RebootOptionNever, RebootOptionAlways:
 	default:
 		return bad("reboot.option", "%q is not never, if_required or always", p.Reboot.Option)
 	}
 	switch p.Reboot.Timing {
-	case "", RebootAtEndOfCycle, RebootNextWindow:
-	case RebootScheduled:
+	case "", RebootTimingEndOfCycle, RebootTimingNextWindow:
+	case RebootTimingScheduled:
 		if p.Reboot.At.Hour < 0 || p.Reboot.At.Hour > 23 || p.Reboot.At.Minute < 0 || p.Reboot.At.Minute > 59 {
 			return bad("reboot.at", "%s is no time of day", p.Reboot.At)
 		}

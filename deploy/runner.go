@@ -14,12 +14,12 @@ import (
 
 // Runner drives deployments: it reads the stored state, decides the next
 // step of every device, persists each transition through the Store before
-// acting on it and calls the Installer. A Runner holds no state that a
+// acting on it and calls the Executor. A Runner holds no state that a
 // crash could lose except how long a device has been unreachable, so a new
 // Runner on the same Store resumes where the old one stopped.
 type Runner struct {
 	store       Store
-	inst        Installer
+	inst        Executor
 	clock       Clock
 	parallelism int
 
@@ -50,7 +50,7 @@ func WithParallelism(n int) RunnerOption {
 }
 
 // NewRunner returns a runner over store and inst.
-func NewRunner(store Store, inst Installer, opts ...RunnerOption) *Runner {
+func NewRunner(store Store, inst Executor, opts ...RunnerOption) *Runner {
 	r := &Runner{store: store, inst: inst, clock: SystemClock{}, parallelism: 16, unreachable: map[string]unreachable{}}
 	for _, o := range opts {
 		o(r)
@@ -95,13 +95,13 @@ type devState struct {
 }
 
 // settledItems reports whether items have gone as far as they will: each
-// is terminal, blocked, or waits for the user's restart (RebootNever).
+// is terminal, blocked, or waits for the user's restart (RebootOptionNever).
 func settledItems(items []Item, pol Policy) bool {
 	for _, it := range items {
 		if it.State.Terminal() || it.Blocked {
 			continue
 		}
-		if it.State == patchcore.DeployInstalledPendingReboot && pol.Reboot.Option == RebootNever {
+		if it.State == patchcore.DeployInstalledPendingReboot && pol.Reboot.Option == RebootOptionNever {
 			continue
 		}
 		return false
@@ -142,7 +142,7 @@ func groupDevices(targets []DeviceTarget, items []Item, pol Policy, recs map[str
 
 // Tick advances deployment id as far as is possible now: scans,
 // downloads, installs, retries, restarts and verifications that are due,
-// within the rollout's stages and concurrency. Installer failures to
+// within the rollout's stages and concurrency. Executor failures to
 // answer are not errors of Tick; store failures are.
 func (r *Runner) Tick(ctx context.Context, id string) (TickResult, error) {
 	tk, err := r.load(ctx, id)
@@ -193,7 +193,7 @@ func (r *Runner) load(ctx context.Context, id string) (*tick, error) {
 	}
 	if d.Policy.hasSteps() {
 		if _, ok := r.inst.(StepRunner); !ok {
-			return nil, fmt.Errorf("the policy has pre/post steps but the installer does not implement StepRunner: %w", patchcore.ErrUnsupported)
+			return nil, fmt.Errorf("the policy has pre/post steps but the executor does not implement StepRunner: %w", patchcore.ErrUnsupported)
 		}
 	}
 	tk := &tick{d: d, now: r.clock.Now()}
@@ -795,7 +795,7 @@ func (dr *deviceRun) install(ctx context.Context) error {
 		switch res.Outcome {
 		case OutcomeInstalled, OutcomeAlreadyInstalled:
 			in.Event = EvInstalled
-			if dr.d.Policy.Reboot.Option == RebootAlways {
+			if dr.d.Policy.Reboot.Option == RebootOptionAlways {
 				in.Event, in.Reason = EvNeedsReboot, "the policy restarts after every install"
 			}
 		case OutcomeRebootRequired:
@@ -985,7 +985,7 @@ func (dr *deviceRun) reboot(ctx context.Context) error {
 		return err
 	}
 	again = append(again, still...)
-	if len(again) == 0 || dr.d.Policy.Reboot.Option == RebootNever {
+	if len(again) == 0 || dr.d.Policy.Reboot.Option == RebootOptionNever {
 		return nil
 	}
 	restart, repeat, err := dr.guardRebootLoop(ctx, again)
@@ -1004,18 +1004,18 @@ func (dr *deviceRun) reboot(ctx context.Context) error {
 }
 
 // pendingRestarts sorts the items pending a restart: verify holds those
-// restarted (or, under RebootNever, left to the user) whose grace has
+// restarted (or, under RebootOptionNever, left to the user) whose grace has
 // passed, again those the runner has not restarted yet.
 func (dr *deviceRun) pendingRestarts() (verify, again []int) {
 	pol := dr.d.Policy.Reboot
 	for _, i := range dr.where(patchcore.DeployInstalledPendingReboot) {
 		it := dr.items[i]
-		if pol.Option != RebootNever && it.Reboots == 0 {
+		if pol.Option != RebootOptionNever && it.Reboots == 0 {
 			again = append(again, i)
 			continue
 		}
 		due := it.NotBefore
-		if pol.Option == RebootNever {
+		if pol.Option == RebootOptionNever {
 			due = it.Updated.Add(time.Duration(pol.Grace))
 		}
 		if dr.now.Before(due) {
@@ -1029,7 +1029,7 @@ func (dr *deviceRun) pendingRestarts() (verify, again []int) {
 
 // verifyRestarted rescans the items verify and settles those the scan no
 // longer reports pending a restart. It returns those it still reports
-// pending, which need another restart (under RebootNever: are verified
+// pending, which need another restart (under RebootOptionNever: are verified
 // again after the grace).
 func (dr *deviceRun) verifyRestarted(ctx context.Context, verify []int) (still []int, err error) {
 	if len(verify) == 0 {
@@ -1049,7 +1049,7 @@ func (dr *deviceRun) verifyRestarted(ctx context.Context, verify []int) (still [
 	for _, i := range verify {
 		if states[dr.items[i].Patch] != patchcore.FindingInstalledPendingReboot {
 			settle = append(settle, i)
-		} else if pol.Option == RebootNever {
+		} else if pol.Option == RebootOptionNever {
 			dr.wake(dr.now.Add(time.Duration(pol.Grace)))
 		} else {
 			still = append(still, i)
@@ -1163,7 +1163,7 @@ func (dr *deviceRun) rebootDue(idx []int, repeat bool) (time.Time, error) {
 		return time.Time{}, err
 	}
 	switch pol.Reboot.Timing {
-	case RebootScheduled:
+	case RebootTimingScheduled:
 		zone := pol.Reboot.Zone
 		if zone == "" {
 			zone = dr.t.Zone
@@ -1178,7 +1178,7 @@ func (dr *deviceRun) rebootDue(idx []int, repeat bool) (time.Time, error) {
 			return time.Time{}, err
 		}
 		return o.Start, nil
-	case RebootNextWindow:
+	case RebootTimingNextWindow:
 		if len(zs) == 0 {
 			return base, nil
 		}

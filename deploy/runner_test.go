@@ -22,13 +22,13 @@ type harness struct {
 	t     *testing.T
 	clock *deploytest.Clock
 	store *deploy.MemStore
-	inst  *deploytest.Installer
+	inst  *deploytest.Executor
 	r     *deploy.Runner
 }
 
 func newHarness(t *testing.T, b map[string]deploytest.Behavior) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: deploytest.NewClock(t0), store: deploy.NewMemStore(), inst: deploytest.NewInstaller(b)}
+	h := &harness{t: t, clock: deploytest.NewClock(t0), store: deploy.NewMemStore(), inst: deploytest.NewExecutor(b)}
 	h.r = deploy.NewRunner(h.store, h.inst, deploy.WithClock(h.clock), deploy.WithParallelism(1))
 	return h
 }
@@ -108,7 +108,7 @@ func targets(devs ...string) []deploy.Target {
 }
 
 func TestRunnerScenarios(t *testing.T) {
-	fail := deploy.Result{Outcome: deploy.OutcomeFailed, Reason: "dpkg exited 100"}
+	fail := deploy.OpResult{Outcome: deploy.OutcomeFailed, Reason: "dpkg exited 100"}
 	tests := []struct {
 		name   string
 		b      map[string]deploytest.Behavior
@@ -130,7 +130,7 @@ func TestRunnerScenarios(t *testing.T) {
 		},
 		{
 			name: "retries then succeeds with backoff",
-			b:    map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.Result{fail, fail, {Outcome: deploy.OutcomeInstalled}}}},
+			b:    map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.OpResult{fail, fail, {Outcome: deploy.OutcomeInstalled}}}},
 			want: map[string]patchcore.DeploymentState{"d1/P1": patchcore.DeployInstalled, "d1/P2": patchcore.DeployInstalled},
 			check: func(t *testing.T, h *harness) {
 				it := h.item("dep", "d1", "P1")
@@ -145,7 +145,7 @@ func TestRunnerScenarios(t *testing.T) {
 		},
 		{
 			name: "default 3 retries then failed final, critical alert with reason",
-			b:    map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.Result{fail}}},
+			b:    map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.OpResult{fail}}},
 			want: map[string]patchcore.DeploymentState{"d1/P1": patchcore.DeployFailedFinal, "d1/P2": patchcore.DeployInstalled},
 			check: func(t *testing.T, h *harness) {
 				if it := h.item("dep", "d1", "P1"); it.Attempt != 4 {
@@ -167,7 +167,7 @@ func TestRunnerScenarios(t *testing.T) {
 		},
 		{
 			name: "permanent failure is not retried",
-			b:    map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeFailed, Reason: "disk full", Permanent: true}}}},
+			b:    map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeFailed, Reason: "disk full", Permanent: true}}}},
 			want: map[string]patchcore.DeploymentState{"d1/P1": patchcore.DeployFailedFinal, "d1/P2": patchcore.DeployInstalled},
 			check: func(t *testing.T, h *harness) {
 				if it := h.item("dep", "d1", "P1"); it.Attempt != 1 {
@@ -177,7 +177,7 @@ func TestRunnerScenarios(t *testing.T) {
 		},
 		{
 			name: "reboot then verification settles installed",
-			b:    map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}}},
+			b:    map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}}},
 			want: map[string]patchcore.DeploymentState{"d1/P1": patchcore.DeployInstalled, "d1/P2": patchcore.DeployInstalled},
 			check: func(t *testing.T, h *harness) {
 				if n := h.inst.Reboots("d1"); n != 1 {
@@ -187,13 +187,13 @@ func TestRunnerScenarios(t *testing.T) {
 		},
 		{
 			name: "verification still missing settles unknown",
-			b: map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}},
+			b: map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}},
 				AfterReboot: patchcore.FindingMissing}},
 			want: map[string]patchcore.DeploymentState{"d1/P1": patchcore.DeployUnknown, "d1/P2": patchcore.DeployInstalled},
 		},
 		{
 			name: "reboot-loop guard stops after 3 restarts",
-			b: map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}},
+			b: map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}},
 				RebootsNeeded: 99}},
 			want: map[string]patchcore.DeploymentState{"d1/P1": patchcore.DeployUnknown, "d1/P2": patchcore.DeployInstalled},
 			check: func(t *testing.T, h *harness) {
@@ -207,7 +207,7 @@ func TestRunnerScenarios(t *testing.T) {
 		},
 		{
 			name:   "reboot always restarts even without a required reboot",
-			policy: deploy.Policy{Reboot: deploy.RebootPolicy{Option: deploy.RebootAlways}},
+			policy: deploy.Policy{Reboot: deploy.RebootPolicy{Option: deploy.RebootOptionAlways}},
 			want:   map[string]patchcore.DeploymentState{"d1/P1": patchcore.DeployInstalled, "d1/P2": patchcore.DeployInstalled},
 			check: func(t *testing.T, h *harness) {
 				if n := h.inst.Reboots("d1"); n != 1 {
@@ -306,10 +306,10 @@ func TestScanAndDownloadAlerts(t *testing.T) {
 }
 
 func TestOneDeploymentPerDevice(t *testing.T) {
-	h := newHarness(t, map[string]deploytest.Behavior{"d1/A": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}}})
+	h := newHarness(t, map[string]deploytest.Behavior{"d1/A": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}}})
 	// Restarts only in a window that opens tomorrow: deployment a holds d1 meanwhile.
 	w := deploy.Window{Name: "nightly", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 9}}, Duration: patchcore.Duration(time.Hour)}
-	h.create(deploy.Spec{ID: "a", Patches: []string{"A"}, Targets: targets("d1"), Policy: deploy.Policy{Windows: deploy.Windows{w}, Reboot: deploy.RebootPolicy{Timing: deploy.RebootNextWindow}}})
+	h.create(deploy.Spec{ID: "a", Patches: []string{"A"}, Targets: targets("d1"), Policy: deploy.Policy{Windows: deploy.Windows{w}, Reboot: deploy.RebootPolicy{Timing: deploy.RebootTimingNextWindow}}})
 	h.create(deploy.Spec{ID: "b", Patches: []string{"B"}, Targets: targets("d1")})
 	ctx := context.Background()
 	if _, err := h.r.Tick(ctx, "a"); err != nil {
@@ -424,7 +424,7 @@ func TestRolloutHaltsAboveErrorThreshold(t *testing.T) {
 		dev := fmt.Sprintf("d%d", i)
 		ts = append(ts, deploy.Target{Device: dev, Ring: ring})
 		if i < 2 {
-			b[dev+"/P1"] = deploytest.Behavior{Install: []deploy.Result{{Outcome: deploy.OutcomeFailed, Reason: "broken", Permanent: true}}}
+			b[dev+"/P1"] = deploytest.Behavior{Install: []deploy.OpResult{{Outcome: deploy.OutcomeFailed, Reason: "broken", Permanent: true}}}
 		}
 	}
 	h := newHarness(t, b)
@@ -463,7 +463,7 @@ func TestRolloutHaltsAboveErrorThreshold(t *testing.T) {
 }
 
 func TestRolloutBelowThresholdContinues(t *testing.T) {
-	b := map[string]deploytest.Behavior{"d0/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeFailed, Permanent: true}}}}
+	b := map[string]deploytest.Behavior{"d0/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeFailed, Permanent: true}}}}
 	ts := []deploy.Target{{Device: "d0", Ring: "pilot"}, {Device: "d1", Ring: "pilot"}, {Device: "d2", Ring: "pilot"}, {Device: "d3", Ring: "broad"}}
 	h := newHarness(t, b)
 	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: ts,
@@ -483,10 +483,10 @@ func TestMaxConcurrency(t *testing.T) {
 	// Restarts wait for the next window, so started devices stay in progress.
 	w := deploy.Window{Name: "w", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 9}}, Duration: patchcore.Duration(time.Hour)}
 	for _, tg := range ts {
-		h.inst.Behaviors[tg.Device+"/P1"] = deploytest.Behavior{Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}}
+		h.inst.Behaviors[tg.Device+"/P1"] = deploytest.Behavior{Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}}
 	}
 	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: ts, Policy: deploy.Policy{Windows: deploy.Windows{w},
-		Reboot: deploy.RebootPolicy{Timing: deploy.RebootNextWindow}, Rollout: deploy.Rollout{MaxConcurrency: 2}}})
+		Reboot: deploy.RebootPolicy{Timing: deploy.RebootTimingNextWindow}, Rollout: deploy.Rollout{MaxConcurrency: 2}}})
 	if _, err := h.r.Tick(context.Background(), "dep"); err != nil {
 		t.Fatal(err)
 	}
@@ -558,8 +558,8 @@ func TestScheduledStart(t *testing.T) {
 }
 
 func TestRebootNeverWaitsForUser(t *testing.T) {
-	h := newHarness(t, map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}}})
-	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: targets("d1"), Policy: deploy.Policy{Reboot: deploy.RebootPolicy{Option: deploy.RebootNever}}})
+	h := newHarness(t, map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}}})
+	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: targets("d1"), Policy: deploy.Policy{Reboot: deploy.RebootPolicy{Option: deploy.RebootOptionNever}}})
 	res := h.drive("dep", 5)
 	if res.Done || res.Summary.State != deploy.AggregatePendingReboot || h.inst.Reboots("d1") != 0 {
 		t.Fatalf("%+v reboots %d", res.Summary, h.inst.Reboots("d1"))
@@ -576,7 +576,7 @@ func TestRebootNeverWaitsForUser(t *testing.T) {
 
 func TestStepsNeedStepRunner(t *testing.T) {
 	store := deploy.NewMemStore()
-	r := deploy.NewRunner(store, plainInstaller{}, deploy.WithClock(deploytest.NewClock(t0)))
+	r := deploy.NewRunner(store, plainExecutor{}, deploy.WithClock(deploytest.NewClock(t0)))
 	if _, err := r.Create(context.Background(), deploy.Spec{ID: "x", Patches: []string{"P"}, Targets: targets("d"),
 		Policy: deploy.Policy{PreSteps: []deploy.Step{{Name: "s"}}}}); err != nil {
 		t.Fatal(err)
@@ -586,18 +586,18 @@ func TestStepsNeedStepRunner(t *testing.T) {
 	}
 }
 
-type plainInstaller struct{}
+type plainExecutor struct{}
 
-func (plainInstaller) Download(context.Context, deploy.Operation) (deploy.Result, error) {
-	return deploy.Result{Outcome: deploy.OutcomeStaged}, nil
+func (plainExecutor) Download(context.Context, deploy.Operation) (deploy.OpResult, error) {
+	return deploy.OpResult{Outcome: deploy.OutcomeStaged}, nil
 }
-func (plainInstaller) Install(context.Context, deploy.Operation) (deploy.Result, error) {
-	return deploy.Result{Outcome: deploy.OutcomeInstalled}, nil
+func (plainExecutor) Install(context.Context, deploy.Operation) (deploy.OpResult, error) {
+	return deploy.OpResult{Outcome: deploy.OutcomeInstalled}, nil
 }
-func (plainInstaller) Rescan(context.Context, string, string, []string) (map[string]patchcore.FindingState, error) {
+func (plainExecutor) Rescan(context.Context, string, string, []string) (map[string]patchcore.FindingState, error) {
 	return nil, nil
 }
-func (plainInstaller) Reboot(context.Context, deploy.Operation) error { return nil }
+func (plainExecutor) Reboot(context.Context, deploy.Operation) error { return nil }
 
 type (
 	deploytestEffect   = deploytest.Effect
@@ -605,13 +605,13 @@ type (
 )
 
 func deploytestClock(t time.Time) *deploytest.Clock { return deploytest.NewClock(t) }
-func deploytestInstaller() *deploytest.Installer    { return deploytest.NewInstaller(nil) }
+func deploytestExecutor() *deploytest.Executor      { return deploytest.NewExecutor(nil) }
 
 // TestDeferralDeadlineForcesInstall: the user keeps deferring, but the
 // deadline (2h after the start) ends deferrals; the notices say how many
 // are left, and the restart is announced too.
 func TestDeferralDeadlineForcesInstall(t *testing.T) {
-	h := newHarness(t, map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}}})
+	h := newHarness(t, map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}}})
 	h.inst.Defer = map[string]int{"d1": 100}
 	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: targets("d1"),
 		Policy: deploy.Policy{Deferral: deploy.Deferral{MaxCount: 10, Within: patchcore.Duration(150 * time.Minute), RetryAfter: patchcore.Duration(time.Hour)}}})
@@ -650,7 +650,7 @@ func TestDeferralDeadlineForcesInstall(t *testing.T) {
 func TestRebootBlockedWhenNoWindowOpensAgain(t *testing.T) {
 	last := deploy.Window{Name: "last", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 9}},
 		Duration: patchcore.Duration(time.Hour), NotAfter: t0.Add(30 * time.Minute)}
-	pendingP1 := deploytest.Behavior{Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}}
+	pendingP1 := deploytest.Behavior{Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}}
 	tests := []struct {
 		name   string
 		timing deploy.RebootTiming
@@ -658,12 +658,12 @@ func TestRebootBlockedWhenNoWindowOpensAgain(t *testing.T) {
 		// blocked are the items that end blocked, with their states.
 		blocked map[string]patchcore.DeploymentState
 	}{
-		{"next window", deploy.RebootNextWindow, map[string]deploytest.Behavior{"d1/P1": pendingP1},
+		{"next window", deploy.RebootTimingNextWindow, map[string]deploytest.Behavior{"d1/P1": pendingP1},
 			map[string]patchcore.DeploymentState{"P1": patchcore.DeployInstalledPendingReboot}},
 		// P2's retry comes after the window has closed: its install is
 		// blocked, and then the restart the cycle ends with.
-		{"end of cycle after the window closed", deploy.RebootAtEndOfCycle, map[string]deploytest.Behavior{"d1/P1": pendingP1,
-			"d1/P2": {Install: []deploy.Result{{Outcome: deploy.OutcomeFailed, Reason: "locked"}, {Outcome: deploy.OutcomeInstalled}}}},
+		{"end of cycle after the window closed", deploy.RebootTimingEndOfCycle, map[string]deploytest.Behavior{"d1/P1": pendingP1,
+			"d1/P2": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeFailed, Reason: "locked"}, {Outcome: deploy.OutcomeInstalled}}}},
 			map[string]patchcore.DeploymentState{"P1": patchcore.DeployInstalledPendingReboot, "P2": patchcore.DeployDownloaded}},
 	}
 	for _, tc := range tests {

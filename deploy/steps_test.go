@@ -16,8 +16,8 @@ import (
 // stepBehaviors: d1 waits for a restart and retries P2 twice; d2 installs
 // at once.
 var stepBehaviors = map[string]deploytest.Behavior{
-	"d1/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}},
-	"d1/P2": {Install: []deploy.Result{{Outcome: deploy.OutcomeFailed, Reason: "locked"}, {Outcome: deploy.OutcomeFailed, Reason: "locked"}, {Outcome: deploy.OutcomeInstalled}}},
+	"d1/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}},
+	"d1/P2": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeFailed, Reason: "locked"}, {Outcome: deploy.OutcomeFailed, Reason: "locked"}, {Outcome: deploy.OutcomeInstalled}}},
 }
 
 func stepSpec() deploy.Spec {
@@ -30,7 +30,7 @@ func stepSpec() deploy.Spec {
 // checkSteps asserts each device ran each step once, pre-steps before its
 // first install and post-steps after its last install or restart, and
 // that the store recorded all of them.
-func checkSteps(t *testing.T, store deploy.Store, inst *deploytest.Installer, devices ...string) {
+func checkSteps(t *testing.T, store deploy.Store, inst *deploytest.Executor, devices ...string) {
 	t.Helper()
 	ran := map[string]int{}
 	first, last, firstPost, lastPre := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}

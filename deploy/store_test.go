@@ -209,7 +209,7 @@ func TestPolicyValidate(t *testing.T) {
 		{Schedule: deploy.Schedule{Kind: "weekly"}},
 		{Reboot: deploy.RebootPolicy{Option: "sometimes"}},
 		{Reboot: deploy.RebootPolicy{Timing: "later"}},
-		{Reboot: deploy.RebootPolicy{Timing: deploy.RebootScheduled, At: deploy.TimeOfDay{Hour: 25}}},
+		{Reboot: deploy.RebootPolicy{Timing: deploy.RebootTimingScheduled, At: deploy.TimeOfDay{Hour: 25}}},
 		{Reboot: deploy.RebootPolicy{Zone: "Atlantis/Capital"}},
 		{Retry: deploy.RetryPolicy{Retries: -1}},
 		{Deferral: deploy.Deferral{MaxCount: -2}},
@@ -228,7 +228,7 @@ func TestPolicyValidate(t *testing.T) {
 		}
 	}
 	d := deploy.Policy{}.WithDefaults()
-	if d.Retry.Retries != 3 || d.PurgeAfter != 72*60*60*1e9 || d.Reboot.Option != deploy.RebootIfRequired || d.Reboot.MaxReboots != 3 {
+	if d.Retry.Retries != 3 || d.PurgeAfter != 72*60*60*1e9 || d.Reboot.Option != deploy.RebootOptionIfRequired || d.Reboot.MaxReboots != 3 {
 		t.Errorf("defaults = %+v", d)
 	}
 	if r := (deploy.Policy{Retry: deploy.RetryPolicy{Disabled: true}}).WithDefaults().Retry.Retries; r != 0 {

@@ -237,7 +237,7 @@ func TestInstallAtSpringForwardWindow(t *testing.T) {
 // device time on the New York fall-back night and happens once, at the
 // first 01:30.
 func TestScheduledRebootAcrossFallBack(t *testing.T) {
-	h := newHarness(t, map[string]deploytestBehavior{"ny/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}}})
+	h := newHarness(t, map[string]deploytestBehavior{"ny/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}}})
 	h.clock.Set(utc(2026, 10, 31, 20, 0))
 	var reboots []time.Time
 	h.inst.OnEffect = func(e deploytestEffect) error {
@@ -247,7 +247,7 @@ func TestScheduledRebootAcrossFallBack(t *testing.T) {
 		return nil
 	}
 	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: []deploy.Target{{Device: "ny", Zone: "America/New_York"}},
-		Policy: deploy.Policy{Reboot: deploy.RebootPolicy{Timing: deploy.RebootScheduled, At: deploy.TimeOfDay{Hour: 1, Minute: 30}}}})
+		Policy: deploy.Policy{Reboot: deploy.RebootPolicy{Timing: deploy.RebootTimingScheduled, At: deploy.TimeOfDay{Hour: 1, Minute: 30}}}})
 	res := h.drive("dep", 20)
 	if !res.Done || len(reboots) != 1 || !reboots[0].Equal(utc(2026, 11, 1, 5, 30)) {
 		t.Fatalf("done %v, reboots %v, want one at 2026-11-01 05:30 UTC", res.Done, reboots)
@@ -255,7 +255,7 @@ func TestScheduledRebootAcrossFallBack(t *testing.T) {
 }
 
 func TestRebootDeferredToNextWindow(t *testing.T) {
-	h := newHarness(t, map[string]deploytestBehavior{"d/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}}})
+	h := newHarness(t, map[string]deploytestBehavior{"d/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}}})
 	var reboots []time.Time
 	h.inst.OnEffect = func(e deploytestEffect) error {
 		if e.Kind == "reboot" {
@@ -265,7 +265,7 @@ func TestRebootDeferredToNextWindow(t *testing.T) {
 	}
 	// Window every day 09:00-10:00 UTC; t0 is Monday 09:00.
 	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: targets("d"),
-		Policy: deploy.Policy{Windows: deploy.Windows{daily(9, 0, "UTC", time.Hour)}, Reboot: deploy.RebootPolicy{Timing: deploy.RebootNextWindow}}})
+		Policy: deploy.Policy{Windows: deploy.Windows{daily(9, 0, "UTC", time.Hour)}, Reboot: deploy.RebootPolicy{Timing: deploy.RebootTimingNextWindow}}})
 	h.drive("dep", 20)
 	if len(reboots) != 1 || !reboots[0].Equal(t0.Add(24*time.Hour)) {
 		t.Fatalf("reboots %v, want one at the next window %s", reboots, t0.Add(24*time.Hour))
