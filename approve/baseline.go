@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/patchcore/sdk/patchcore"
@@ -132,33 +130,9 @@ func (d Date) endOfDay() time.Time {
 	return d.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1).Add(-time.Nanosecond)
 }
 
-// Duration is a time.Duration written in JSON as Go writes durations
+// Duration is patchcore.Duration: JSON writes it as Go writes durations
 // ("72h0m0s"); on input it also accepts a whole number of days ("3d").
-type Duration time.Duration
-
-// MarshalText writes the duration as time.Duration.String does.
-func (d Duration) MarshalText() ([]byte, error) {
-	return []byte(time.Duration(d).String()), nil
-}
-
-// UnmarshalText reads "72h", "90m" or "3d".
-func (d *Duration) UnmarshalText(b []byte) error {
-	s := string(b)
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n < 0 || n > 36500 {
-			return fmt.Errorf("duration %q: want a number of days from 0 to 36500: %w", s, patchcore.ErrInvalidInput)
-		}
-		*d = Duration(time.Duration(n) * 24 * time.Hour)
-		return nil
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil || v < 0 {
-		return fmt.Errorf("duration %q: want a non-negative Go duration such as 72h: %w", s, patchcore.ErrInvalidInput)
-	}
-	*d = Duration(v)
-	return nil
-}
+type Duration = patchcore.Duration
 
 // Rule is an approval rule: the filters a patch must all pass (an empty
 // filter passes everything) and when a matching patch is approved. It follows

@@ -18,7 +18,7 @@
 //   - A [Store] persists every transition together with its alerts before
 //     the runner acts on it; [MemStore] keeps them in memory and
 //     deploy/journal keeps them in an fsync'ed append-only file.
-//   - A [Runner] drives the machines against an [Installer] the caller
+//   - A [Runner] drives the machines against an [Executor] the caller
 //     implements (download, install, rescan, reboot), one device at a time
 //     per deployment, resuming from the stored state after a crash without
 //     installing twice: every effect carries an idempotent operation ID.
@@ -28,6 +28,16 @@
 //     also when a crash falls between the two.
 //   - Alerts wait in the store's outbox until [Runner.Deliver] hands them to
 //     a [Sink] and the sink acknowledges them.
+//
+// An install or a restart that no maintenance window will ever allow (a
+// window past its NotAfter, one of zero duration) is blocked: the item
+// keeps its state with [Item].Blocked set and the window's reason, an
+// alert says so once, and a deployment whose open items are all blocked
+// is done ([AggregateBlocked]).
+//
+// Durations in a Policy or Window are [patchcore.Duration]s, written in
+// JSON as Go writes durations ("72h0m0s"); stored data that has them as
+// integer nanoseconds still reads.
 //
 // All time comes from a [Clock], so tests drive schedules, windows,
 // backoff and reboots with a fake clock.

@@ -16,8 +16,8 @@ func ExampleRunner() {
 	ctx := context.Background()
 	clock := deploytest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	store := deploy.NewMemStore()
-	inst := deploytest.NewInstaller(map[string]deploytest.Behavior{
-		"web-1/KB5034441": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}},
+	inst := deploytest.NewExecutor(map[string]deploytest.Behavior{
+		"web-1/KB5034441": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}},
 	})
 	r := deploy.NewRunner(store, inst, deploy.WithClock(clock))
 	_, err := r.Create(ctx, deploy.Spec{
@@ -25,7 +25,7 @@ func ExampleRunner() {
 		Patches: []string{"KB5034441", "KB5034439"},
 		Targets: []deploy.Target{{Device: "web-1", Zone: "Europe/Berlin"}, {Device: "db-1", Zone: "America/New_York"}},
 		Policy: deploy.Policy{
-			Windows: deploy.Windows{{Name: "saturday night", Duration: 4 * time.Hour,
+			Windows: deploy.Windows{{Name: "saturday night", Duration: patchcore.Duration(4 * time.Hour),
 				Recurrence: deploy.Recurrence{Frequency: deploy.Weekly, Weekdays: []time.Weekday{time.Saturday}, At: deploy.TimeOfDay{Hour: 22}}}},
 		},
 	})
@@ -66,10 +66,10 @@ func ExampleFire() {
 
 // A window at 02:30 on the night Berlin springs forward opens at 03:00 CEST.
 func ExampleWindow_NextOpening() {
-	w := deploy.Window{Name: "sunday", Duration: time.Hour,
+	w := deploy.Window{Name: "sunday", Duration: patchcore.Duration(time.Hour),
 		Recurrence: deploy.Recurrence{Frequency: deploy.Weekly, Weekdays: []time.Weekday{time.Sunday}, At: deploy.TimeOfDay{Hour: 2, Minute: 30}, Zone: "Europe/Berlin"}}
 	loc, _ := w.Location("")
-	o, _ := w.NextOpening(time.Date(2026, 3, 27, 0, 0, 0, 0, time.UTC), loc)
+	o, _ := w.NextOpening(time.Date(2026, 3, 27, 0, 0, 0, 0, time.UTC), "")
 	fmt.Println(o.Start.In(loc).Format("2006-01-02 15:04 MST"), "to", o.End.In(loc).Format("15:04 MST"))
 	// Output: 2026-03-29 03:00 CEST to 04:00 CEST
 }

@@ -21,9 +21,11 @@ const (
 	EvDownloadFailed Event = "download_failed"
 	// EvWait reports another deployment in progress on the device: Downloaded -> Waiting.
 	EvWait Event = "wait"
-	// EvBlock records why installs cannot start (a window that never
-	// opens): Downloaded, Waiting -> itself. Its guard needs a reason other
-	// than the recorded one, so a block is recorded once.
+	// EvBlock records why an install or a restart cannot happen (no
+	// maintenance window ever opens for it): Downloaded, Waiting,
+	// InstalledPendingReboot -> itself, with Item.Blocked set. Its guard
+	// needs a reason other than the recorded block's, so a block is
+	// recorded once.
 	EvBlock Event = "block"
 	// EvDefer records a user deferral: Downloaded, Waiting,
 	// InstalledPendingReboot -> itself.
@@ -89,6 +91,7 @@ const (
 	AlertDownloadFailed      AlertKind = "download_failed"
 	AlertWaiting             AlertKind = "waiting"
 	AlertInstallBlocked      AlertKind = "install_blocked"
+	AlertRebootBlocked       AlertKind = "reboot_blocked"
 	AlertDeferred            AlertKind = "deferred"
 	AlertInstallStarted      AlertKind = "install_started"
 	AlertInstallComplete     AlertKind = "install_complete"
@@ -174,6 +177,7 @@ var transitionTable = [...]Transition{
 	{dled, EvDefer, dled, AlertDeferred, LevelInfo},
 	{waiting, EvDefer, waiting, AlertDeferred, LevelInfo},
 	{pending, EvDefer, pending, AlertDeferred, LevelInfo},
+	{pending, EvBlock, pending, AlertRebootBlocked, LevelCritical},
 	{dled, EvInstall, installng, AlertInstallStarted, LevelInfo},
 	{waiting, EvInstall, installng, AlertInstallStarted, LevelInfo},
 	{installng, EvInstalled, installed, AlertInstallComplete, LevelInfo},
@@ -376,11 +380,16 @@ type Item struct {
 	Reason string `json:"reason,omitempty"`
 	// Permanent marks a failure that retrying cannot fix.
 	Permanent bool `json:"permanent,omitempty"`
+	// Blocked marks an open item that can go no further: no maintenance
+	// window will ever open for its install (Downloaded, Waiting) or its
+	// restart (InstalledPendingReboot); Reason says why. EvBlock sets it,
+	// every other transition clears it.
+	Blocked bool `json:"blocked,omitempty"`
 }
 
 // OpID returns the idempotent operation ID of the item's current attempt of
 // an operation ("download", "install"): "deployment/device/patch/op/attempt".
-// The installer must treat a repeated ID as the same operation.
+// The executor must treat a repeated ID as the same operation.
 func (it Item) OpID(deployment, op string) string {
 	return deployment + "/" + it.Device + "/" + it.Patch + "/" + op + "/" + strconv.Itoa(it.Attempt)
 }
@@ -472,7 +481,7 @@ func guard(it Item, in Input, lim Limits) string {
 			return "deferral deadline " + lim.DeferralDeadline.UTC().Format(time.RFC3339) + " passed"
 		}
 	case EvBlock:
-		if in.Reason == "" || in.Reason == it.Reason {
+		if in.Reason == "" || it.Blocked && in.Reason == it.Reason {
 			return "blocked already for the same reason"
 		}
 	case EvReboot:
@@ -499,6 +508,7 @@ func Fire(deployment string, it Item, in Input, lim Limits) (Item, Alert, error)
 	next.State = t.To
 	next.Version++
 	next.Updated = in.At
+	next.Blocked = in.Event == EvBlock
 	switch in.Event {
 	case EvDownload:
 		next.Attempt++

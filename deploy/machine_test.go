@@ -44,6 +44,7 @@ func TestTransitionTable(t *testing.T) {
 		{DD, deploy.EvDefer}:            {DD, deploy.AlertDeferred},
 		{W, deploy.EvDefer}:             {W, deploy.AlertDeferred},
 		{PR, deploy.EvDefer}:            {PR, deploy.AlertDeferred},
+		{PR, deploy.EvBlock}:            {PR, deploy.AlertRebootBlocked},
 		{DD, deploy.EvInstall}:          {I, deploy.AlertInstallStarted},
 		{W, deploy.EvInstall}:           {I, deploy.AlertInstallStarted},
 		{I, deploy.EvInstalled}:         {IN, deploy.AlertInstallComplete},
@@ -155,7 +156,9 @@ func TestGuards(t *testing.T) {
 		{"defer deadline passed", deploy.Item{State: patchcore.DeployDownloaded}, deploy.Input{Event: deploy.EvDefer},
 			deploy.Limits{MaxDeferrals: 5, DeferralDeadline: now}, "deadline"},
 		{"reboot loop guard", deploy.Item{State: patchcore.DeployInstalledPendingReboot, Reboots: 3}, deploy.Input{Event: deploy.EvReboot}, lim, "reboot-loop guard"},
-		{"block once per reason", deploy.Item{State: patchcore.DeployDownloaded, Reason: "r"}, deploy.Input{Event: deploy.EvBlock, Reason: "r"}, lim, "same reason"},
+		{"block once per reason", deploy.Item{State: patchcore.DeployDownloaded, Reason: "r", Blocked: true}, deploy.Input{Event: deploy.EvBlock, Reason: "r"}, lim, "same reason"},
+		{"block an unblocked item with its reason", deploy.Item{State: patchcore.DeployDownloaded, Reason: "r"}, deploy.Input{Event: deploy.EvBlock, Reason: "r"}, lim, ""},
+		{"block a restart once per reason", deploy.Item{State: patchcore.DeployInstalledPendingReboot, Reason: "r", Blocked: true}, deploy.Input{Event: deploy.EvBlock, Reason: "r"}, lim, "same reason"},
 		{"block with a new reason", deploy.Item{State: patchcore.DeployDownloaded, Reason: "r"}, deploy.Input{Event: deploy.EvBlock, Reason: "s"}, lim, ""},
 		{"reboot allowed", deploy.Item{State: patchcore.DeployInstalledPendingReboot, Reboots: 2}, deploy.Input{Event: deploy.EvReboot}, lim, ""},
 	}

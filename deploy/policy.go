@@ -55,12 +55,12 @@ func (s Schedule) Next(t time.Time) (time.Time, error) {
 			return time.Time{}, fmt.Errorf("schedule: field recurrence: missing for a recurring schedule: %w", patchcore.ErrInvalidInput)
 		}
 		// A recurrence is a window of one minute.
-		w := Window{Name: "schedule", Recurrence: *s.Recurrence, Duration: time.Minute}
+		w := Window{Name: "schedule", Recurrence: *s.Recurrence, Duration: patchcore.Duration(time.Minute)}
 		loc, err := s.Recurrence.Location("")
 		if err != nil {
 			return time.Time{}, err
 		}
-		o, err := w.NextOpening(t, loc)
+		o, err := w.nextOpeningIn(t, loc)
 		if err != nil {
 			return time.Time{}, err
 		}
@@ -72,18 +72,21 @@ func (s Schedule) Next(t time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("schedule: field kind: %q is not on_demand, at or recurring: %w", s.Kind, patchcore.ErrInvalidInput)
 }
 
-// RebootOption says whether a device restarts after installing.
+// RebootOption is a deployment policy's choice whether a device restarts
+// after installing. It is not patchcore.RebootBehavior, which says whether
+// a patch needs a restart (patchcore.RebootNever: it never does); so that
+// the two do not read alike, deploy's constants carry their type's name.
 type RebootOption string
 
 // Reboot options.
 const (
-	// RebootIfRequired restarts when an install reports that it needs one.
-	RebootIfRequired RebootOption = "if_required"
-	// RebootNever never restarts; patches stay pending until the user
+	// RebootOptionIfRequired restarts when an install reports that it needs one.
+	RebootOptionIfRequired RebootOption = "if_required"
+	// RebootOptionNever never restarts; patches stay pending until the user
 	// restarts and a rescan confirms them.
-	RebootNever RebootOption = "never"
-	// RebootAlways restarts after every install cycle.
-	RebootAlways RebootOption = "always"
+	RebootOptionNever RebootOption = "never"
+	// RebootOptionAlways restarts after every install cycle.
+	RebootOptionAlways RebootOption = "always"
 )
 
 // RebootTiming says when the restart happens.
@@ -91,15 +94,15 @@ type RebootTiming string
 
 // Reboot timings.
 const (
-	// RebootAtEndOfCycle restarts right after the device's installs, while
+	// RebootTimingEndOfCycle restarts right after the device's installs, while
 	// the window is still open; if it has closed, at the next window.
-	RebootAtEndOfCycle RebootTiming = "end_of_cycle"
-	// RebootScheduled restarts at the next RebootPolicy.At in the device's
+	RebootTimingEndOfCycle RebootTiming = "end_of_cycle"
+	// RebootTimingScheduled restarts at the next RebootPolicy.At in the device's
 	// zone (or the policy's windows' zone).
-	RebootScheduled RebootTiming = "scheduled"
-	// RebootNextWindow defers the restart to the next maintenance window
+	RebootTimingScheduled RebootTiming = "scheduled"
+	// RebootTimingNextWindow defers the restart to the next maintenance window
 	// after the one the installs ran in.
-	RebootNextWindow RebootTiming = "next_window"
+	RebootTimingNextWindow RebootTiming = "next_window"
 )
 
 // RebootPolicy configures restarts and the reboot-loop guard.
@@ -115,7 +118,7 @@ type RebootPolicy struct {
 	// patches become Unknown instead of looping.
 	MaxReboots int `json:"max_reboots,omitempty"`
 	// Grace is how long after a restart the verification rescan runs (default 5m).
-	Grace time.Duration `json:"grace,omitempty"`
+	Grace patchcore.Duration `json:"grace,omitempty"`
 }
 
 // Deferral lets the user postpone installs and restarts.
@@ -124,9 +127,9 @@ type Deferral struct {
 	MaxCount int `json:"max_count,omitempty"`
 	// Within is the deadline, counted from the deployment's start, after
 	// which no deferral is accepted (0: only MaxCount limits).
-	Within time.Duration `json:"within,omitempty"`
+	Within patchcore.Duration `json:"within,omitempty"`
 	// RetryAfter is how long a deferral postpones (default 1h).
-	RetryAfter time.Duration `json:"retry_after,omitempty"`
+	RetryAfter patchcore.Duration `json:"retry_after,omitempty"`
 }
 
 // RetryPolicy configures retries after a failed download or install.
@@ -137,22 +140,25 @@ type RetryPolicy struct {
 	Disabled bool `json:"disabled,omitempty"`
 	// Backoff is the wait before the first retry, doubled for each further
 	// one up to MaxBackoff (defaults 5m and 1h).
-	Backoff    time.Duration `json:"backoff,omitempty"`
-	MaxBackoff time.Duration `json:"max_backoff,omitempty"`
+	Backoff    patchcore.Duration `json:"backoff,omitempty"`
+	MaxBackoff patchcore.Duration `json:"max_backoff,omitempty"`
 }
 
 // Delay returns the backoff before retry number n (1-based).
 func (r RetryPolicy) Delay(n int) time.Duration {
-	d := r.Backoff
-	for i := 1; i < n && d < r.MaxBackoff; i++ {
+	d, top := time.Duration(r.Backoff), time.Duration(r.MaxBackoff)
+	for i := 1; i < n && d < top; i++ {
 		d *= 2
 	}
-	return min(d, r.MaxBackoff)
+	return min(d, top)
 }
 
 // Step is a pre- or post-install step the caller's [StepRunner] runs on the
 // device (stop a service, take a snapshot, run a health check).
 type Step struct {
+	// Name identifies the step within its phase: it is part of the step's
+	// operation ID, so the pre-steps' names must differ from each other,
+	// and the post-steps' (a pre- and a post-step may share one).
 	Name string `json:"name"`
 	// Action is opaque to deploy: the StepRunner interprets it.
 	Action string `json:"action"`
@@ -206,13 +212,13 @@ type Policy struct {
 	Retry    RetryPolicy  `json:"retry,omitzero"`
 	// PurgeAfter aborts the open items of a device that has not answered
 	// for this long (default 72h).
-	PurgeAfter time.Duration `json:"purge_after,omitempty"`
-	PreSteps   []Step        `json:"pre_steps,omitempty"`
-	PostSteps  []Step        `json:"post_steps,omitempty"`
-	Rollout    Rollout       `json:"rollout,omitzero"`
+	PurgeAfter patchcore.Duration `json:"purge_after,omitempty"`
+	PreSteps   []Step             `json:"pre_steps,omitempty"`
+	PostSteps  []Step             `json:"post_steps,omitempty"`
+	Rollout    Rollout            `json:"rollout,omitzero"`
 	// PollInterval is how soon a waiting device (another deployment in
 	// progress, device unreachable) is tried again (default 1m).
-	PollInterval time.Duration `json:"poll_interval,omitempty"`
+	PollInterval patchcore.Duration `json:"poll_interval,omitempty"`
 }
 
 // WithDefaults returns p with every unset field at its default.
@@ -221,19 +227,19 @@ func (p Policy) WithDefaults() Policy {
 		p.Schedule.Kind = OnDemand
 	}
 	if p.Reboot.Option == "" {
-		p.Reboot.Option = RebootIfRequired
+		p.Reboot.Option = RebootOptionIfRequired
 	}
 	if p.Reboot.Timing == "" {
-		p.Reboot.Timing = RebootAtEndOfCycle
+		p.Reboot.Timing = RebootTimingEndOfCycle
 	}
 	if p.Reboot.MaxReboots == 0 {
 		p.Reboot.MaxReboots = DefaultMaxReboots
 	}
 	if p.Reboot.Grace == 0 {
-		p.Reboot.Grace = DefaultRebootGrace
+		p.Reboot.Grace = patchcore.Duration(DefaultRebootGrace)
 	}
 	if p.Deferral.RetryAfter == 0 {
-		p.Deferral.RetryAfter = DefaultDeferralRetry
+		p.Deferral.RetryAfter = patchcore.Duration(DefaultDeferralRetry)
 	}
 	if p.Retry.Disabled {
 		p.Retry.Retries = 0
@@ -241,16 +247,16 @@ func (p Policy) WithDefaults() Policy {
 		p.Retry.Retries = DefaultRetries
 	}
 	if p.Retry.Backoff == 0 {
-		p.Retry.Backoff = DefaultBackoff
+		p.Retry.Backoff = patchcore.Duration(DefaultBackoff)
 	}
 	if p.Retry.MaxBackoff == 0 {
-		p.Retry.MaxBackoff = max(DefaultMaxBackoff, p.Retry.Backoff)
+		p.Retry.MaxBackoff = max(patchcore.Duration(DefaultMaxBackoff), p.Retry.Backoff)
 	}
 	if p.PurgeAfter == 0 {
-		p.PurgeAfter = DefaultPurgeAfter
+		p.PurgeAfter = patchcore.Duration(DefaultPurgeAfter)
 	}
 	if p.PollInterval == 0 {
-		p.PollInterval = DefaultPollInterval
+		p.PollInterval = patchcore.Duration(DefaultPollInterval)
 	}
 	return p
 }
@@ -278,13 +284,13 @@ func (p Policy) Validate() error {
 		}
 	}
 	switch p.Reboot.Option {
-	case "", RebootIfRequired, RebootNever, RebootAlways:
+	case "", RebootOptionIfRequired, RebootOptionNever, RebootOptionAlways:
 	default:
 		return bad("reboot.option", "%q is not never, if_required or always", p.Reboot.Option)
 	}
 	switch p.Reboot.Timing {
-	case "", RebootAtEndOfCycle, RebootNextWindow:
-	case RebootScheduled:
+	case "", RebootTimingEndOfCycle, RebootTimingNextWindow:
+	case RebootTimingScheduled:
 		if p.Reboot.At.Hour < 0 || p.Reboot.At.Hour > 23 || p.Reboot.At.Minute < 0 || p.Reboot.At.Minute > 59 {
 			return bad("reboot.at", "%s is no time of day", p.Reboot.At)
 		}
@@ -329,9 +335,20 @@ func (p Policy) Validate() error {
 			return bad(fmt.Sprintf("rollout.waves[%d]", i), "%g not in (0, 100]", w)
 		}
 	}
-	for i, s := range append(append([]Step(nil), p.PreSteps...), p.PostSteps...) {
-		if s.Name == "" {
-			return bad(fmt.Sprintf("steps[%d].name", i), "empty")
+	for _, ph := range []struct {
+		field string
+		steps []Step
+	}{{"pre_steps", p.PreSteps}, {"post_steps", p.PostSteps}} {
+		seen := make(map[string]int, len(ph.steps))
+		for i, s := range ph.steps {
+			field := fmt.Sprintf("%s[%d].name", ph.field, i)
+			if s.Name == "" {
+				return bad(field, "empty")
+			}
+			if j, dup := seen[s.Name]; dup {
+				return bad(field, "%q names %s[%d] too; a step's name identifies it within its phase", s.Name, ph.field, j)
+			}
+			seen[s.Name] = i
 		}
 	}
 	return nil
@@ -341,7 +358,10 @@ func (p Policy) Validate() error {
 func (p Policy) limits(start time.Time) Limits {
 	l := Limits{Retries: p.Retry.Retries, MaxDeferrals: p.Deferral.MaxCount, MaxReboots: p.Reboot.MaxReboots}
 	if p.Deferral.Within > 0 {
-		l.DeferralDeadline = start.Add(p.Deferral.Within)
+		l.DeferralDeadline = start.Add(time.Duration(p.Deferral.Within))
 	}
 	return l
 }
+
+// hasSteps reports whether the policy has pre- or post-steps.
+func (p Policy) hasSteps() bool { return len(p.PreSteps)+len(p.PostSteps) > 0 }

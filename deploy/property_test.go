@@ -12,8 +12,8 @@ import (
 	"github.com/patchcore/sdk/patchcore"
 )
 
-func randomResults(rng *rand.Rand, choices []deploy.Result) []deploy.Result {
-	out := make([]deploy.Result, 1+rng.IntN(4))
+func randomResults(rng *rand.Rand, choices []deploy.OpResult) []deploy.OpResult {
+	out := make([]deploy.OpResult, 1+rng.IntN(4))
 	for i := range out {
 		out[i] = choices[rng.IntN(len(choices))]
 	}
@@ -29,9 +29,9 @@ func TestRunnerReachesTerminalStates(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 2026))
 	scans := []patchcore.FindingState{patchcore.FindingMissing, patchcore.FindingMissing, patchcore.FindingMissing,
 		patchcore.FindingInstalled, patchcore.FindingNotApplicable, patchcore.FindingSuperseded, patchcore.FindingUnknown}
-	downloads := []deploy.Result{{Outcome: deploy.OutcomeStaged}, {Outcome: deploy.OutcomeStaged}, {Outcome: deploy.OutcomeFailed, Reason: "404"},
+	downloads := []deploy.OpResult{{Outcome: deploy.OutcomeStaged}, {Outcome: deploy.OutcomeStaged}, {Outcome: deploy.OutcomeFailed, Reason: "404"},
 		{Outcome: deploy.OutcomeFailed, Reason: "gone", Permanent: true}, {Outcome: deploy.OutcomeAlreadyInstalled}, {Outcome: deploy.OutcomeNotApplicable}}
-	installs := []deploy.Result{{Outcome: deploy.OutcomeInstalled}, {Outcome: deploy.OutcomeInstalled}, {Outcome: deploy.OutcomeRebootRequired},
+	installs := []deploy.OpResult{{Outcome: deploy.OutcomeInstalled}, {Outcome: deploy.OutcomeInstalled}, {Outcome: deploy.OutcomeRebootRequired},
 		{Outcome: deploy.OutcomeFailed, Reason: "exit 1"}, {Outcome: deploy.OutcomeFailed, Reason: "broken", Permanent: true},
 		{Outcome: deploy.OutcomeNotApplicable}, {Outcome: deploy.OutcomeAlreadyInstalled}}
 	afterReboot := []patchcore.FindingState{"", "", patchcore.FindingMissing, patchcore.FindingInstalled}
@@ -59,15 +59,15 @@ func TestRunnerReachesTerminalStates(t *testing.T) {
 			}
 		}
 		pol := deploy.Policy{
-			Reboot:   deploy.RebootPolicy{Option: []deploy.RebootOption{deploy.RebootIfRequired, deploy.RebootAlways}[rng.IntN(2)]},
+			Reboot:   deploy.RebootPolicy{Option: []deploy.RebootOption{deploy.RebootOptionIfRequired, deploy.RebootOptionAlways}[rng.IntN(2)]},
 			Deferral: deploy.Deferral{MaxCount: rng.IntN(3)},
 			Retry:    deploy.RetryPolicy{Retries: rng.IntN(4)},
 			// Unreachable devices are polled until the 72h purge.
-			PollInterval: 15 * time.Minute,
+			PollInterval: patchcore.Duration(15 * time.Minute),
 		}
 		if rng.IntN(2) == 0 {
 			pol.Windows = deploy.Windows{daily(rng.IntN(24), 30*rng.IntN(2), "", time.Duration(1+rng.IntN(4))*time.Hour)}
-			pol.Reboot.Timing = []deploy.RebootTiming{deploy.RebootAtEndOfCycle, deploy.RebootNextWindow, deploy.RebootScheduled}[rng.IntN(3)]
+			pol.Reboot.Timing = []deploy.RebootTiming{deploy.RebootTimingEndOfCycle, deploy.RebootTimingNextWindow, deploy.RebootTimingScheduled}[rng.IntN(3)]
 			pol.Reboot.At = deploy.TimeOfDay{Hour: rng.IntN(24)}
 		}
 		if rng.IntN(2) == 0 {

@@ -14,12 +14,12 @@ import (
 
 // Runner drives deployments: it reads the stored state, decides the next
 // step of every device, persists each transition through the Store before
-// acting on it and calls the Installer. A Runner holds no state that a
+// acting on it and calls the Executor. A Runner holds no state that a
 // crash could lose except how long a device has been unreachable, so a new
 // Runner on the same Store resumes where the old one stopped.
 type Runner struct {
 	store       Store
-	inst        Installer
+	inst        Executor
 	clock       Clock
 	parallelism int
 
@@ -50,7 +50,7 @@ func WithParallelism(n int) RunnerOption {
 }
 
 // NewRunner returns a runner over store and inst.
-func NewRunner(store Store, inst Installer, opts ...RunnerOption) *Runner {
+func NewRunner(store Store, inst Executor, opts ...RunnerOption) *Runner {
 	r := &Runner{store: store, inst: inst, clock: SystemClock{}, parallelism: 16, unreachable: map[string]unreachable{}}
 	for _, o := range opts {
 		o(r)
@@ -76,8 +76,9 @@ type TickResult struct {
 	// Next is when something becomes due (a window opens, a backoff or
 	// deferral ends, a verification rescan); zero when nothing is scheduled.
 	Next time.Time
-	// Done reports that nothing is left to do: every item is terminal, or
-	// the deployment is halted or cancelled and no device is in progress.
+	// Done reports that nothing is left to do: every item is terminal or
+	// blocked (Summary.Blocked), or the deployment is halted or cancelled
+	// and no device is in progress.
 	Done bool
 }
 
@@ -93,12 +94,14 @@ type devState struct {
 	post bool
 }
 
+// settledItems reports whether items have gone as far as they will: each
+// is terminal, blocked, or waits for the user's restart (RebootOptionNever).
 func settledItems(items []Item, pol Policy) bool {
 	for _, it := range items {
-		if it.State.Terminal() {
+		if it.State.Terminal() || it.Blocked {
 			continue
 		}
-		if it.State == patchcore.DeployInstalledPendingReboot && pol.Reboot.Option == RebootNever {
+		if it.State == patchcore.DeployInstalledPendingReboot && pol.Reboot.Option == RebootOptionNever {
 			continue
 		}
 		return false
@@ -139,88 +142,159 @@ func groupDevices(targets []DeviceTarget, items []Item, pol Policy, recs map[str
 
 // Tick advances deployment id as far as is possible now: scans,
 // downloads, installs, retries, restarts and verifications that are due,
-// within the rollout's stages and concurrency. Installer failures to
+// within the rollout's stages and concurrency. Executor failures to
 // answer are not errors of Tick; store failures are.
 func (r *Runner) Tick(ctx context.Context, id string) (TickResult, error) {
+	tk, err := r.load(ctx, id)
+	if err != nil {
+		return TickResult{}, fmt.Errorf("tick %q: %w", id, err)
+	}
+	if tk.now.Before(tk.d.Start) || tk.d.Status == StatusCancelled {
+		return tk.idle(), nil
+	}
+	if err := r.loadSteps(ctx, tk); err != nil {
+		return TickResult{}, fmt.Errorf("tick %q: %w", id, err)
+	}
+	tk.devs = groupDevices(tk.targets, tk.items, tk.d.Policy, tk.recs)
+	st := tk.stages()
+	current := tk.currentStage(st)
+	if err := r.haltOverThreshold(ctx, tk, st, current); err != nil {
+		return TickResult{}, fmt.Errorf("tick %q: halting: %w", id, err)
+	}
+	next, err := r.runDevices(ctx, tk, tk.work(current))
+	if err != nil {
+		return TickResult{}, fmt.Errorf("tick %q: %w", id, err)
+	}
+	res, err := r.finish(ctx, tk, next)
+	if err != nil {
+		return TickResult{}, fmt.Errorf("tick %q: %w", id, err)
+	}
+	return res, nil
+}
+
+// tick is one Tick's view of a deployment: what it loaded from the store
+// and, as the device runs store transitions, their results.
+type tick struct {
+	d       Deployment
+	now     time.Time
+	targets []DeviceTarget
+	// items is every item, grouped by device; devs[i].items alias it.
+	items []Item
+	// recs holds the step records by device (nil when the policy has no steps).
+	recs map[string]StepRecord
+	devs []devState
+}
+
+// load reads deployment id, its targets and items at the runner's time.
+func (r *Runner) load(ctx context.Context, id string) (*tick, error) {
 	d, err := r.store.Deployment(ctx, id)
 	if err != nil {
-		return TickResult{}, fmt.Errorf("tick %q: %w", id, err)
+		return nil, err
 	}
-	now := r.clock.Now()
-	if len(d.Policy.PreSteps)+len(d.Policy.PostSteps) > 0 {
+	if d.Policy.hasSteps() {
 		if _, ok := r.inst.(StepRunner); !ok {
-			return TickResult{}, fmt.Errorf("tick %q: the policy has pre/post steps but the installer does not implement StepRunner: %w", id, patchcore.ErrUnsupported)
+			return nil, fmt.Errorf("the policy has pre/post steps but the executor does not implement StepRunner: %w", patchcore.ErrUnsupported)
 		}
 	}
-	targets, err := r.store.Targets(ctx, id)
-	if err != nil {
-		return TickResult{}, fmt.Errorf("tick %q: %w", id, err)
+	tk := &tick{d: d, now: r.clock.Now()}
+	if tk.targets, err = r.store.Targets(ctx, id); err != nil {
+		return nil, err
 	}
-	items, err := r.store.Items(ctx, id, "")
-	if err != nil {
-		return TickResult{}, fmt.Errorf("tick %q: %w", id, err)
+	if tk.items, err = r.store.Items(ctx, id, ""); err != nil {
+		return nil, err
 	}
-	if now.Before(d.Start) || d.Status == StatusCancelled {
-		s := Summarize(d, items, now)
-		res := TickResult{Summary: s, Done: d.Status == StatusCancelled}
-		if !res.Done {
-			res.Next = d.Start
-		}
-		return res, nil
-	}
-	var recs map[string]StepRecord
-	if len(d.Policy.PreSteps)+len(d.Policy.PostSteps) > 0 {
-		stored, err := r.store.Steps(ctx, id, "")
-		if err != nil {
-			return TickResult{}, fmt.Errorf("tick %q: %w", id, err)
-		}
-		recs = make(map[string]StepRecord, len(stored))
-		for _, rec := range stored {
-			recs[rec.Device] = rec
-		}
-	}
-	devs := groupDevices(targets, items, d.Policy, recs)
+	return tk, nil
+}
 
-	// Rollout: the current stage is the first with an unsettled device;
-	// a stage over its error budget halts the deployment.
-	total := make([]int, d.Stages+1)
-	settled := make([]int, d.Stages+1)
-	failedN := make([]int, d.Stages+1)
-	for _, ds := range devs {
-		s := min(ds.t.Stage, d.Stages)
-		total[s]++
+// idle is the result of a Tick before the deployment's start or after its
+// cancellation: nothing runs.
+func (tk *tick) idle() TickResult {
+	res := TickResult{Summary: Summarize(tk.d, tk.items, tk.now), Done: tk.d.Status == StatusCancelled}
+	if !res.Done {
+		res.Next = tk.d.Start
+	}
+	return res
+}
+
+// loadSteps reads the devices' step records when the policy has steps.
+func (r *Runner) loadSteps(ctx context.Context, tk *tick) error {
+	if !tk.d.Policy.hasSteps() {
+		return nil
+	}
+	stored, err := r.store.Steps(ctx, tk.d.ID, "")
+	if err != nil {
+		return err
+	}
+	tk.recs = make(map[string]StepRecord, len(stored))
+	for _, rec := range stored {
+		tk.recs[rec.Device] = rec
+	}
+	return nil
+}
+
+// stageCounts are a rollout stage's devices: all, settled and failed.
+type stageCounts struct{ total, settled, failed int }
+
+// stages counts the devices of each rollout stage; devices beyond the
+// last stage count in it.
+func (tk *tick) stages() []stageCounts {
+	st := make([]stageCounts, tk.d.Stages+1)
+	for _, ds := range tk.devs {
+		s := &st[min(ds.t.Stage, tk.d.Stages)]
+		s.total++
 		if ds.settled {
-			settled[s]++
+			s.settled++
 		}
 		if ds.failed {
-			failedN[s]++
+			s.failed++
 		}
 	}
+	return st
+}
+
+// currentStage is the first rollout stage with an unsettled device
+// (d.Stages when every device has settled).
+func (tk *tick) currentStage(st []stageCounts) int {
 	current := 0
-	for current < d.Stages && settled[current] == total[current] {
+	for current < tk.d.Stages && st[current].settled == st[current].total {
 		current++
 	}
-	if d.Status == StatusActive {
-		for s := d.AcceptedStages; s <= min(current, d.Stages-1); s++ {
-			if d.Policy.Rollout.ErrorThreshold.Exceeded(failedN[s], total[s]) {
-				reason := fmt.Sprintf("stage %d: %d of %d devices failed, over the error threshold (count %d, percent %g); later stages do not start",
-					s, failedN[s], total[s], d.Policy.Rollout.ErrorThreshold.Count, d.Policy.Rollout.ErrorThreshold.Percent)
-				a := Alert{ID: id + "/halt/" + strconv.Itoa(s), Deployment: id, Kind: AlertRolloutHalted, Level: LevelCritical, Reason: reason, At: now}
-				u := StatusUpdate{Status: StatusHalted, Reason: reason, HaltedStage: s, AcceptedStages: d.AcceptedStages, Alert: a}
-				if err := r.store.SetStatus(ctx, id, u); err != nil {
-					return TickResult{}, fmt.Errorf("tick %q: halting: %w", id, err)
-				}
-				d.Status, d.StatusReason = StatusHalted, reason
-				break
-			}
-		}
-	}
+	return current
+}
 
-	// Work: devices in progress, then new devices of the current stage up
-	// to the concurrency limit (none once halted).
+// haltOverThreshold halts an active deployment when a stage up to current
+// whose errors were not accepted exceeds the error threshold (st: the
+// stages' counts).
+func (r *Runner) haltOverThreshold(ctx context.Context, tk *tick, st []stageCounts, current int) error {
+	d := &tk.d
+	if d.Status != StatusActive {
+		return nil
+	}
+	th := d.Policy.Rollout.ErrorThreshold
+	for s := d.AcceptedStages; s <= min(current, d.Stages-1); s++ {
+		if !th.Exceeded(st[s].failed, st[s].total) {
+			continue
+		}
+		reason := fmt.Sprintf("stage %d: %d of %d devices failed, over the error threshold (count %d, percent %g); later stages do not start",
+			s, st[s].failed, st[s].total, th.Count, th.Percent)
+		a := Alert{ID: d.ID + "/halt/" + strconv.Itoa(s), Deployment: d.ID, Kind: AlertRolloutHalted, Level: LevelCritical, Reason: reason, At: tk.now}
+		u := StatusUpdate{Status: StatusHalted, Reason: reason, HaltedStage: s, AcceptedStages: d.AcceptedStages, Alert: a}
+		if err := r.store.SetStatus(ctx, d.ID, u); err != nil {
+			return err
+		}
+		d.Status, d.StatusReason = StatusHalted, reason
+		return nil
+	}
+	return nil
+}
+
+// work picks the devices this tick drives (indexes into tk.devs): those in
+// progress, then, while the deployment is active, new devices of the
+// current stage up to the policy's concurrency limit.
+func (tk *tick) work(current int) []int {
 	var work []int
 	active := 0
-	for i, ds := range devs {
+	for i, ds := range tk.devs {
 		if ds.started && (ds.open || ds.post) {
 			work = append(work, i)
 			if !ds.settled {
@@ -228,18 +302,28 @@ func (r *Runner) Tick(ctx context.Context, id string) (TickResult, error) {
 			}
 		}
 	}
-	if d.Status == StatusActive && current < d.Stages {
-		for i, ds := range devs {
-			if ds.t.Stage != current || ds.started || ds.settled {
-				continue
-			}
-			if mc := d.Policy.Rollout.MaxConcurrency; mc > 0 && active >= mc {
-				break
-			}
-			work = append(work, i)
-			active++
-		}
+	if tk.d.Status != StatusActive || current >= tk.d.Stages {
+		return work
 	}
+	mc := tk.d.Policy.Rollout.MaxConcurrency
+	for i, ds := range tk.devs {
+		if ds.t.Stage != current || ds.started || ds.settled {
+			continue
+		}
+		if mc > 0 && active >= mc {
+			break
+		}
+		work = append(work, i)
+		active++
+	}
+	return work
+}
+
+// runDevices runs the devices work, up to the runner's parallelism at
+// once, and returns the earliest time one of them is due again (zero:
+// none scheduled). The tick's items and step records follow what the
+// device runs stored.
+func (r *Runner) runDevices(ctx context.Context, tk *tick, work []int) (time.Time, error) {
 	nexts := make([]time.Time, len(work))
 	recsOut := make([]StepRecord, len(work))
 	errs := make([]error, len(work))
@@ -249,59 +333,79 @@ func (r *Runner) Tick(ctx context.Context, id string) (TickResult, error) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			dr := &deviceRun{r: r, d: d, t: devs[i].t, items: slices.Clone(devs[i].items), now: now, lim: d.Policy.limits(d.Start)}
-			dr.rec = recs[dr.t.Device]
+			ds := &tk.devs[i]
+			dr := &deviceRun{r: r, d: tk.d, t: ds.t, items: slices.Clone(ds.items), now: tk.now, lim: tk.d.Policy.limits(tk.d.Start)}
+			dr.rec = tk.recs[dr.t.Device]
 			dr.rec.Device = dr.t.Device
 			errs[k] = dr.run(ctx)
 			nexts[k] = dr.next
 			recsOut[k] = dr.rec
-			// devs[i].items aliases items: the tick's view follows what
-			// the device run stored.
-			copy(devs[i].items, dr.items)
+			// ds.items aliases tk.items.
+			copy(ds.items, dr.items)
 		})
 	}
 	wg.Wait()
-	if recs != nil {
+	if tk.recs != nil {
 		for _, rec := range recsOut {
 			if rec.Version > 0 {
-				recs[rec.Device] = rec
+				tk.recs[rec.Device] = rec
 			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return TickResult{}, fmt.Errorf("tick %q: %w", id, err)
+		return time.Time{}, err
 	}
-	res := TickResult{Summary: Summarize(d, items, now)}
+	var next time.Time
 	for _, n := range nexts {
-		if !n.IsZero() && (res.Next.IsZero() || n.Before(res.Next)) {
-			res.Next = n
+		if !n.IsZero() && (next.IsZero() || n.Before(next)) {
+			next = n
 		}
 	}
-	devs = groupDevices(targets, items, d.Policy, recs)
-	// Free settled devices. The device runs release their own; this also
-	// covers a crash between a device's last transition and its release.
-	for _, ds := range devs {
+	return next, nil
+}
+
+// finish releases the settled devices and says whether the deployment is
+// done and when the next tick is due (next: the device runs' earliest).
+func (r *Runner) finish(ctx context.Context, tk *tick, next time.Time) (TickResult, error) {
+	res := TickResult{Summary: Summarize(tk.d, tk.items, tk.now), Next: next}
+	tk.devs = groupDevices(tk.targets, tk.items, tk.d.Policy, tk.recs)
+	// The device runs release their own devices; this also covers a crash
+	// between a device's last transition and its release.
+	for _, ds := range tk.devs {
 		if ds.started && ds.settled {
-			if err := r.store.Release(ctx, ds.t.Device, id); err != nil {
-				return TickResult{}, fmt.Errorf("tick %q: %w", id, err)
+			if err := r.store.Release(ctx, ds.t.Device, tk.d.ID); err != nil {
+				return TickResult{}, err
 			}
 		}
 	}
-	res.Done = true
-	for _, ds := range devs {
-		if d.Status == StatusActive && !ds.settled || d.Status == StatusHalted && ds.started && !ds.settled {
-			res.Done = false
-			break
-		}
-	}
-	if res.Done && d.Status == StatusActive {
-		// Only items pending a user's restart (RebootNever) may remain.
-		res.Done = res.Summary.State == AggregateCompleted || res.Summary.State == AggregateCompletedWithErrors
-	}
+	res.Done = tk.done(res.Summary)
 	if !res.Done && res.Next.IsZero() {
-		res.Next = now.Add(d.Policy.PollInterval)
+		res.Next = tk.now.Add(time.Duration(tk.d.Policy.PollInterval))
 	}
 	return res, nil
+}
+
+// done reports whether nothing is left to do: an active deployment's
+// devices have all settled and its items are terminal or blocked (items
+// that wait for a user's restart keep it going); a halted one has no
+// started device that has not settled.
+func (tk *tick) done(s Summary) bool {
+	for _, ds := range tk.devs {
+		if ds.settled {
+			continue
+		}
+		if tk.d.Status == StatusActive || tk.d.Status == StatusHalted && ds.started {
+			return false
+		}
+	}
+	if tk.d.Status != StatusActive {
+		return true
+	}
+	switch s.State {
+	case AggregateCompleted, AggregateCompletedWithErrors, AggregateBlocked:
+		return true
+	}
+	return false
 }
 
 // Run ticks deployment id until it is done, sleeping on the runner's clock
@@ -496,8 +600,8 @@ func (dr *deviceRun) noAnswer(ctx context.Context, doing string, err error) erro
 	u.err = doing + ": " + err.Error()
 	dr.r.unreachable[key] = u
 	dr.r.mu.Unlock()
-	if dr.now.Sub(u.since) < dr.d.Policy.PurgeAfter {
-		dr.wake(dr.now.Add(dr.d.Policy.PollInterval))
+	if dr.now.Sub(u.since) < time.Duration(dr.d.Policy.PurgeAfter) {
+		dr.wake(dr.now.Add(time.Duration(dr.d.Policy.PollInterval)))
 		return nil
 	}
 	reason := fmt.Sprintf("device did not answer for %s (purge interval %s): %s", dr.now.Sub(u.since), dr.d.Policy.PurgeAfter, u.err)
@@ -508,8 +612,19 @@ func (dr *deviceRun) noAnswer(ctx context.Context, doing string, err error) erro
 	return dr.r.store.Release(ctx, dr.t.Device, dr.d.ID)
 }
 
+// maxPasses bounds the passes of one device run. At one instant a device
+// needs at most three: the first takes every step that is due, the second
+// decides the failures of the first's install phase (the retry phase runs
+// before it), the third finds nothing to do. A policy stored without its
+// defaults (a zero backoff) can need one more pass per retry; past the
+// bound the device goes on at the next Tick.
+const maxPasses = 8
+
+// run runs the device's phases until a pass takes no step, the device
+// stops answering or restarts, or maxPasses, and releases the device once
+// it has settled.
 func (dr *deviceRun) run(ctx context.Context) error {
-	for pass := 0; pass < 8 && !dr.stop; pass++ {
+	for pass := 0; pass < maxPasses && !dr.stop; pass++ {
 		progressed, err := dr.pass(ctx)
 		if err != nil {
 			return err
@@ -680,7 +795,7 @@ func (dr *deviceRun) install(ctx context.Context) error {
 		switch res.Outcome {
 		case OutcomeInstalled, OutcomeAlreadyInstalled:
 			in.Event = EvInstalled
-			if dr.d.Policy.Reboot.Option == RebootAlways {
+			if dr.d.Policy.Reboot.Option == RebootOptionAlways {
 				in.Event, in.Reason = EvNeedsReboot, "the policy restarts after every install"
 			}
 		case OutcomeRebootRequired:
@@ -725,7 +840,7 @@ func (dr *deviceRun) preSteps(ctx context.Context, installing []int) error {
 	}
 	for k := dr.rec.PreDone; k < len(pol.PreSteps); k++ {
 		st := pol.PreSteps[k]
-		op := Operation{ID: dr.d.ID + "/" + dr.t.Device + "/pre/" + st.Name + "/" + strconv.Itoa(attempt), Deployment: dr.d.ID, Device: dr.t.Device, Attempt: attempt}
+		op := Operation{ID: dr.stepID(PhasePre, pol.PreSteps, k) + "/" + strconv.Itoa(attempt), Deployment: dr.d.ID, Device: dr.t.Device, Attempt: attempt}
 		rec := dr.rec
 		rec.PreDone = k + 1
 		if err := steps.RunStep(ctx, op, PhasePre, st); err != nil {
@@ -757,7 +872,7 @@ func (dr *deviceRun) post(ctx context.Context) error {
 	steps, _ := dr.r.inst.(StepRunner)
 	for k := dr.rec.PostDone; k < len(pol.PostSteps); k++ {
 		st := pol.PostSteps[k]
-		op := Operation{ID: dr.d.ID + "/" + dr.t.Device + "/post/" + st.Name, Deployment: dr.d.ID, Device: dr.t.Device}
+		op := Operation{ID: dr.stepID(PhasePost, pol.PostSteps, k), Deployment: dr.d.ID, Device: dr.t.Device}
 		rec := dr.rec
 		rec.PostDone = k + 1
 		var alerts []Alert
@@ -769,6 +884,23 @@ func (dr *deviceRun) post(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// stepID is the operation ID of steps[k] of phase on the device, without
+// the attempt: "deployment/device/phase/name". Policy.Validate keeps the
+// names of a phase distinct; a deployment stored before it did may repeat
+// a name, and a repeat is told apart by its index ("name#2"), so every
+// step runs. The IDs of distinct names are as they always were, so a
+// journal written before resumes with the same IDs.
+func (dr *deviceRun) stepID(phase Phase, steps []Step, k int) string {
+	name := steps[k].Name
+	for _, prev := range steps[:k] {
+		if prev.Name == name {
+			name += "#" + strconv.Itoa(k)
+			break
+		}
+	}
+	return dr.d.ID + "/" + dr.t.Device + "/" + string(phase) + "/" + name
 }
 
 func (dr *deviceRun) stepAlert(op Operation, reason string) Alert {
@@ -788,7 +920,7 @@ func (dr *deviceRun) start(ctx context.Context, ready []int) error {
 			reason := "installs blocked: " + err.Error()
 			var block []int
 			for _, i := range ready {
-				if dr.items[i].Reason != reason {
+				if it := dr.items[i]; !it.Blocked || it.Reason != reason {
 					block = append(block, i)
 				}
 			}
@@ -801,7 +933,7 @@ func (dr *deviceRun) start(ctx context.Context, ready []int) error {
 		if !errors.Is(err, patchcore.ErrBusy) {
 			return err
 		}
-		dr.wake(dr.now.Add(dr.d.Policy.PollInterval))
+		dr.wake(dr.now.Add(time.Duration(dr.d.Policy.PollInterval)))
 		return dr.fire(ctx, dr.where(patchcore.DeployDownloaded), func(Item) Input { return Input{Event: EvWait, Reason: err.Error()} })
 	}
 	if deferred, err := dr.ask(ctx, NoticeBeforeInstall, ready); err != nil || deferred {
@@ -834,7 +966,7 @@ func (dr *deviceRun) ask(ctx context.Context, kind NoticeKind, idx []int) (bool,
 	if !deferred || left == 0 {
 		return false, nil
 	}
-	until := dr.now.Add(dr.d.Policy.Deferral.RetryAfter)
+	until := dr.now.Add(time.Duration(dr.d.Policy.Deferral.RetryAfter))
 	dr.wake(until)
 	return true, dr.fire(ctx, idx, func(Item) Input {
 		return Input{Event: EvDefer, NotBefore: until, Reason: "deferred by the user (" + string(kind) + ")"}
@@ -842,101 +974,147 @@ func (dr *deviceRun) ask(ctx context.Context, kind NoticeKind, idx []int) (bool,
 }
 
 // reboot restarts the device when its installs are done and the reboot
-// policy says so, and verifies pending patches after the restart.
+// policy says so, and verifies pending patches after the restart. The
+// steps: sort the pending items, verify those restarted, stop those the
+// reboot-loop guard stops, and, once the device's cycle is over, restart
+// when the policy's timing allows (or record that it never will).
 func (dr *deviceRun) reboot(ctx context.Context) error {
-	pend := dr.where(patchcore.DeployInstalledPendingReboot)
-	if len(pend) == 0 {
+	verify, again := dr.pendingRestarts()
+	still, err := dr.verifyRestarted(ctx, verify)
+	if err != nil || dr.stop {
+		return err
+	}
+	again = append(again, still...)
+	if len(again) == 0 || dr.d.Policy.Reboot.Option == RebootOptionNever {
 		return nil
+	}
+	restart, repeat, err := dr.guardRebootLoop(ctx, again)
+	if err != nil || len(restart) == 0 || dr.cycleOpen() {
+		return err
+	}
+	due, err := dr.rebootDue(restart, repeat)
+	var never *NeverOpensError
+	if errors.As(err, &never) {
+		return dr.blockRestart(ctx, restart, err)
+	}
+	if err != nil {
+		return err
+	}
+	return dr.restart(ctx, restart, due)
+}
+
+// pendingRestarts sorts the items pending a restart: verify holds those
+// restarted (or, under RebootOptionNever, left to the user) whose grace has
+// passed, again those the runner has not restarted yet.
+func (dr *deviceRun) pendingRestarts() (verify, again []int) {
+	pol := dr.d.Policy.Reboot
+	for _, i := range dr.where(patchcore.DeployInstalledPendingReboot) {
+		it := dr.items[i]
+		if pol.Option != RebootOptionNever && it.Reboots == 0 {
+			again = append(again, i)
+			continue
+		}
+		due := it.NotBefore
+		if pol.Option == RebootOptionNever {
+			due = it.Updated.Add(time.Duration(pol.Grace))
+		}
+		if dr.now.Before(due) {
+			dr.wake(due)
+			continue
+		}
+		verify = append(verify, i)
+	}
+	return verify, again
+}
+
+// verifyRestarted rescans the items verify and settles those the scan no
+// longer reports pending a restart. It returns those it still reports
+// pending, which need another restart (under RebootOptionNever: are verified
+// again after the grace).
+func (dr *deviceRun) verifyRestarted(ctx context.Context, verify []int) (still []int, err error) {
+	if len(verify) == 0 {
+		return nil, nil
 	}
 	pol := dr.d.Policy.Reboot
-	// Verification: items restarted for (or left to the user) whose grace has passed.
-	var verify, again []int
-	for _, i := range pend {
-		it := dr.items[i]
-		switch {
-		case pol.Option == RebootNever || it.Reboots > 0:
-			due := it.NotBefore
-			if pol.Option == RebootNever {
-				due = it.Updated.Add(pol.Grace)
-			}
-			if dr.now.Before(due) {
-				dr.wake(due)
-				continue
-			}
-			verify = append(verify, i)
+	patches := make([]string, len(verify))
+	for k, i := range verify {
+		patches[k] = dr.items[i].Patch
+	}
+	states, err := dr.r.inst.Rescan(ctx, dr.d.ID, dr.t.Device, patches)
+	if err != nil {
+		return nil, dr.noAnswer(ctx, "verification rescan", err)
+	}
+	dr.answered()
+	var settle []int
+	for _, i := range verify {
+		if states[dr.items[i].Patch] != patchcore.FindingInstalledPendingReboot {
+			settle = append(settle, i)
+		} else if pol.Option == RebootOptionNever {
+			dr.wake(dr.now.Add(time.Duration(pol.Grace)))
+		} else {
+			still = append(still, i)
+		}
+	}
+	return still, dr.fire(ctx, settle, func(it Item) Input {
+		switch s := states[it.Patch]; s {
+		case patchcore.FindingInstalled, patchcore.FindingSuperseded:
+			return Input{Event: EvVerified, Reason: "verification scan after restart: " + string(s)}
+		case "":
+			return Input{Event: EvVerifyFailed, Reason: "installed, but the verification scan does not report the patch"}
 		default:
-			again = append(again, i)
+			return Input{Event: EvVerifyFailed, Reason: "installed, but the verification scan reports it " + string(s)}
 		}
-	}
-	if len(verify) > 0 {
-		patches := make([]string, len(verify))
-		for k, i := range verify {
-			patches[k] = dr.items[i].Patch
-		}
-		states, err := dr.r.inst.Rescan(ctx, dr.d.ID, dr.t.Device, patches)
-		if err != nil {
-			return dr.noAnswer(ctx, "verification rescan", err)
-		}
-		dr.answered()
-		var settle []int
-		for _, i := range verify {
-			switch states[dr.items[i].Patch] {
-			case patchcore.FindingInstalledPendingReboot:
-				if pol.Option == RebootNever {
-					dr.wake(dr.now.Add(pol.Grace))
-				} else {
-					again = append(again, i)
-				}
-			default:
-				settle = append(settle, i)
-			}
-		}
-		if err := dr.fire(ctx, settle, func(it Item) Input {
-			switch s := states[it.Patch]; s {
-			case patchcore.FindingInstalled, patchcore.FindingSuperseded:
-				return Input{Event: EvVerified, Reason: "verification scan after restart: " + string(s)}
-			case "":
-				return Input{Event: EvVerifyFailed, Reason: "installed, but the verification scan does not report the patch"}
-			default:
-				return Input{Event: EvVerifyFailed, Reason: "installed, but the verification scan reports it " + string(s)}
-			}
-		}); err != nil {
-			return err
-		}
-	}
-	if len(again) == 0 || pol.Option == RebootNever {
-		return nil
-	}
-	// Reboot-loop guard.
-	var looping, restart []int
-	rebooted := false
+	})
+}
+
+// guardRebootLoop ends the items of again that used up the policy's
+// restarts (they become Unknown) and returns the rest; repeat reports
+// that one of those was restarted before.
+func (dr *deviceRun) guardRebootLoop(ctx context.Context, again []int) (restart []int, repeat bool, err error) {
+	var looping []int
 	for _, i := range again {
 		if dr.items[i].Reboots >= dr.lim.MaxReboots {
 			looping = append(looping, i)
 			continue
 		}
-		rebooted = rebooted || dr.items[i].Reboots > 0
+		repeat = repeat || dr.items[i].Reboots > 0
 		restart = append(restart, i)
 	}
-	if err := dr.fire(ctx, looping, func(it Item) Input {
+	err = dr.fire(ctx, looping, func(it Item) Input {
 		return Input{Event: EvVerifyFailed, Reason: fmt.Sprintf("reboot-loop guard: %d restarts for this deployment and the patch still waits for one", it.Reboots)}
-	}); err != nil || len(restart) == 0 {
-		return err
-	}
-	// The cycle ends when no item of the device is still on its way.
+	})
+	return restart, repeat, err
+}
+
+// cycleOpen reports whether an item of the device is still on its way to
+// an install: the restart waits for it.
+func (dr *deviceRun) cycleOpen() bool {
 	for _, it := range dr.items {
-		if !it.State.Terminal() && it.State != patchcore.DeployInstalledPendingReboot {
-			return nil
+		if !it.State.Terminal() && !it.Blocked && it.State != patchcore.DeployInstalledPendingReboot {
+			return true
 		}
 	}
-	due, err := dr.rebootDue(restart, rebooted)
-	if err != nil {
-		return err
+	return false
+}
+
+// blockRestart records on the items idx that no window will ever allow
+// their restart (never, a *NeverOpensError, says why), once per reason.
+func (dr *deviceRun) blockRestart(ctx context.Context, idx []int, never error) error {
+	reason := "restart blocked: " + never.Error()
+	var block []int
+	for _, i := range idx {
+		if it := dr.items[i]; !it.Blocked || it.Reason != reason {
+			block = append(block, i)
+		}
 	}
-	if due.IsZero() {
-		return nil
-	}
-	for _, i := range restart {
+	return dr.fire(ctx, block, func(Item) Input { return Input{Event: EvBlock, Reason: reason} })
+}
+
+// restart restarts the device for the items idx once due and each item's
+// NotBefore have come and the user does not defer, and schedules the
+// verification rescan after the policy's grace.
+func (dr *deviceRun) restart(ctx context.Context, idx []int, due time.Time) error {
+	for _, i := range idx {
 		if dr.items[i].NotBefore.After(due) {
 			due = dr.items[i].NotBefore
 		}
@@ -945,16 +1123,16 @@ func (dr *deviceRun) reboot(ctx context.Context) error {
 		dr.wake(due)
 		return nil
 	}
-	if deferred, err := dr.ask(ctx, NoticeBeforeReboot, restart); err != nil || deferred {
+	if deferred, err := dr.ask(ctx, NoticeBeforeReboot, idx); err != nil || deferred {
 		return err
 	}
-	verifyAt := dr.now.Add(pol.Grace)
-	if err := dr.fire(ctx, restart, func(it Item) Input {
+	verifyAt := dr.now.Add(time.Duration(dr.d.Policy.Reboot.Grace))
+	if err := dr.fire(ctx, idx, func(it Item) Input {
 		return Input{Event: EvReboot, NotBefore: verifyAt, Reason: fmt.Sprintf("restart %d of at most %d", it.Reboots+1, dr.lim.MaxReboots)}
 	}); err != nil {
 		return err
 	}
-	n := dr.items[restart[0]].Reboots
+	n := dr.items[idx[0]].Reboots
 	op := Operation{ID: dr.d.ID + "/" + dr.t.Device + "/reboot/" + strconv.Itoa(n), Deployment: dr.d.ID, Device: dr.t.Device, Attempt: n}
 	if err := dr.r.inst.Reboot(ctx, op); err != nil {
 		return dr.noAnswer(ctx, "reboot", err)
@@ -965,11 +1143,13 @@ func (dr *deviceRun) reboot(ctx context.Context) error {
 	return nil
 }
 
-// rebootDue is when the restart of items idx may happen; zero when no
-// window will ever allow it.
-func (dr *deviceRun) rebootDue(idx []int, again bool) (time.Time, error) {
+// rebootDue is when the restart of items idx may happen (repeat: one of
+// them was restarted before, in this cycle). When no window
+// will ever allow it, the error is the windows' *NeverOpensError (joined
+// when there are several).
+func (dr *deviceRun) rebootDue(idx []int, repeat bool) (time.Time, error) {
 	pol := dr.d.Policy
-	if again {
+	if repeat {
 		return dr.now, nil // a repeat restart belongs to the same cycle
 	}
 	var base time.Time
@@ -983,22 +1163,22 @@ func (dr *deviceRun) rebootDue(idx []int, again bool) (time.Time, error) {
 		return time.Time{}, err
 	}
 	switch pol.Reboot.Timing {
-	case RebootScheduled:
+	case RebootTimingScheduled:
 		zone := pol.Reboot.Zone
 		if zone == "" {
 			zone = dr.t.Zone
 		}
-		w := Window{Name: "scheduled restart", Recurrence: Recurrence{Frequency: Daily, At: pol.Reboot.At}, Duration: time.Minute}
+		w := Window{Name: "scheduled restart", Recurrence: Recurrence{Frequency: Daily, At: pol.Reboot.At}, Duration: patchcore.Duration(time.Minute)}
 		loc, err := dr.r.zones.load(zone)
 		if err != nil {
 			return time.Time{}, err
 		}
-		o, err := w.NextOpening(base, loc)
+		o, err := w.nextOpeningIn(base, loc)
 		if err != nil {
 			return time.Time{}, err
 		}
 		return o.Start, nil
-	case RebootNextWindow:
+	case RebootTimingNextWindow:
 		if len(zs) == 0 {
 			return base, nil
 		}
@@ -1008,7 +1188,7 @@ func (dr *deviceRun) rebootDue(idx []int, again bool) (time.Time, error) {
 		}
 		o, err := nextOpening(zs, after)
 		if err != nil {
-			return time.Time{}, nil
+			return time.Time{}, err
 		}
 		return o.Start, nil
 	default: // end of cycle: now if a window is open, else the next one
@@ -1017,7 +1197,7 @@ func (dr *deviceRun) rebootDue(idx []int, again bool) (time.Time, error) {
 		}
 		o, err := nextOpening(zs, dr.now)
 		if err != nil {
-			return time.Time{}, nil
+			return time.Time{}, err
 		}
 		return o.Start, nil
 	}

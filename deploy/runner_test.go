@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,13 +22,13 @@ type harness struct {
 	t     *testing.T
 	clock *deploytest.Clock
 	store *deploy.MemStore
-	inst  *deploytest.Installer
+	inst  *deploytest.Executor
 	r     *deploy.Runner
 }
 
 func newHarness(t *testing.T, b map[string]deploytest.Behavior) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: deploytest.NewClock(t0), store: deploy.NewMemStore(), inst: deploytest.NewInstaller(b)}
+	h := &harness{t: t, clock: deploytest.NewClock(t0), store: deploy.NewMemStore(), inst: deploytest.NewExecutor(b)}
 	h.r = deploy.NewRunner(h.store, h.inst, deploy.WithClock(h.clock), deploy.WithParallelism(1))
 	return h
 }
@@ -107,7 +108,7 @@ func targets(devs ...string) []deploy.Target {
 }
 
 func TestRunnerScenarios(t *testing.T) {
-	fail := deploy.Result{Outcome: deploy.OutcomeFailed, Reason: "dpkg exited 100"}
+	fail := deploy.OpResult{Outcome: deploy.OutcomeFailed, Reason: "dpkg exited 100"}
 	tests := []struct {
 		name   string
 		b      map[string]deploytest.Behavior
@@ -129,7 +130,7 @@ func TestRunnerScenarios(t *testing.T) {
 		},
 		{
 			name: "retries then succeeds with backoff",
-			b:    map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.Result{fail, fail, {Outcome: deploy.OutcomeInstalled}}}},
+			b:    map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.OpResult{fail, fail, {Outcome: deploy.OutcomeInstalled}}}},
 			want: map[string]patchcore.DeploymentState{"d1/P1": patchcore.DeployInstalled, "d1/P2": patchcore.DeployInstalled},
 			check: func(t *testing.T, h *harness) {
 				it := h.item("dep", "d1", "P1")
@@ -144,7 +145,7 @@ func TestRunnerScenarios(t *testing.T) {
 		},
 		{
 			name: "default 3 retries then failed final, critical alert with reason",
-			b:    map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.Result{fail}}},
+			b:    map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.OpResult{fail}}},
 			want: map[string]patchcore.DeploymentState{"d1/P1": patchcore.DeployFailedFinal, "d1/P2": patchcore.DeployInstalled},
 			check: func(t *testing.T, h *harness) {
 				if it := h.item("dep", "d1", "P1"); it.Attempt != 4 {
@@ -166,7 +167,7 @@ func TestRunnerScenarios(t *testing.T) {
 		},
 		{
 			name: "permanent failure is not retried",
-			b:    map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeFailed, Reason: "disk full", Permanent: true}}}},
+			b:    map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeFailed, Reason: "disk full", Permanent: true}}}},
 			want: map[string]patchcore.DeploymentState{"d1/P1": patchcore.DeployFailedFinal, "d1/P2": patchcore.DeployInstalled},
 			check: func(t *testing.T, h *harness) {
 				if it := h.item("dep", "d1", "P1"); it.Attempt != 1 {
@@ -176,7 +177,7 @@ func TestRunnerScenarios(t *testing.T) {
 		},
 		{
 			name: "reboot then verification settles installed",
-			b:    map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}}},
+			b:    map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}}},
 			want: map[string]patchcore.DeploymentState{"d1/P1": patchcore.DeployInstalled, "d1/P2": patchcore.DeployInstalled},
 			check: func(t *testing.T, h *harness) {
 				if n := h.inst.Reboots("d1"); n != 1 {
@@ -186,13 +187,13 @@ func TestRunnerScenarios(t *testing.T) {
 		},
 		{
 			name: "verification still missing settles unknown",
-			b: map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}},
+			b: map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}},
 				AfterReboot: patchcore.FindingMissing}},
 			want: map[string]patchcore.DeploymentState{"d1/P1": patchcore.DeployUnknown, "d1/P2": patchcore.DeployInstalled},
 		},
 		{
 			name: "reboot-loop guard stops after 3 restarts",
-			b: map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}},
+			b: map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}},
 				RebootsNeeded: 99}},
 			want: map[string]patchcore.DeploymentState{"d1/P1": patchcore.DeployUnknown, "d1/P2": patchcore.DeployInstalled},
 			check: func(t *testing.T, h *harness) {
@@ -206,7 +207,7 @@ func TestRunnerScenarios(t *testing.T) {
 		},
 		{
 			name:   "reboot always restarts even without a required reboot",
-			policy: deploy.Policy{Reboot: deploy.RebootPolicy{Option: deploy.RebootAlways}},
+			policy: deploy.Policy{Reboot: deploy.RebootPolicy{Option: deploy.RebootOptionAlways}},
 			want:   map[string]patchcore.DeploymentState{"d1/P1": patchcore.DeployInstalled, "d1/P2": patchcore.DeployInstalled},
 			check: func(t *testing.T, h *harness) {
 				if n := h.inst.Reboots("d1"); n != 1 {
@@ -245,7 +246,7 @@ func TestRunnerScenarios(t *testing.T) {
 		},
 		{
 			name:   "user defers twice within the count",
-			policy: deploy.Policy{Deferral: deploy.Deferral{MaxCount: 2, RetryAfter: time.Hour}},
+			policy: deploy.Policy{Deferral: deploy.Deferral{MaxCount: 2, RetryAfter: patchcore.Duration(time.Hour)}},
 			want:   map[string]patchcore.DeploymentState{"d1/P1": patchcore.DeployInstalled, "d1/P2": patchcore.DeployInstalled},
 			check: func(t *testing.T, h *harness) {
 				if it := h.item("dep", "d1", "P1"); it.Deferrals != 2 {
@@ -305,10 +306,10 @@ func TestScanAndDownloadAlerts(t *testing.T) {
 }
 
 func TestOneDeploymentPerDevice(t *testing.T) {
-	h := newHarness(t, map[string]deploytest.Behavior{"d1/A": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}}})
+	h := newHarness(t, map[string]deploytest.Behavior{"d1/A": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}}})
 	// Restarts only in a window that opens tomorrow: deployment a holds d1 meanwhile.
-	w := deploy.Window{Name: "nightly", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 9}}, Duration: time.Hour}
-	h.create(deploy.Spec{ID: "a", Patches: []string{"A"}, Targets: targets("d1"), Policy: deploy.Policy{Windows: deploy.Windows{w}, Reboot: deploy.RebootPolicy{Timing: deploy.RebootNextWindow}}})
+	w := deploy.Window{Name: "nightly", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 9}}, Duration: patchcore.Duration(time.Hour)}
+	h.create(deploy.Spec{ID: "a", Patches: []string{"A"}, Targets: targets("d1"), Policy: deploy.Policy{Windows: deploy.Windows{w}, Reboot: deploy.RebootPolicy{Timing: deploy.RebootTimingNextWindow}}})
 	h.create(deploy.Spec{ID: "b", Patches: []string{"B"}, Targets: targets("d1")})
 	ctx := context.Background()
 	if _, err := h.r.Tick(ctx, "a"); err != nil {
@@ -341,7 +342,7 @@ func TestOneDeploymentPerDevice(t *testing.T) {
 func TestWindowNeverOpensBlocksWithReason(t *testing.T) {
 	h := newHarness(t, nil)
 	w := deploy.Window{Name: "expired", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 22}},
-		Duration: time.Hour, NotAfter: t0.Add(-24 * time.Hour)}
+		Duration: patchcore.Duration(time.Hour), NotAfter: t0.Add(-24 * time.Hour)}
 	p := h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: targets("d1"), Policy: deploy.Policy{Windows: deploy.Windows{w}}})
 	if len(p.Blocked) != 1 || !strings.Contains(p.Blocked[0].Reason, "valid only until") {
 		t.Fatalf("plan blocked = %+v", p.Blocked)
@@ -351,8 +352,8 @@ func TestWindowNeverOpensBlocksWithReason(t *testing.T) {
 	if it.State != patchcore.DeployDownloaded || !strings.Contains(it.Reason, `maintenance window "expired" never opens`) {
 		t.Fatalf("item = %s %q, want downloaded and blocked with the reason", it.State, it.Reason)
 	}
-	if res.Summary.Blocked != 1 {
-		t.Errorf("summary blocked = %d", res.Summary.Blocked)
+	if !it.Blocked || res.Summary.Blocked != 1 || res.Summary.State != deploy.AggregateBlocked || !res.Done {
+		t.Errorf("item blocked %v, summary %+v, done %v; want blocked, 1 blocked, state blocked, done", it.Blocked, res.Summary, res.Done)
 	}
 	n := 0
 	for _, a := range h.alerts() {
@@ -368,7 +369,7 @@ func TestWindowNeverOpensBlocksWithReason(t *testing.T) {
 func TestInstallWaitsForWindow(t *testing.T) {
 	h := newHarness(t, nil)
 	berlin := deploy.Window{Name: "sat", Recurrence: deploy.Recurrence{Frequency: deploy.Weekly, Weekdays: []time.Weekday{time.Saturday},
-		At: deploy.TimeOfDay{Hour: 2, Minute: 30}, Zone: "Europe/Berlin"}, Duration: 2 * time.Hour}
+		At: deploy.TimeOfDay{Hour: 2, Minute: 30}, Zone: "Europe/Berlin"}, Duration: patchcore.Duration(2 * time.Hour)}
 	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: targets("d1"), Policy: deploy.Policy{Windows: deploy.Windows{berlin}}})
 	res, err := h.r.Tick(context.Background(), "dep")
 	if err != nil {
@@ -423,7 +424,7 @@ func TestRolloutHaltsAboveErrorThreshold(t *testing.T) {
 		dev := fmt.Sprintf("d%d", i)
 		ts = append(ts, deploy.Target{Device: dev, Ring: ring})
 		if i < 2 {
-			b[dev+"/P1"] = deploytest.Behavior{Install: []deploy.Result{{Outcome: deploy.OutcomeFailed, Reason: "broken", Permanent: true}}}
+			b[dev+"/P1"] = deploytest.Behavior{Install: []deploy.OpResult{{Outcome: deploy.OutcomeFailed, Reason: "broken", Permanent: true}}}
 		}
 	}
 	h := newHarness(t, b)
@@ -462,7 +463,7 @@ func TestRolloutHaltsAboveErrorThreshold(t *testing.T) {
 }
 
 func TestRolloutBelowThresholdContinues(t *testing.T) {
-	b := map[string]deploytest.Behavior{"d0/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeFailed, Permanent: true}}}}
+	b := map[string]deploytest.Behavior{"d0/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeFailed, Permanent: true}}}}
 	ts := []deploy.Target{{Device: "d0", Ring: "pilot"}, {Device: "d1", Ring: "pilot"}, {Device: "d2", Ring: "pilot"}, {Device: "d3", Ring: "broad"}}
 	h := newHarness(t, b)
 	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: ts,
@@ -480,12 +481,12 @@ func TestMaxConcurrency(t *testing.T) {
 		ts = append(ts, deploy.Target{Device: fmt.Sprintf("d%d", i)})
 	}
 	// Restarts wait for the next window, so started devices stay in progress.
-	w := deploy.Window{Name: "w", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 9}}, Duration: time.Hour}
+	w := deploy.Window{Name: "w", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 9}}, Duration: patchcore.Duration(time.Hour)}
 	for _, tg := range ts {
-		h.inst.Behaviors[tg.Device+"/P1"] = deploytest.Behavior{Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}}
+		h.inst.Behaviors[tg.Device+"/P1"] = deploytest.Behavior{Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}}
 	}
 	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: ts, Policy: deploy.Policy{Windows: deploy.Windows{w},
-		Reboot: deploy.RebootPolicy{Timing: deploy.RebootNextWindow}, Rollout: deploy.Rollout{MaxConcurrency: 2}}})
+		Reboot: deploy.RebootPolicy{Timing: deploy.RebootTimingNextWindow}, Rollout: deploy.Rollout{MaxConcurrency: 2}}})
 	if _, err := h.r.Tick(context.Background(), "dep"); err != nil {
 		t.Fatal(err)
 	}
@@ -525,7 +526,7 @@ func TestWavesStages(t *testing.T) {
 
 func TestCancelAbortsOpenItems(t *testing.T) {
 	h := newHarness(t, nil)
-	w := deploy.Window{Name: "w", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 23}}, Duration: time.Hour}
+	w := deploy.Window{Name: "w", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 23}}, Duration: patchcore.Duration(time.Hour)}
 	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: targets("d1"), Policy: deploy.Policy{Windows: deploy.Windows{w}}})
 	if _, err := h.r.Tick(context.Background(), "dep"); err != nil {
 		t.Fatal(err)
@@ -557,8 +558,8 @@ func TestScheduledStart(t *testing.T) {
 }
 
 func TestRebootNeverWaitsForUser(t *testing.T) {
-	h := newHarness(t, map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}}})
-	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: targets("d1"), Policy: deploy.Policy{Reboot: deploy.RebootPolicy{Option: deploy.RebootNever}}})
+	h := newHarness(t, map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}}})
+	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: targets("d1"), Policy: deploy.Policy{Reboot: deploy.RebootPolicy{Option: deploy.RebootOptionNever}}})
 	res := h.drive("dep", 5)
 	if res.Done || res.Summary.State != deploy.AggregatePendingReboot || h.inst.Reboots("d1") != 0 {
 		t.Fatalf("%+v reboots %d", res.Summary, h.inst.Reboots("d1"))
@@ -575,7 +576,7 @@ func TestRebootNeverWaitsForUser(t *testing.T) {
 
 func TestStepsNeedStepRunner(t *testing.T) {
 	store := deploy.NewMemStore()
-	r := deploy.NewRunner(store, plainInstaller{}, deploy.WithClock(deploytest.NewClock(t0)))
+	r := deploy.NewRunner(store, plainExecutor{}, deploy.WithClock(deploytest.NewClock(t0)))
 	if _, err := r.Create(context.Background(), deploy.Spec{ID: "x", Patches: []string{"P"}, Targets: targets("d"),
 		Policy: deploy.Policy{PreSteps: []deploy.Step{{Name: "s"}}}}); err != nil {
 		t.Fatal(err)
@@ -585,18 +586,18 @@ func TestStepsNeedStepRunner(t *testing.T) {
 	}
 }
 
-type plainInstaller struct{}
+type plainExecutor struct{}
 
-func (plainInstaller) Download(context.Context, deploy.Operation) (deploy.Result, error) {
-	return deploy.Result{Outcome: deploy.OutcomeStaged}, nil
+func (plainExecutor) Download(context.Context, deploy.Operation) (deploy.OpResult, error) {
+	return deploy.OpResult{Outcome: deploy.OutcomeStaged}, nil
 }
-func (plainInstaller) Install(context.Context, deploy.Operation) (deploy.Result, error) {
-	return deploy.Result{Outcome: deploy.OutcomeInstalled}, nil
+func (plainExecutor) Install(context.Context, deploy.Operation) (deploy.OpResult, error) {
+	return deploy.OpResult{Outcome: deploy.OutcomeInstalled}, nil
 }
-func (plainInstaller) Rescan(context.Context, string, string, []string) (map[string]patchcore.FindingState, error) {
+func (plainExecutor) Rescan(context.Context, string, string, []string) (map[string]patchcore.FindingState, error) {
 	return nil, nil
 }
-func (plainInstaller) Reboot(context.Context, deploy.Operation) error { return nil }
+func (plainExecutor) Reboot(context.Context, deploy.Operation) error { return nil }
 
 type (
 	deploytestEffect   = deploytest.Effect
@@ -604,16 +605,20 @@ type (
 )
 
 func deploytestClock(t time.Time) *deploytest.Clock { return deploytest.NewClock(t) }
-func deploytestInstaller() *deploytest.Installer    { return deploytest.NewInstaller(nil) }
+func deploytestExecutor() *deploytest.Executor      { return deploytest.NewExecutor(nil) }
 
 // TestDeferralDeadlineForcesInstall: the user keeps deferring, but the
 // deadline (2h after the start) ends deferrals; the notices say how many
 // are left, and the restart is announced too.
 func TestDeferralDeadlineForcesInstall(t *testing.T) {
-	h := newHarness(t, map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}}})
+	h := newHarness(t, map[string]deploytest.Behavior{"d1/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}}})
 	h.inst.Defer = map[string]int{"d1": 100}
 	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: targets("d1"),
-		Policy: deploy.Policy{Deferral: deploy.Deferral{MaxCount: 10, Within: 150 * time.Minute, RetryAfter: time.Hour}}})
+		Policy: deploy.Policy{Deferral: deploy.Deferral{MaxCount: 10, Within: patchcore.Duration(150 * time.Minute), RetryAfter: patchcore.Duration(time.Hour)}}})
+	// A deferred install is not a blocked one.
+	if res := h.drive("dep", 1); res.Summary.Blocked != 0 || res.Summary.State != deploy.AggregateRunning {
+		t.Errorf("after the first deferral: %+v, want running, none blocked", res.Summary)
+	}
 	res := h.drive("dep", 50)
 	if !res.Done || h.item("dep", "d1", "P1").State != patchcore.DeployInstalled {
 		t.Fatalf("%+v", res.Summary)
@@ -632,7 +637,78 @@ func TestDeferralDeadlineForcesInstall(t *testing.T) {
 	if fmt.Sprint(left) != "[10 9 8 0 0]" {
 		t.Errorf("deferrals left = %v", left)
 	}
-	if it := h.item("dep", "d1", "P1"); it.Deferrals != 3 {
+	if it := h.item("dep", "d1", "P1"); it.Deferrals != 3 || it.Blocked {
 		t.Errorf("deferrals = %d, want 3", it.Deferrals)
+	}
+}
+
+// TestRebootBlockedWhenNoWindowOpensAgain: P1 installs in the last
+// opening of a window (its NotAfter passes) and waits for a restart that
+// no window will ever allow. The item is blocked with the window's reason,
+// counted, alerted once, and the deployment is done instead of waiting
+// forever; Run returns.
+func TestRebootBlockedWhenNoWindowOpensAgain(t *testing.T) {
+	last := deploy.Window{Name: "last", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 9}},
+		Duration: patchcore.Duration(time.Hour), NotAfter: t0.Add(30 * time.Minute)}
+	pendingP1 := deploytest.Behavior{Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}}
+	tests := []struct {
+		name   string
+		timing deploy.RebootTiming
+		b      map[string]deploytest.Behavior
+		// blocked are the items that end blocked, with their states.
+		blocked map[string]patchcore.DeploymentState
+	}{
+		{"next window", deploy.RebootTimingNextWindow, map[string]deploytest.Behavior{"d1/P1": pendingP1},
+			map[string]patchcore.DeploymentState{"P1": patchcore.DeployInstalledPendingReboot}},
+		// P2's retry comes after the window has closed: its install is
+		// blocked, and then the restart the cycle ends with.
+		{"end of cycle after the window closed", deploy.RebootTimingEndOfCycle, map[string]deploytest.Behavior{"d1/P1": pendingP1,
+			"d1/P2": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeFailed, Reason: "locked"}, {Outcome: deploy.OutcomeInstalled}}}},
+			map[string]patchcore.DeploymentState{"P1": patchcore.DeployInstalledPendingReboot, "P2": patchcore.DeployDownloaded}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.b)
+			var patches []string
+			for k := range tc.b {
+				patches = append(patches, strings.TrimPrefix(k, "d1/"))
+			}
+			slices.Sort(patches)
+			h.create(deploy.Spec{ID: "dep", Patches: patches, Targets: targets("d1"),
+				Policy: deploy.Policy{Windows: deploy.Windows{last}, Reboot: deploy.RebootPolicy{Timing: tc.timing},
+					Retry: deploy.RetryPolicy{Backoff: patchcore.Duration(2 * time.Hour)}}})
+			res := h.drive("dep", 10)
+			for p, want := range tc.blocked {
+				it := h.item("dep", "d1", p)
+				what := "installs"
+				if want == patchcore.DeployInstalledPendingReboot {
+					what = "restart"
+				}
+				if it.State != want || !it.Blocked || !strings.Contains(it.Reason, what+` blocked: maintenance window "last" never opens`) {
+					t.Errorf("%s = %s blocked %v %q, want %s, blocked with the window's reason", p, it.State, it.Blocked, it.Reason, want)
+				}
+			}
+			if !res.Done || res.Summary.Blocked != len(tc.blocked) || res.Summary.State != deploy.AggregateBlocked {
+				t.Errorf("tick: done %v, summary %+v; want done, %d blocked, state blocked", res.Done, res.Summary, len(tc.blocked))
+			}
+			if n := h.inst.Reboots("d1"); n != 0 {
+				t.Errorf("%d restarts, want none", n)
+			}
+			n := 0
+			for _, a := range h.alerts() {
+				if a.Kind == deploy.AlertRebootBlocked {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("%d reboot blocked alerts, want exactly 1", n)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			s, err := h.r.Run(ctx, "dep")
+			if err != nil || s.State != deploy.AggregateBlocked {
+				t.Errorf("Run = %s, %v; want it to return the blocked summary", s.State, err)
+			}
+		})
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/patchcore/sdk/deploy"
@@ -14,8 +16,8 @@ import (
 // stepBehaviors: d1 waits for a restart and retries P2 twice; d2 installs
 // at once.
 var stepBehaviors = map[string]deploytest.Behavior{
-	"d1/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}},
-	"d1/P2": {Install: []deploy.Result{{Outcome: deploy.OutcomeFailed, Reason: "locked"}, {Outcome: deploy.OutcomeFailed, Reason: "locked"}, {Outcome: deploy.OutcomeInstalled}}},
+	"d1/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}},
+	"d1/P2": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeFailed, Reason: "locked"}, {Outcome: deploy.OutcomeFailed, Reason: "locked"}, {Outcome: deploy.OutcomeInstalled}}},
 }
 
 func stepSpec() deploy.Spec {
@@ -28,7 +30,7 @@ func stepSpec() deploy.Spec {
 // checkSteps asserts each device ran each step once, pre-steps before its
 // first install and post-steps after its last install or restart, and
 // that the store recorded all of them.
-func checkSteps(t *testing.T, store deploy.Store, inst *deploytest.Installer, devices ...string) {
+func checkSteps(t *testing.T, store deploy.Store, inst *deploytest.Executor, devices ...string) {
 	t.Helper()
 	ran := map[string]int{}
 	first, last, firstPost, lastPre := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
@@ -216,6 +218,67 @@ func TestPostStepFailureKeepsResults(t *testing.T) {
 	for _, d := range []string{"d1", "d2"} {
 		if err := h.store.Acquire(context.Background(), d, "other"); err != nil {
 			t.Errorf("%s not released: %v", d, err)
+		}
+	}
+}
+
+// TestStepNamesIdentifySteps: two steps of a phase with one name would
+// share an operation ID and the second would never run. Validate rejects
+// them, naming the field; a pre- and a post-step may share a name.
+func TestStepNamesIdentifySteps(t *testing.T) {
+	tests := []struct {
+		name      string
+		pre, post []deploy.Step
+		field     string // "" when valid
+	}{
+		{"two pre-steps named svc", []deploy.Step{{Name: "svc", Action: "stop nginx"}, {Name: "svc", Action: "stop php"}}, nil, "pre_steps[1].name"},
+		{"repeat after another step", nil, []deploy.Step{{Name: "a"}, {Name: "b"}, {Name: "a"}}, "post_steps[2].name"},
+		{"empty post-step name", []deploy.Step{{Name: "a"}}, []deploy.Step{{Name: "b"}, {}}, "post_steps[1].name"},
+		{"pre and post share a name", []deploy.Step{{Name: "svc", Action: "stop"}}, []deploy.Step{{Name: "svc", Action: "start"}}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := deploy.Policy{PreSteps: tc.pre, PostSteps: tc.post}.Validate()
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("Validate = %v, want nil", err)
+				}
+				return
+			}
+			if !errors.Is(err, patchcore.ErrInvalidInput) || !strings.Contains(err.Error(), "field "+tc.field+":") {
+				t.Fatalf("Validate = %v, want ErrInvalidInput naming %s", err, tc.field)
+			}
+		})
+	}
+}
+
+// TestStoredDuplicateStepNamesRunEveryStep: a deployment stored before
+// Validate rejected repeated names still runs each of its steps once,
+// under distinct operation IDs; the first of a name keeps its old ID.
+func TestStoredDuplicateStepNamesRunEveryStep(t *testing.T) {
+	h := newHarness(t, nil)
+	p, err := deploy.Plan(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: targets("d1"), Policy: deploy.Policy{
+		PreSteps: []deploy.Step{{Name: "svc"}}, PostSteps: []deploy.Step{{Name: "svc"}}}}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Deployment.Policy.PreSteps = []deploy.Step{{Name: "svc", Action: "stop nginx"}, {Name: "svc", Action: "stop php"}}
+	p.Deployment.Policy.PostSteps = []deploy.Step{{Name: "svc", Action: "start php"}, {Name: "svc", Action: "start nginx"}}
+	if err := h.store.Create(context.Background(), p.Deployment, p.Targets, p.Items); err != nil {
+		t.Fatal(err)
+	}
+	if res := h.drive("dep", 20); !res.Done || h.item("dep", "d1", "P1").State != patchcore.DeployInstalled {
+		t.Fatalf("not done: %+v", res.Summary)
+	}
+	for _, tc := range []struct {
+		phase deploy.Phase
+		want  []string
+	}{
+		{deploy.PhasePre, []string{"dep/d1/pre/svc/1", "dep/d1/pre/svc#1/1"}},
+		{deploy.PhasePost, []string{"dep/d1/post/svc", "dep/d1/post/svc#1"}},
+	} {
+		if got := h.inst.StepRuns("d1", tc.phase); !slices.Equal(got, tc.want) {
+			t.Errorf("%s-steps run: %q, want %q", tc.phase, got, tc.want)
 		}
 	}
 }

@@ -2,9 +2,13 @@ package deploy_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/patchcore/sdk/deploy"
 	"github.com/patchcore/sdk/patchcore"
@@ -205,7 +209,7 @@ func TestPolicyValidate(t *testing.T) {
 		{Schedule: deploy.Schedule{Kind: "weekly"}},
 		{Reboot: deploy.RebootPolicy{Option: "sometimes"}},
 		{Reboot: deploy.RebootPolicy{Timing: "later"}},
-		{Reboot: deploy.RebootPolicy{Timing: deploy.RebootScheduled, At: deploy.TimeOfDay{Hour: 25}}},
+		{Reboot: deploy.RebootPolicy{Timing: deploy.RebootTimingScheduled, At: deploy.TimeOfDay{Hour: 25}}},
 		{Reboot: deploy.RebootPolicy{Zone: "Atlantis/Capital"}},
 		{Retry: deploy.RetryPolicy{Retries: -1}},
 		{Deferral: deploy.Deferral{MaxCount: -2}},
@@ -224,14 +228,14 @@ func TestPolicyValidate(t *testing.T) {
 		}
 	}
 	d := deploy.Policy{}.WithDefaults()
-	if d.Retry.Retries != 3 || d.PurgeAfter != 72*60*60*1e9 || d.Reboot.Option != deploy.RebootIfRequired || d.Reboot.MaxReboots != 3 {
+	if d.Retry.Retries != 3 || d.PurgeAfter != 72*60*60*1e9 || d.Reboot.Option != deploy.RebootOptionIfRequired || d.Reboot.MaxReboots != 3 {
 		t.Errorf("defaults = %+v", d)
 	}
 	if r := (deploy.Policy{Retry: deploy.RetryPolicy{Disabled: true}}).WithDefaults().Retry.Retries; r != 0 {
 		t.Errorf("disabled retries = %d", r)
 	}
 	rp := d.Retry
-	if rp.Delay(1) != rp.Backoff || rp.Delay(2) != 2*rp.Backoff || rp.Delay(20) != rp.MaxBackoff {
+	if rp.Delay(1) != time.Duration(rp.Backoff) || rp.Delay(2) != 2*time.Duration(rp.Backoff) || rp.Delay(20) != time.Duration(rp.MaxBackoff) {
 		t.Errorf("backoff %s %s %s", rp.Delay(1), rp.Delay(2), rp.Delay(20))
 	}
 	if _, err := deploy.Plan(deploy.Spec{}, t0); !errors.Is(err, patchcore.ErrInvalidInput) {
@@ -259,5 +263,44 @@ func TestThreshold(t *testing.T) {
 		if got := tc.th.Exceeded(tc.failed, tc.total); got != tc.want {
 			t.Errorf("%+v.Exceeded(%d, %d) = %v", tc.th, tc.failed, tc.total, got)
 		}
+	}
+}
+
+// TestPolicyDurationsJSON: a policy's durations are written as Go
+// durations ("72h0m0s"); a deployment stored when they were written as
+// nanoseconds (a journal of an earlier version) still reads the same.
+func TestPolicyDurationsJSON(t *testing.T) {
+	p := deploy.Policy{
+		Windows:    deploy.Windows{{Name: "night", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 22}}, Duration: patchcore.Duration(8 * time.Hour)}},
+		Reboot:     deploy.RebootPolicy{Grace: patchcore.Duration(10 * time.Minute)},
+		Deferral:   deploy.Deferral{Within: patchcore.Duration(48 * time.Hour), RetryAfter: patchcore.Duration(time.Hour)},
+		Retry:      deploy.RetryPolicy{Backoff: patchcore.Duration(5 * time.Minute), MaxBackoff: patchcore.Duration(time.Hour)},
+		PurgeAfter: patchcore.Duration(72 * time.Hour), PollInterval: patchcore.Duration(time.Minute),
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"duration":"8h0m0s"`, `"grace":"10m0s"`, `"within":"48h0m0s"`, `"retry_after":"1h0m0s"`,
+		`"backoff":"5m0s"`, `"max_backoff":"1h0m0s"`, `"purge_after":"72h0m0s"`, `"poll_interval":"1m0s"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("policy JSON %s lacks %s", b, want)
+		}
+	}
+	old := `{"windows":[{"name":"night","recurrence":{"frequency":"daily","at":{"hour":22,"minute":0}},"duration":28800000000000}],` +
+		`"reboot":{"option":"","timing":"","grace":600000000000},"deferral":{"within":172800000000000,"retry_after":3600000000000},` +
+		`"retry":{"backoff":300000000000,"max_backoff":3600000000000},"purge_after":259200000000000,"poll_interval":60000000000}`
+	for _, in := range []string{old, string(b)} {
+		var got deploy.Policy
+		if err := json.Unmarshal([]byte(in), &got); err != nil {
+			t.Fatalf("Unmarshal(%s): %v", in, err)
+		}
+		if !reflect.DeepEqual(got, p) {
+			t.Errorf("Unmarshal(%s) = %+v, want %+v", in, got, p)
+		}
+	}
+	var bad deploy.Policy
+	if err := json.Unmarshal([]byte(`{"purge_after":"three days"}`), &bad); !errors.Is(err, patchcore.ErrInvalidInput) || !strings.Contains(err.Error(), "three days") {
+		t.Errorf("bad duration: %v, want ErrInvalidInput naming the value", err)
 	}
 }

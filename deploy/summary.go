@@ -18,6 +18,10 @@ const (
 	AggregateRunning Aggregate = "running"
 	// AggregatePendingReboot: every item is done or waits for a restart.
 	AggregatePendingReboot Aggregate = "pending_reboot"
+	// AggregateBlocked: every item is terminal or blocked, and some are
+	// blocked: no maintenance window will ever open for their install or
+	// restart (Summary.Blocked counts them, their Reason says why).
+	AggregateBlocked Aggregate = "blocked"
 	// AggregateHalted: a stage exceeded the error threshold.
 	AggregateHalted Aggregate = "halted"
 	// AggregateCancelled: cancelled by an operator.
@@ -38,7 +42,8 @@ type Summary struct {
 	Devices    int                               `json:"devices"`
 	// FailedDevices counts devices with an item FailedFinal, Aborted or Unknown.
 	FailedDevices int `json:"failed_devices"`
-	// Blocked counts items whose installs are blocked (with a reason).
+	// Blocked counts open items that are blocked (Item.Blocked): no
+	// maintenance window will ever open for their install or restart.
 	Blocked int    `json:"blocked"`
 	Reason  string `json:"reason,omitempty"`
 }
@@ -52,7 +57,7 @@ func isError(s patchcore.DeploymentState) bool {
 // by device, as Store.Items returns them).
 func Summarize(d Deployment, items []Item, now time.Time) Summary {
 	s := Summary{Deployment: d.ID, Counts: map[patchcore.DeploymentState]int{}, Items: len(items), Reason: d.StatusReason}
-	open, pendingOnly, allPosted := 0, true, true
+	open, blocked, pendingOnly, allPosted := 0, 0, true, true
 	prev, prevFailed := "", false
 	for i, it := range items {
 		if i == 0 || it.Device != prev {
@@ -66,17 +71,17 @@ func Summarize(d Deployment, items []Item, now time.Time) Summary {
 		}
 		if !it.State.Terminal() {
 			open++
-			if it.State != patchcore.DeployInstalledPendingReboot {
+			if it.Blocked {
+				blocked++
+			} else if it.State != patchcore.DeployInstalledPendingReboot {
 				pendingOnly = false
 			}
 		}
 		if it.State != patchcore.DeployPosted {
 			allPosted = false
 		}
-		if it.Reason != "" && (it.State == patchcore.DeployDownloaded || it.State == patchcore.DeployWaiting) {
-			s.Blocked++
-		}
 	}
+	s.Blocked = blocked
 	switch {
 	case d.Status == StatusCancelled:
 		s.State = AggregateCancelled
@@ -88,6 +93,8 @@ func Summarize(d Deployment, items []Item, now time.Time) Summary {
 		s.State = AggregateCompletedWithErrors
 	case allPosted && now.Before(d.Start):
 		s.State = AggregateScheduled
+	case open == blocked:
+		s.State = AggregateBlocked
 	case pendingOnly:
 		s.State = AggregatePendingReboot
 	default:

@@ -261,7 +261,7 @@ type Window struct {
 	Recurrence `json:"recurrence"`
 	// Duration is how long each opening lasts (up to 31 days). A zero
 	// duration never opens.
-	Duration time.Duration `json:"duration"`
+	Duration patchcore.Duration `json:"duration"`
 	// NotBefore and NotAfter, when set, limit the openings to those that
 	// start within [NotBefore, NotAfter).
 	NotBefore time.Time `json:"not_before,omitzero"`
@@ -300,7 +300,7 @@ func (w Window) Validate() error {
 	if err := w.Recurrence.Validate(); err != nil {
 		return fmt.Errorf("window %q: %w", w.Name, err)
 	}
-	if w.Duration < 0 || w.Duration > maxWindowDuration {
+	if w.Duration < 0 || time.Duration(w.Duration) > maxWindowDuration {
 		return fmt.Errorf("window %q: field duration: %s not in 0..%s: %w", w.Name, w.Duration, maxWindowDuration, patchcore.ErrInvalidInput)
 	}
 	if !w.NotBefore.IsZero() && !w.NotAfter.IsZero() && !w.NotBefore.Before(w.NotAfter) {
@@ -316,18 +316,32 @@ func (w Window) valid(start time.Time) bool {
 
 func (w Window) openingOn(c civil, loc *time.Location) Opening {
 	s := ResolveLocal(c.y, c.m, c.d, w.At.Hour, w.At.Minute, loc)
-	return Opening{Start: s, End: s.Add(w.Duration)}
+	return Opening{Start: s, End: s.Add(time.Duration(w.Duration))}
 }
 
-// OpeningAt returns the opening that contains t, if the window is open at t.
-func (w Window) OpeningAt(t time.Time, loc *time.Location) (Opening, bool) {
+// OpenAt reports whether the window is open at t, and the opening that
+// contains t. targetZone is the device's IANA zone, which a recurrence
+// without a zone of its own follows (empty: UTC); a zone that does not
+// load is an error wrapping patchcore.ErrInvalidInput.
+func (w Window) OpenAt(t time.Time, targetZone string) (Opening, bool, error) {
+	loc, err := w.Location(targetZone)
+	if err != nil {
+		return Opening{}, false, fmt.Errorf("window %q: %w", w.Name, err)
+	}
+	o, ok := w.openingIn(t, loc)
+	return o, ok, nil
+}
+
+// openingIn returns the opening that contains t, if the window is open at
+// t, with the window's zone loaded as loc.
+func (w Window) openingIn(t time.Time, loc *time.Location) (Opening, bool) {
 	if w.Duration <= 0 {
 		return Opening{}, false
 	}
 	local := t.In(loc)
 	// Openings that may contain t start at most Duration (plus a day of
 	// zone slack) before it.
-	first := civilOf(local.Add(-w.Duration)).addDays(-1)
+	first := civilOf(local.Add(-time.Duration(w.Duration))).addDays(-1)
 	last := civilOf(local)
 	var found Opening
 	ok := false
@@ -347,10 +361,19 @@ func (w Window) OpeningAt(t time.Time, loc *time.Location) (Opening, bool) {
 }
 
 // NextOpening returns the opening that contains after, or else the first
-// one that starts after it. A window with no such opening (zero duration,
-// a weekly window without weekdays, NotAfter passed) returns a
-// *NeverOpensError that says why.
-func (w Window) NextOpening(after time.Time, loc *time.Location) (Opening, error) {
+// one that starts after it. targetZone is as for OpenAt. A window with no
+// such opening (zero duration, a weekly window without weekdays, NotAfter
+// passed) returns a *NeverOpensError that says why.
+func (w Window) NextOpening(after time.Time, targetZone string) (Opening, error) {
+	loc, err := w.Location(targetZone)
+	if err != nil {
+		return Opening{}, fmt.Errorf("window %q: %w", w.Name, err)
+	}
+	return w.nextOpeningIn(after, loc)
+}
+
+// nextOpeningIn is NextOpening with the window's zone loaded as loc.
+func (w Window) nextOpeningIn(after time.Time, loc *time.Location) (Opening, error) {
 	never := func(reason string) error {
 		return &NeverOpensError{Window: w.Name, After: after, Reason: reason}
 	}
@@ -362,7 +385,7 @@ func (w Window) NextOpening(after time.Time, loc *time.Location) (Opening, error
 	case !w.NotAfter.IsZero() && !after.Before(w.NotAfter):
 		return Opening{}, never("it is valid only until " + w.NotAfter.UTC().Format(time.RFC3339))
 	}
-	if o, ok := w.OpeningAt(after, loc); ok {
+	if o, ok := w.openingIn(after, loc); ok {
 		return o, nil
 	}
 	c := civilOf(after.In(loc))
@@ -394,8 +417,9 @@ type zoned struct {
 	loc *time.Location
 }
 
-// OpenAt reports whether any window is open at t, and until when. An empty
-// set is always open (End is the zero time).
+// OpenAt reports whether any window is open at t, and until when.
+// targetZone is as for Window.OpenAt. An empty set is always open (End is
+// the zero time).
 func (ws Windows) OpenAt(t time.Time, targetZone string) (Opening, bool, error) {
 	zs, err := ws.zoned(targetZone)
 	if err != nil {
@@ -406,7 +430,8 @@ func (ws Windows) OpenAt(t time.Time, targetZone string) (Opening, bool, error) 
 }
 
 // NextOpening returns the earliest opening of any window that contains
-// after or starts after it. When none ever opens it returns the windows'
+// after or starts after it; targetZone is as for Window.OpenAt. When none
+// ever opens it returns the windows'
 // *NeverOpensError reasons joined. An empty set returns an opening that
 // starts at after and never ends (zero End).
 func (ws Windows) NextOpening(after time.Time, targetZone string) (Opening, error) {
@@ -478,7 +503,7 @@ func openAt(zs []zoned, t time.Time) (Opening, bool) {
 	var best Opening
 	ok := false
 	for _, z := range zs {
-		if o, open := z.w.OpeningAt(t, z.loc); open && (!ok || o.End.After(best.End)) {
+		if o, open := z.w.openingIn(t, z.loc); open && (!ok || o.End.After(best.End)) {
 			best, ok = o, true
 		}
 	}
@@ -493,7 +518,7 @@ func nextOpening(zs []zoned, after time.Time) (Opening, error) {
 	var errs []error
 	ok := false
 	for _, z := range zs {
-		o, err := z.w.NextOpening(after, z.loc)
+		o, err := z.w.nextOpeningIn(after, z.loc)
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -58,7 +58,7 @@ func TestResolveLocalAcrossDST(t *testing.T) {
 }
 
 func daily(hh, mm int, zone string, d time.Duration) deploy.Window {
-	return deploy.Window{Name: "daily", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: hh, Minute: mm}, Zone: zone}, Duration: d}
+	return deploy.Window{Name: "daily", Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: hh, Minute: mm}, Zone: zone}, Duration: patchcore.Duration(d)}
 }
 
 func TestNextOpening(t *testing.T) {
@@ -79,38 +79,43 @@ func TestNextOpening(t *testing.T) {
 		{"start instant is inside", daily(23, 0, "UTC", 3*time.Hour), utc(2026, 3, 2, 23, 0), utc(2026, 3, 2, 23, 0), utc(2026, 3, 3, 2, 0)},
 		{"end instant is outside", daily(23, 0, "UTC", 3*time.Hour), utc(2026, 3, 3, 2, 0), utc(2026, 3, 3, 23, 0), utc(2026, 3, 4, 2, 0)},
 		{"weekly Sunday 01:30 New York over fall-back", deploy.Window{Recurrence: deploy.Recurrence{Frequency: deploy.Weekly, Weekdays: []time.Weekday{time.Sunday},
-			At: deploy.TimeOfDay{Hour: 1, Minute: 30}, Zone: "America/New_York"}, Duration: 2 * time.Hour}, utc(2026, 10, 28, 0, 0), utc(2026, 11, 1, 5, 30), utc(2026, 11, 1, 7, 30)},
+			At: deploy.TimeOfDay{Hour: 1, Minute: 30}, Zone: "America/New_York"}, Duration: patchcore.Duration(2 * time.Hour)}, utc(2026, 10, 28, 0, 0), utc(2026, 11, 1, 5, 30), utc(2026, 11, 1, 7, 30)},
 		{"weekly Sat+Sun picks Saturday first", deploy.Window{Recurrence: deploy.Recurrence{Frequency: deploy.Weekly, Weekdays: []time.Weekday{time.Sunday, time.Saturday},
-			At: deploy.TimeOfDay{Hour: 4}, Zone: "UTC"}, Duration: time.Hour}, utc(2026, 3, 2, 0, 0), utc(2026, 3, 7, 4, 0), utc(2026, 3, 7, 5, 0)},
+			At: deploy.TimeOfDay{Hour: 4}, Zone: "UTC"}, Duration: patchcore.Duration(time.Hour)}, utc(2026, 3, 2, 0, 0), utc(2026, 3, 7, 4, 0), utc(2026, 3, 7, 5, 0)},
 		{"Patch Tuesday March 2026 is the 10th", deploy.Window{Recurrence: deploy.Recurrence{Frequency: deploy.PatchTuesday, At: deploy.TimeOfDay{Hour: 18}, Zone: "UTC"},
-			Duration: time.Hour}, utc(2026, 3, 1, 0, 0), utc(2026, 3, 10, 18, 0), utc(2026, 3, 10, 19, 0)},
+			Duration: patchcore.Duration(time.Hour)}, utc(2026, 3, 1, 0, 0), utc(2026, 3, 10, 18, 0), utc(2026, 3, 10, 19, 0)},
 		{"Patch Tuesday + 4 days (Saturday) in Berlin", deploy.Window{Recurrence: deploy.Recurrence{Frequency: deploy.PatchTuesday, OffsetDays: 4, At: deploy.TimeOfDay{Hour: 22},
-			Zone: "Europe/Berlin"}, Duration: 4 * time.Hour}, utc(2026, 3, 11, 0, 0), utc(2026, 3, 14, 21, 0), utc(2026, 3, 15, 1, 0)},
+			Zone: "Europe/Berlin"}, Duration: patchcore.Duration(4 * time.Hour)}, utc(2026, 3, 11, 0, 0), utc(2026, 3, 14, 21, 0), utc(2026, 3, 15, 1, 0)},
 		{"Patch Tuesday + 25 days crosses into the next month", deploy.Window{Recurrence: deploy.Recurrence{Frequency: deploy.PatchTuesday, OffsetDays: 25, At: deploy.TimeOfDay{Hour: 1},
-			Zone: "UTC"}, Duration: time.Hour}, utc(2026, 3, 20, 0, 0), utc(2026, 4, 4, 1, 0), utc(2026, 4, 4, 2, 0)},
+			Zone: "UTC"}, Duration: patchcore.Duration(time.Hour)}, utc(2026, 3, 20, 0, 0), utc(2026, 4, 4, 1, 0), utc(2026, 4, 4, 2, 0)},
 		{"Patch Tuesday - 1 day (Monday before)", deploy.Window{Recurrence: deploy.Recurrence{Frequency: deploy.PatchTuesday, OffsetDays: -1, At: deploy.TimeOfDay{Hour: 1},
-			Zone: "UTC"}, Duration: time.Hour}, utc(2026, 3, 20, 0, 0), utc(2026, 4, 13, 1, 0), utc(2026, 4, 13, 2, 0)},
+			Zone: "UTC"}, Duration: patchcore.Duration(time.Hour)}, utc(2026, 3, 20, 0, 0), utc(2026, 4, 13, 1, 0), utc(2026, 4, 13, 2, 0)},
 		{"5th Friday skips months without one", deploy.Window{Recurrence: deploy.Recurrence{Frequency: deploy.MonthlyNthWeekday, Nth: 5, Weekday: time.Friday,
-			At: deploy.TimeOfDay{Hour: 20}, Zone: "UTC"}, Duration: time.Hour}, utc(2026, 2, 1, 0, 0), utc(2026, 5, 29, 20, 0), utc(2026, 5, 29, 21, 0)},
+			At: deploy.TimeOfDay{Hour: 20}, Zone: "UTC"}, Duration: patchcore.Duration(time.Hour)}, utc(2026, 2, 1, 0, 0), utc(2026, 5, 29, 20, 0), utc(2026, 5, 29, 21, 0)},
 		{"last Sunday of March in Berlin is the spring-forward day", deploy.Window{Recurrence: deploy.Recurrence{Frequency: deploy.MonthlyNthWeekday, Nth: -1, Weekday: time.Sunday,
-			At: deploy.TimeOfDay{Hour: 2, Minute: 30}, Zone: "Europe/Berlin"}, Duration: time.Hour}, utc(2026, 3, 1, 0, 0), utc(2026, 3, 29, 1, 0), utc(2026, 3, 29, 2, 0)},
+			At: deploy.TimeOfDay{Hour: 2, Minute: 30}, Zone: "Europe/Berlin"}, Duration: patchcore.Duration(time.Hour)}, utc(2026, 3, 1, 0, 0), utc(2026, 3, 29, 1, 0), utc(2026, 3, 29, 2, 0)},
 		{"2nd Saturday", deploy.Window{Recurrence: deploy.Recurrence{Frequency: deploy.MonthlyNthWeekday, Nth: 2, Weekday: time.Saturday,
-			At: deploy.TimeOfDay{Hour: 0}, Zone: "UTC"}, Duration: time.Hour}, utc(2026, 3, 15, 0, 0), utc(2026, 4, 11, 0, 0), utc(2026, 4, 11, 1, 0)},
+			At: deploy.TimeOfDay{Hour: 0}, Zone: "UTC"}, Duration: patchcore.Duration(time.Hour)}, utc(2026, 3, 15, 0, 0), utc(2026, 4, 11, 0, 0), utc(2026, 4, 11, 1, 0)},
 		{"NotBefore skips earlier openings", deploy.Window{Recurrence: deploy.Recurrence{Frequency: deploy.Daily, At: deploy.TimeOfDay{Hour: 1}, Zone: "UTC"},
-			Duration: time.Hour, NotBefore: utc(2026, 3, 5, 0, 0)}, utc(2026, 3, 1, 0, 0), utc(2026, 3, 5, 1, 0), utc(2026, 3, 5, 2, 0)},
+			Duration: patchcore.Duration(time.Hour), NotBefore: utc(2026, 3, 5, 0, 0)}, utc(2026, 3, 1, 0, 0), utc(2026, 3, 5, 1, 0), utc(2026, 3, 5, 2, 0)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			loc, err := tc.w.Location("")
-			if err != nil {
-				t.Fatal(err)
-			}
-			o, err := tc.w.NextOpening(tc.after, loc)
+			o, err := tc.w.NextOpening(tc.after, "")
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !o.Start.Equal(tc.wantStart) || !o.End.Equal(tc.wantEnd) {
 				t.Errorf("NextOpening = [%s, %s), want [%s, %s)", o.Start.UTC(), o.End.UTC(), tc.wantStart, tc.wantEnd)
+			}
+			for _, at := range []struct {
+				t    time.Time
+				open bool
+			}{{tc.wantStart, true}, {tc.wantEnd.Add(-time.Nanosecond), true}, {tc.wantEnd, false}, {tc.wantStart.Add(-time.Nanosecond), false}} {
+				o, open, err := tc.w.OpenAt(at.t, "")
+				if err != nil || open != at.open || open && !o.Start.Equal(tc.wantStart) {
+					t.Errorf("OpenAt(%s) = [%s, %s) %v, %v; want open %v", at.t.UTC(), o.Start.UTC(), o.End.UTC(), open, err, at.open)
+				}
 			}
 		})
 	}
@@ -123,10 +128,10 @@ func TestWindowsNeverOpen(t *testing.T) {
 		reason string
 	}{
 		{"zero duration", daily(1, 0, "UTC", 0), "duration is zero"},
-		{"weekly without weekdays", deploy.Window{Recurrence: deploy.Recurrence{Frequency: deploy.Weekly}, Duration: time.Hour}, "names no weekday"},
-		{"validity ended", deploy.Window{Recurrence: deploy.Recurrence{Frequency: deploy.Daily}, Duration: time.Hour, NotAfter: utc(2026, 1, 1, 0, 0)}, "valid only until"},
+		{"weekly without weekdays", deploy.Window{Recurrence: deploy.Recurrence{Frequency: deploy.Weekly}, Duration: patchcore.Duration(time.Hour)}, "names no weekday"},
+		{"validity ended", deploy.Window{Recurrence: deploy.Recurrence{Frequency: deploy.Daily}, Duration: patchcore.Duration(time.Hour), NotAfter: utc(2026, 1, 1, 0, 0)}, "valid only until"},
 		{"validity ends before the next occurrence", deploy.Window{Recurrence: deploy.Recurrence{Frequency: deploy.MonthlyNthWeekday, Nth: 5, Weekday: time.Friday},
-			Duration: time.Hour, NotAfter: utc(2026, 5, 1, 0, 0)}, "no occurrence"},
+			Duration: patchcore.Duration(time.Hour), NotAfter: utc(2026, 5, 1, 0, 0)}, "no occurrence"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -151,9 +156,18 @@ func TestWindowUsesTargetZone(t *testing.T) {
 	if err != nil || !o.Start.Equal(utc(2026, 3, 29, 1, 0)) {
 		t.Fatalf("Berlin target: %v %v", o, err)
 	}
+	if wo, err := w.NextOpening(utc(2026, 3, 28, 12, 0), "Europe/Berlin"); err != nil || !wo.Start.Equal(o.Start) || !wo.End.Equal(o.End) {
+		t.Errorf("Window.NextOpening with the Berlin target = %v %v, want the set's %v", wo, err, o)
+	}
 	o, err = ws.NextOpening(utc(2026, 3, 28, 12, 0), "")
 	if err != nil || !o.Start.Equal(utc(2026, 3, 29, 2, 30)) {
 		t.Fatalf("no zone means UTC: %v %v", o, err)
+	}
+	if _, _, err := ws[0].OpenAt(t0, "Mars/Olympus"); !errors.Is(err, patchcore.ErrInvalidInput) {
+		t.Errorf("Window.OpenAt with a bad zone: %v", err)
+	}
+	if _, err := ws[0].NextOpening(t0, "Mars/Olympus"); !errors.Is(err, patchcore.ErrInvalidInput) {
+		t.Errorf("Window.NextOpening with a bad zone: %v", err)
 	}
 	if _, _, err := ws.OpenAt(t0, "Mars/Olympus"); !errors.Is(err, patchcore.ErrInvalidInput) {
 		t.Fatalf("bad zone: %v", err)
@@ -167,11 +181,11 @@ func TestWindowValidate(t *testing.T) {
 		daily(1, 0, "Nowhere/City", time.Hour),
 		daily(1, 0, "UTC", -time.Hour),
 		daily(1, 0, "UTC", 32*24*time.Hour),
-		{Recurrence: deploy.Recurrence{Frequency: "hourly"}, Duration: time.Hour},
-		{Recurrence: deploy.Recurrence{Frequency: deploy.MonthlyNthWeekday, Nth: 6}, Duration: time.Hour},
-		{Recurrence: deploy.Recurrence{Frequency: deploy.PatchTuesday, OffsetDays: 40}, Duration: time.Hour},
-		{Recurrence: deploy.Recurrence{Frequency: deploy.Weekly, Weekdays: []time.Weekday{7}}, Duration: time.Hour},
-		{Recurrence: deploy.Recurrence{Frequency: deploy.Daily}, Duration: time.Hour, NotBefore: t0, NotAfter: t0},
+		{Recurrence: deploy.Recurrence{Frequency: "hourly"}, Duration: patchcore.Duration(time.Hour)},
+		{Recurrence: deploy.Recurrence{Frequency: deploy.MonthlyNthWeekday, Nth: 6}, Duration: patchcore.Duration(time.Hour)},
+		{Recurrence: deploy.Recurrence{Frequency: deploy.PatchTuesday, OffsetDays: 40}, Duration: patchcore.Duration(time.Hour)},
+		{Recurrence: deploy.Recurrence{Frequency: deploy.Weekly, Weekdays: []time.Weekday{7}}, Duration: patchcore.Duration(time.Hour)},
+		{Recurrence: deploy.Recurrence{Frequency: deploy.Daily}, Duration: patchcore.Duration(time.Hour), NotBefore: t0, NotAfter: t0},
 	}
 	for i, w := range bad {
 		if err := w.Validate(); !errors.Is(err, patchcore.ErrInvalidInput) {
@@ -199,7 +213,7 @@ func TestInstallAtSpringForwardWindow(t *testing.T) {
 	h := newHarness(t, nil)
 	h.clock.Set(utc(2026, 3, 27, 10, 0)) // Friday
 	w := deploy.Window{Name: "sunday", Recurrence: deploy.Recurrence{Frequency: deploy.Weekly, Weekdays: []time.Weekday{time.Sunday},
-		At: deploy.TimeOfDay{Hour: 2, Minute: 30}}, Duration: 30 * time.Minute}
+		At: deploy.TimeOfDay{Hour: 2, Minute: 30}}, Duration: patchcore.Duration(30 * time.Minute)}
 	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: []deploy.Target{{Device: "berlin", Zone: "Europe/Berlin"}, {Device: "ny", Zone: "America/New_York"}},
 		Policy: deploy.Policy{Windows: deploy.Windows{w}}})
 	installs := map[string]time.Time{}
@@ -223,7 +237,7 @@ func TestInstallAtSpringForwardWindow(t *testing.T) {
 // device time on the New York fall-back night and happens once, at the
 // first 01:30.
 func TestScheduledRebootAcrossFallBack(t *testing.T) {
-	h := newHarness(t, map[string]deploytestBehavior{"ny/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}}})
+	h := newHarness(t, map[string]deploytestBehavior{"ny/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}}})
 	h.clock.Set(utc(2026, 10, 31, 20, 0))
 	var reboots []time.Time
 	h.inst.OnEffect = func(e deploytestEffect) error {
@@ -233,7 +247,7 @@ func TestScheduledRebootAcrossFallBack(t *testing.T) {
 		return nil
 	}
 	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: []deploy.Target{{Device: "ny", Zone: "America/New_York"}},
-		Policy: deploy.Policy{Reboot: deploy.RebootPolicy{Timing: deploy.RebootScheduled, At: deploy.TimeOfDay{Hour: 1, Minute: 30}}}})
+		Policy: deploy.Policy{Reboot: deploy.RebootPolicy{Timing: deploy.RebootTimingScheduled, At: deploy.TimeOfDay{Hour: 1, Minute: 30}}}})
 	res := h.drive("dep", 20)
 	if !res.Done || len(reboots) != 1 || !reboots[0].Equal(utc(2026, 11, 1, 5, 30)) {
 		t.Fatalf("done %v, reboots %v, want one at 2026-11-01 05:30 UTC", res.Done, reboots)
@@ -241,7 +255,7 @@ func TestScheduledRebootAcrossFallBack(t *testing.T) {
 }
 
 func TestRebootDeferredToNextWindow(t *testing.T) {
-	h := newHarness(t, map[string]deploytestBehavior{"d/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}}})
+	h := newHarness(t, map[string]deploytestBehavior{"d/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}}})
 	var reboots []time.Time
 	h.inst.OnEffect = func(e deploytestEffect) error {
 		if e.Kind == "reboot" {
@@ -251,7 +265,7 @@ func TestRebootDeferredToNextWindow(t *testing.T) {
 	}
 	// Window every day 09:00-10:00 UTC; t0 is Monday 09:00.
 	h.create(deploy.Spec{ID: "dep", Patches: []string{"P1"}, Targets: targets("d"),
-		Policy: deploy.Policy{Windows: deploy.Windows{daily(9, 0, "UTC", time.Hour)}, Reboot: deploy.RebootPolicy{Timing: deploy.RebootNextWindow}}})
+		Policy: deploy.Policy{Windows: deploy.Windows{daily(9, 0, "UTC", time.Hour)}, Reboot: deploy.RebootPolicy{Timing: deploy.RebootTimingNextWindow}}})
 	h.drive("dep", 20)
 	if len(reboots) != 1 || !reboots[0].Equal(t0.Add(24*time.Hour)) {
 		t.Fatalf("reboots %v, want one at the next window %s", reboots, t0.Add(24*time.Hour))

@@ -113,7 +113,8 @@ type Inventory struct {
 	// PendingReboot reports that an installed update waits for a restart.
 	PendingReboot bool      `json:"pending_reboot,omitempty"`
 	CollectedAt   time.Time `json:"collected_at,omitzero"`
-	// Duration is how long collecting the inventory took.
+	// Duration is how long collecting the inventory took, a measurement:
+	// a plain time.Duration, nanoseconds in JSON.
 	Duration time.Duration `json:"duration,omitempty"`
 }
 

@@ -1,5 +1,5 @@
 // Package deploytest holds test doubles for package deploy: a fake clock
-// and a scriptable fake installer that records every effect.
+// and a scriptable fake executor that records every effect.
 package deploytest
 
 import (

@@ -51,17 +51,17 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-var failing = deploy.Result{Outcome: deploy.OutcomeFailed, Reason: "dpkg: error processing package"}
+var failing = deploy.OpResult{Outcome: deploy.OutcomeFailed, Reason: "dpkg: error processing package"}
 
 // crashBehaviors and crashWant are the scripted devices and the states
 // they must end in.
 var crashBehaviors = map[string]deploytest.Behavior{
-	"d1/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}},
-	"d2/P1": {Install: []deploy.Result{failing, failing, {Outcome: deploy.OutcomeInstalled}}},
+	"d1/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}},
+	"d2/P1": {Install: []deploy.OpResult{failing, failing, {Outcome: deploy.OutcomeInstalled}}},
 	"d2/P2": {Scan: patchcore.FindingInstalled},
-	"d3/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeFailed, Reason: "disk full", Permanent: true}}},
+	"d3/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeFailed, Reason: "disk full", Permanent: true}}},
 	"d3/P2": {Scan: patchcore.FindingNotApplicable},
-	"d4/P1": {Install: []deploy.Result{{Outcome: deploy.OutcomeRebootRequired}}, AfterReboot: patchcore.FindingMissing},
+	"d4/P1": {Install: []deploy.OpResult{{Outcome: deploy.OutcomeRebootRequired}}, AfterReboot: patchcore.FindingMissing},
 }
 
 // crashFailSteps fail on every device: a post-step failure is an alert
@@ -166,9 +166,9 @@ func crashSpec() deploy.Spec {
 		Patches: []string{"P1", "P2"},
 		Targets: []deploy.Target{{Device: "d0"}, {Device: "d1"}, {Device: "d2"}, {Device: "d3"}, {Device: "d4"}},
 		Policy: deploy.Policy{
-			Retry:        deploy.RetryPolicy{Backoff: time.Millisecond, MaxBackoff: time.Millisecond},
-			Reboot:       deploy.RebootPolicy{Grace: time.Millisecond},
-			PollInterval: time.Millisecond,
+			Retry:        deploy.RetryPolicy{Backoff: patchcore.Duration(time.Millisecond), MaxBackoff: patchcore.Duration(time.Millisecond)},
+			Reboot:       deploy.RebootPolicy{Grace: patchcore.Duration(time.Millisecond)},
+			PollInterval: patchcore.Duration(time.Millisecond),
 			PreSteps:     []deploy.Step{{Name: "snapshot"}},
 			PostSteps:    []deploy.Step{{Name: "healthcheck"}, {Name: "report"}},
 		},
@@ -192,7 +192,7 @@ func child() error {
 	if err != nil {
 		return err
 	}
-	inst := deploytest.NewInstaller(crashBehaviors)
+	inst := deploytest.NewExecutor(crashBehaviors)
 	inst.FailSteps = crashFailSteps
 	inst.Restore(effects)
 	inst.OnEffect = func(e deploytest.Effect) error {

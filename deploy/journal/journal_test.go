@@ -63,7 +63,7 @@ func TestReopenReplays(t *testing.T) {
 		t.Fatalf("items after replay: %+v", items)
 	}
 	d, err := s.Deployment(ctx, "dep")
-	if err != nil || d.Policy.Retry.Retries != deploy.DefaultRetries || d.Policy.PurgeAfter != deploy.DefaultPurgeAfter {
+	if err != nil || d.Policy.Retry.Retries != deploy.DefaultRetries || time.Duration(d.Policy.PurgeAfter) != deploy.DefaultPurgeAfter {
 		t.Fatalf("deployment after replay: %+v %v", d, err)
 	}
 	if err := s.Acquire(ctx, "d1", "other"); !errors.Is(err, patchcore.ErrBusy) {

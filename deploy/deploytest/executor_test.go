@@ -14,7 +14,7 @@ import (
 // and returns its first result.
 func TestStepRunsSurviveRestore(t *testing.T) {
 	ctx := context.Background()
-	f := deploytest.NewInstaller(nil)
+	f := deploytest.NewExecutor(nil)
 	f.FailSteps = map[string]bool{"check": true}
 	var recorded []deploytest.Effect
 	f.OnEffect = func(e deploytest.Effect) error { recorded = append(recorded, e); return nil }
@@ -30,7 +30,7 @@ func TestStepRunsSurviveRestore(t *testing.T) {
 		t.Fatalf("OnEffect saw %+v, want a pre and a post step", recorded)
 	}
 
-	g := deploytest.NewInstaller(nil) // a new process; the step would now succeed
+	g := deploytest.NewExecutor(nil) // a new process; the step would now succeed
 	g.Restore(recorded)
 	g.OnEffect = func(e deploytest.Effect) error { t.Errorf("repeated step performed again: %+v", e); return nil }
 	if err := g.RunStep(ctx, pre, deploy.PhasePre, deploy.Step{Name: "snap"}); err != nil {

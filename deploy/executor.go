@@ -8,7 +8,7 @@ import (
 )
 
 // Operation identifies one effect on a device. ID is idempotent: an
-// installer that sees an ID again must return the first call's result
+// executor that sees an ID again must return the first call's result
 // without repeating the effect (never install twice).
 type Operation struct {
 	ID         string `json:"id"`
@@ -37,26 +37,28 @@ const (
 	OutcomeNotApplicable Outcome = "not_applicable"
 )
 
-// Result is a download's or install's per-patch result. A failure of the
-// operation travels here; Installer methods return an error only when the
+// OpResult is a download's or install's per-patch result. A failure of the
+// operation travels here; Executor methods return an error only when the
 // call itself failed (the device or adapter did not answer).
-type Result struct {
+type OpResult struct {
 	Outcome Outcome `json:"outcome"`
 	Reason  string  `json:"reason,omitempty"`
 	// Permanent marks a failure that retrying cannot fix.
 	Permanent bool `json:"permanent,omitempty"`
 }
 
-// Installer is the effect side of a deployment, implemented by the caller
-// (typically over an adapter). An error return means the device did not
-// answer; the runner tries again and aborts the device's items after the
-// purge interval.
-type Installer interface {
+// Executor carries out a deployment's effects on its devices: download,
+// install, rescan and restart. The caller implements it, typically over an
+// adapter. (It is no patchcore.Installer, which describes an application's
+// installer file.) An error return means the device did not answer; the
+// runner tries again and aborts the device's items after the purge
+// interval.
+type Executor interface {
 	// Download stages a patch. A repeated op.ID returns the first result.
-	Download(ctx context.Context, op Operation) (Result, error)
+	Download(ctx context.Context, op Operation) (OpResult, error)
 	// Install installs a staged patch. A repeated op.ID returns the first
 	// result and never installs twice.
-	Install(ctx context.Context, op Operation) (Result, error)
+	Install(ctx context.Context, op Operation) (OpResult, error)
 	// Rescan reports the current finding state of each patch on the device
 	// (missing patches may be left out).
 	Rescan(ctx context.Context, deployment, device string, patches []string) (map[string]patchcore.FindingState, error)
@@ -73,9 +75,9 @@ const (
 	PhasePost Phase = "post"
 )
 
-// StepRunner runs pre- and post-install steps. An installer that also
+// StepRunner runs pre- and post-install steps. An executor that also
 // implements StepRunner runs the policy's steps; a policy with steps and an
-// installer without it fails to run (patchcore.ErrUnsupported).
+// executor without it fails to run (patchcore.ErrUnsupported).
 //
 // The runner records each step's completion in the Store (a StepRecord)
 // after RunStep returns: pre-steps run once per device before its first
@@ -117,7 +119,7 @@ type Notice struct {
 	Deadline      time.Time `json:"deadline,omitzero"`
 }
 
-// Notifier is an optional Installer capability: notify the user before
+// Notifier is an optional Executor capability: notify the user before
 // an install or restart. Notify returns true when the user postpones; the
 // runner ignores that once the deferral count or deadline is used up.
 type Notifier interface {

@@ -16,8 +16,8 @@ type Behavior struct {
 	Scan patchcore.FindingState
 	// Download and Install are the results of attempt 1, 2, ...; the last
 	// repeats. Empty means staged and installed.
-	Download []deploy.Result
-	Install  []deploy.Result
+	Download []deploy.OpResult
+	Install  []deploy.OpResult
 	// RebootsNeeded is how many restarts it takes before a pending patch
 	// is installed (default 1); AfterReboot is what the rescan then
 	// reports (default installed).
@@ -33,15 +33,15 @@ type Behavior struct {
 type Effect struct {
 	Kind   string           `json:"kind"` // download, install, reboot, pre, post
 	Op     deploy.Operation `json:"op"`
-	Result deploy.Result    `json:"result"`
+	Result deploy.OpResult  `json:"result"`
 }
 
-// Installer is a fake deploy.Installer (and deploy.StepRunner): it keeps
+// Executor is a fake deploy.Executor (and deploy.StepRunner): it keeps
 // each device's installed and pending patches, honours operation IDs (a
 // repeated ID returns the first result and has no effect) and records
 // every effect. Installing a patch that is already installed through a new
 // operation counts as a double install.
-type Installer struct {
+type Executor struct {
 	// Behaviors maps "device/patch" to its script.
 	Behaviors map[string]Behavior
 	// Unreachable devices fail every call.
@@ -64,14 +64,14 @@ type Installer struct {
 	notices []deploy.Notice
 }
 
-// NewInstaller returns a fake installer with the given behaviours.
-func NewInstaller(behaviors map[string]Behavior) *Installer {
-	f := &Installer{Behaviors: behaviors}
+// NewExecutor returns a fake executor with the given behaviours.
+func NewExecutor(behaviors map[string]Behavior) *Executor {
+	f := &Executor{Behaviors: behaviors}
 	f.reset()
 	return f
 }
 
-func (f *Installer) reset() {
+func (f *Executor) reset() {
 	if f.Behaviors == nil {
 		f.Behaviors = map[string]Behavior{}
 	}
@@ -79,7 +79,7 @@ func (f *Installer) reset() {
 }
 
 // Restore replays effects recorded by an earlier process, without calling OnEffect.
-func (f *Installer) Restore(effects []Effect) {
+func (f *Executor) Restore(effects []Effect) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, e := range effects {
@@ -88,14 +88,14 @@ func (f *Installer) Restore(effects []Effect) {
 }
 
 // Effects returns the effects performed, in order.
-func (f *Installer) Effects() []Effect {
+func (f *Executor) Effects() []Effect {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.effects)
 }
 
 // DoubleInstalls lists "device/patch" installed again by a new operation.
-func (f *Installer) DoubleInstalls() []string {
+func (f *Executor) DoubleInstalls() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.doubles)
@@ -104,7 +104,7 @@ func (f *Installer) DoubleInstalls() []string {
 // StepRuns returns the operation IDs of the steps of phase performed on
 // device, in order. A step called again with an ID it already ran is not
 // listed again: it was not run again.
-func (f *Installer) StepRuns(device string, phase deploy.Phase) []string {
+func (f *Executor) StepRuns(device string, phase deploy.Phase) []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var ids []string
@@ -117,21 +117,21 @@ func (f *Installer) StepRuns(device string, phase deploy.Phase) []string {
 }
 
 // Reboots returns how often device was restarted.
-func (f *Installer) Reboots(device string) int {
+func (f *Executor) Reboots(device string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.reboots[device]
 }
 
-func pick(rs []deploy.Result, attempt int, def deploy.Outcome) deploy.Result {
+func pick(rs []deploy.OpResult, attempt int, def deploy.Outcome) deploy.OpResult {
 	if len(rs) == 0 {
-		return deploy.Result{Outcome: def}
+		return deploy.OpResult{Outcome: def}
 	}
 	return rs[min(max(attempt, 1), len(rs))-1]
 }
 
 // perform applies an effect to the fake device state. The caller holds mu.
-func (f *Installer) perform(e Effect) {
+func (f *Executor) perform(e Effect) {
 	f.done[e.Op.ID] = e
 	f.effects = append(f.effects, e)
 	key := e.Op.Device + "/" + e.Op.Patch
@@ -162,11 +162,11 @@ func (f *Installer) perform(e Effect) {
 	}
 }
 
-func (f *Installer) effect(kind string, op deploy.Operation, result func() deploy.Result) (deploy.Result, error) {
+func (f *Executor) effect(kind string, op deploy.Operation, result func() deploy.OpResult) (deploy.OpResult, error) {
 	f.mu.Lock()
 	if f.Unreachable[op.Device] {
 		f.mu.Unlock()
-		return deploy.Result{}, fmt.Errorf("device %q: no answer: %w", op.Device, patchcore.ErrTimeout)
+		return deploy.OpResult{}, fmt.Errorf("device %q: no answer: %w", op.Device, patchcore.ErrTimeout)
 	}
 	if e, ok := f.done[op.ID]; ok {
 		f.mu.Unlock()
@@ -178,39 +178,39 @@ func (f *Installer) effect(kind string, op deploy.Operation, result func() deplo
 	f.mu.Unlock()
 	if hook != nil {
 		if err := hook(e); err != nil {
-			return deploy.Result{}, err
+			return deploy.OpResult{}, err
 		}
 	}
 	return e.Result, nil
 }
 
-// Download implements deploy.Installer.
-func (f *Installer) Download(_ context.Context, op deploy.Operation) (deploy.Result, error) {
-	return f.effect("download", op, func() deploy.Result {
+// Download implements deploy.Executor.
+func (f *Executor) Download(_ context.Context, op deploy.Operation) (deploy.OpResult, error) {
+	return f.effect("download", op, func() deploy.OpResult {
 		return pick(f.Behaviors[op.Device+"/"+op.Patch].Download, op.Attempt, deploy.OutcomeStaged)
 	})
 }
 
-// Install implements deploy.Installer.
-func (f *Installer) Install(_ context.Context, op deploy.Operation) (deploy.Result, error) {
-	return f.effect("install", op, func() deploy.Result {
+// Install implements deploy.Executor.
+func (f *Executor) Install(_ context.Context, op deploy.Operation) (deploy.OpResult, error) {
+	return f.effect("install", op, func() deploy.OpResult {
 		return pick(f.Behaviors[op.Device+"/"+op.Patch].Install, op.Attempt, deploy.OutcomeInstalled)
 	})
 }
 
-// Reboot implements deploy.Installer.
-func (f *Installer) Reboot(_ context.Context, op deploy.Operation) error {
-	_, err := f.effect("reboot", op, func() deploy.Result { return deploy.Result{Outcome: deploy.OutcomeInstalled} })
+// Reboot implements deploy.Executor.
+func (f *Executor) Reboot(_ context.Context, op deploy.Operation) error {
+	_, err := f.effect("reboot", op, func() deploy.OpResult { return deploy.OpResult{Outcome: deploy.OutcomeInstalled} })
 	return err
 }
 
 // RunStep implements deploy.StepRunner.
-func (f *Installer) RunStep(_ context.Context, op deploy.Operation, phase deploy.Phase, step deploy.Step) error {
-	res, err := f.effect(string(phase), op, func() deploy.Result {
+func (f *Executor) RunStep(_ context.Context, op deploy.Operation, phase deploy.Phase, step deploy.Step) error {
+	res, err := f.effect(string(phase), op, func() deploy.OpResult {
 		if f.FailSteps[step.Name] {
-			return deploy.Result{Outcome: deploy.OutcomeFailed, Reason: "step " + step.Name + " failed"}
+			return deploy.OpResult{Outcome: deploy.OutcomeFailed, Reason: "step " + step.Name + " failed"}
 		}
-		return deploy.Result{Outcome: deploy.OutcomeInstalled}
+		return deploy.OpResult{Outcome: deploy.OutcomeInstalled}
 	})
 	if err != nil {
 		return err
@@ -221,8 +221,8 @@ func (f *Installer) RunStep(_ context.Context, op deploy.Operation, phase deploy
 	return nil
 }
 
-// Rescan implements deploy.Installer.
-func (f *Installer) Rescan(_ context.Context, _, device string, patches []string) (map[string]patchcore.FindingState, error) {
+// Rescan implements deploy.Executor.
+func (f *Executor) Rescan(_ context.Context, _, device string, patches []string) (map[string]patchcore.FindingState, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.Unreachable[device] {
@@ -250,7 +250,7 @@ func (f *Installer) Rescan(_ context.Context, _, device string, patches []string
 
 // Notify implements deploy.Notifier: the user of a device in Defer
 // postpones while Defer[device] is positive (each time counting down).
-func (f *Installer) Notify(_ context.Context, n deploy.Notice) (bool, error) {
+func (f *Executor) Notify(_ context.Context, n deploy.Notice) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.Unreachable[n.Device] {
@@ -265,7 +265,7 @@ func (f *Installer) Notify(_ context.Context, n deploy.Notice) (bool, error) {
 }
 
 // Notices returns the notices shown, in order.
-func (f *Installer) Notices() []deploy.Notice {
+func (f *Executor) Notices() []deploy.Notice {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.notices)
