@@ -177,10 +177,14 @@ func (s *Source) client() *http.Client {
 	return &http.Client{Timeout: 5 * time.Minute}
 }
 
-func (s *Source) get(ctx context.Context, loc string, prev Validators) (*http.Response, error) {
+// get sends a GET for loc, conditional on prev, with the extra headers.
+func (s *Source) get(ctx context.Context, loc string, prev Validators, extra http.Header) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", patchcore.ErrInvalidInput, err)
+	}
+	for k, v := range extra {
+		req.Header[k] = v
 	}
 	ua := s.UserAgent
 	if ua == "" {
@@ -203,7 +207,7 @@ func (s *Source) get(ctx context.Context, loc string, prev Validators) (*http.Re
 }
 
 func (s *Source) openHTTP(ctx context.Context, loc string, prev Validators) (io.ReadCloser, *Result, error) {
-	resp, err := s.get(ctx, loc, prev)
+	resp, err := s.get(ctx, loc, prev, nil)
 	if err != nil {
 		return nil, nil, err
 	}
