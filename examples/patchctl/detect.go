@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -45,7 +44,7 @@ func runDetect(ctx context.Context, e *env, args []string) error {
 	actionable := fs.Bool("actionable", false, "show only missing, unknown and pending-reboot findings")
 	all := fs.Bool("not-applicable", false, "also show patches of the platform that touch nothing installed")
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: patchctl detect --feed FILE... --inventory SPEC [--platform ID:RELEASE] [--json]")
+		fmt.Fprintln(fs.Output(), "usage: patchctl detect --feed FILE... --inventory SPEC [--platform ID:RELEASE] [--json]")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -82,7 +81,7 @@ func runDetect(ctx context.Context, e *env, args []string) error {
 	}
 	cat := feed.NewCatalog()
 	for _, path := range feeds {
-		if err := addFeedFile(ctx, cat, path); err != nil {
+		if err := addFeedFile(ctx, e, cat, path); err != nil {
 			return oneLine(err)
 		}
 	}
@@ -114,7 +113,7 @@ func readInventory(ctx context.Context, e *env, spec string) (patchcore.Inventor
 	kind, arg, _ := strings.Cut(spec, "=")
 	switch kind {
 	case "dpkg-status":
-		f, err := os.Open(arg)
+		f, _, err := e.open(arg)
 		if err != nil {
 			return patchcore.Inventory{}, fmt.Errorf("inventory: %w", err)
 		}
@@ -125,7 +124,7 @@ func readInventory(ctx context.Context, e *env, spec string) (patchcore.Inventor
 		}
 		return patchcore.Inventory{Packages: pkgs}, nil
 	case "json":
-		b, err := os.ReadFile(arg)
+		b, err := e.readFile(arg)
 		if err != nil {
 			return patchcore.Inventory{}, fmt.Errorf("inventory: %w", err)
 		}
@@ -193,13 +192,14 @@ func mergePlatform(inv, flag patchcore.Platform) patchcore.Platform {
 	return inv
 }
 
-// addFeedFile parses one feed file into cat; feed/formats undoes
-// compression and recognises the format from the content.
-func addFeedFile(ctx context.Context, cat *feed.Catalog, path string) error {
-	return formats.ParseFile(ctx, path, func(p patchcore.Patch) error {
+// addFeedFile parses one feed file ("-": stdin) into cat; feed/formats
+// undoes compression and recognises the format from the content.
+func addFeedFile(ctx context.Context, e *env, cat *feed.Catalog, path string) error {
+	_, err := parseInput(ctx, e, path, formats.Options{}, func(p patchcore.Patch) error {
 		cat.Add(p)
 		return nil
 	})
+	return err
 }
 
 // printDetectTable prints a summary line and one row per finding.
