@@ -7,7 +7,8 @@
 // field names, carry no behaviour that needs I/O, and import nothing else of
 // the SDK, so a product can store, send and compare them freely.
 //
-// The words follow DESIGN.md: a Patch is what is approved and installed; a
+// The words mean the same in every package (docs/design.md in the
+// repository defines them all): a Patch is what is approved and installed; a
 // Fix says, per platform, which package version, OS build or installer
 // resolves it; an Inventory is what a device has now; a Finding is what
 // detection concluded about one patch on one device and why.
