@@ -1,9 +1,11 @@
 // Command patchctl is a command-line tool composed from the patchcore SDK:
-// it scans a device for missing patches through an adapter, parses vendor
+// it scans a device for missing patches through an adapter (built in, or a
+// third-party plugin binary), installs updates, fetches and parses vendor
 // feeds, runs detection, and checks adapters against the conformance kit.
 //
-// Each subcommand lives in its own file (scan.go, feed.go, detect.go,
-// adapters.go, install.go) and has the signature of command.run.
+// Each subcommand lives in its own file (scan.go, install.go, feed.go and
+// feedfetch.go, detect.go, adapters.go) and has the signature of
+// command.run; input.go opens FILE arguments, where "-" is standard input.
 package main
 
 import (

@@ -2,7 +2,10 @@
 // local file for offline use, with conditional requests (ETag,
 // Last-Modified), decompression recognised from content (gzip, bzip2, xz,
 // zstd, zlib), size limits, integrity checks (SHA-256 digest or detached
-// Ed25519 signature) and progress reports.
+// Ed25519 signature) and progress reports. Source.Fetch hands the
+// decompressed document to a parser; Source.Download saves it to a file as
+// transferred and resumes an interrupted download with an HTTP Range
+// request.
 //
 // A Source never hands out bytes it has not verified: when a digest or a
 // signature is expected, the body is spooled to a temporary file while it is
