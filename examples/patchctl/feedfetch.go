@@ -19,7 +19,7 @@ import (
 )
 
 // fetchState is what patchctl feed fetch remembers about a saved feed, in
-// DIR/NAME.fetch.json, so the next run asks the server only for a changed
+// DIR/.NAME.fetch.json, so the next run asks the server only for a changed
 // document.
 type fetchState struct {
 	URL string `json:"url"`
@@ -97,7 +97,8 @@ func runFeedFetch(ctx context.Context, e *env, args []string) error {
 
 // fetchOne downloads one feed to dst and prints its line.
 func fetchOne(ctx context.Context, e *env, u, dst string, src fetch.Source, mode string, timeout time.Duration) error {
-	statePath := dst + ".fetch.json"
+	// Hidden, so that patchctl feed parse DIR/* reads only feeds.
+	statePath := filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".fetch.json")
 	var prev fetch.Validators
 	if st, err := readFetchState(statePath); err == nil && st.URL == u {
 		if _, err := os.Stat(dst); err == nil {

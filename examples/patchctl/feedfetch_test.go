@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -124,7 +125,17 @@ func TestFeedFetch(t *testing.T) {
 		t.Errorf("progress on a non-terminal: %q; want plain lines", errOut)
 	}
 
-	// The saved feeds parse and detect as the repository's copies do.
+	// The directory holds the feeds and, hidden, what the next run sends back.
+	var names []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := []string{".GHSA.json.fetch.json", ".debsecan.sid.fetch.json", ".readme.txt.fetch.json", "GHSA.json", "debsecan.sid", "readme.txt"}; !slices.Equal(names, want) {
+		t.Errorf("directory holds %v, want %v", names, want)
+	}
+
+	// The saved feeds parse as the repository's copies do.
 	var pout, perr bytes.Buffer
 	if code := run(t.Context(), &env{stdout: &pout, stderr: &perr}, []string{"feed", "parse", filepath.Join(dir, "debsecan.sid")}); code != 0 ||
 		!strings.Contains(pout.String(), "CVE-2005-3184") {
