@@ -32,34 +32,48 @@ func (s *feedSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cut := s.cut[r.URL.Path]
 	delete(s.cut, r.URL.Path)
 	s.mu.Unlock()
+	// The request is logged when its status is written, before the client
+	// can see the response.
+	cw := &cutWriter{ResponseWriter: w, left: cut, onStatus: func(status int) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.log = append(s.log, r.URL.Path+" "+http.StatusText(status)+" "+r.Header.Get("Range"))
+	}}
 	if !ok {
-		http.NotFound(w, r)
-		s.record(r, http.StatusNotFound)
+		http.NotFound(cw, r)
 		return
 	}
 	w.Header().Set("ETag", `"`+r.URL.Path+`-v1"`)
-	cw := &cutWriter{ResponseWriter: w, left: cut}
 	http.ServeContent(cw, r, r.URL.Path, time.Date(2024, 1, 9, 8, 0, 0, 0, time.UTC), bytes.NewReader(body))
-	s.record(r, cw.status)
 }
 
-func (s *feedSite) record(r *http.Request, status int) {
+// requests returns the log so far and empties it.
+func (s *feedSite) requests() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.log = append(s.log, r.URL.Path+" "+http.StatusText(status)+" "+r.Header.Get("Range"))
+	l := s.log
+	s.log = nil
+	return l
 }
 
 type cutWriter struct {
 	http.ResponseWriter
-	status int
-	left   int
+	status   int
+	left     int
+	onStatus func(int)
 }
 
-func (c *cutWriter) WriteHeader(code int) { c.status = code; c.ResponseWriter.WriteHeader(code) }
+func (c *cutWriter) WriteHeader(code int) {
+	if c.status == 0 {
+		c.onStatus(code)
+	}
+	c.status = code
+	c.ResponseWriter.WriteHeader(code)
+}
 
 func (c *cutWriter) Write(p []byte) (int, error) {
 	if c.status == 0 {
-		c.status = http.StatusOK
+		c.WriteHeader(http.StatusOK)
 	}
 	if c.left > 0 {
 		if len(p) >= c.left {
@@ -143,12 +157,12 @@ func TestFeedFetch(t *testing.T) {
 	}
 
 	// Second run: conditional requests, nothing transferred.
-	site.log = nil
+	site.requests()
 	code, out, errOut = fetchCmd("--progress", "none", sid, osv)
 	if code != 0 || strings.Count(out, "not modified  ") != 2 || errOut != "" {
 		t.Errorf("second fetch: exit %d\nstdout %s\nstderr %s; want two not-modified lines", code, out, errOut)
 	}
-	for _, l := range site.log {
+	for _, l := range site.requests() {
 		if !strings.Contains(l, "Not Modified") {
 			t.Errorf("second fetch request %q; want 304", l)
 		}
@@ -187,8 +201,8 @@ func TestFeedFetchResumes(t *testing.T) {
 	if code != 0 || !strings.Contains(out.String(), "resumed at ") {
 		t.Fatalf("second fetch: exit %d, stdout %q, stderr %q; want a resumed download", code, out.String(), errOut.String())
 	}
-	if last := site.log[len(site.log)-1]; !strings.Contains(last, "Partial Content bytes=") {
-		t.Errorf("second request %q; want a Range request answered 206", last)
+	if log := site.requests(); len(log) == 0 || !strings.Contains(log[len(log)-1], "Partial Content bytes=") {
+		t.Errorf("requests %q; want the last a Range request answered 206", log)
 	}
 	if got, _ := os.ReadFile(filepath.Join(dir, "big.sid")); !bytes.Equal(got, body) {
 		t.Errorf("resumed file differs from the served one (%d vs %d bytes)", len(got), len(body))

@@ -37,16 +37,20 @@ func (rs *rangeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rs.mu.Lock()
 	body, etag, mod, cut := rs.body, rs.etag, rs.modified, rs.cutAfter
 	rs.cutAfter = 0
-	rs.requests = append(rs.requests, r.Header.Clone())
 	rs.mu.Unlock()
 	if etag != "" {
 		w.Header().Set("ETag", etag)
 	}
-	rec := &statusRecorder{ResponseWriter: w, cut: cut}
+	// The request is logged when its status is written, before the client
+	// can see the response.
+	hdr := r.Header.Clone()
+	rec := &statusRecorder{ResponseWriter: w, cut: cut, onStatus: func(code int) {
+		rs.mu.Lock()
+		defer rs.mu.Unlock()
+		rs.requests = append(rs.requests, hdr)
+		rs.statuses = append(rs.statuses, code)
+	}}
 	http.ServeContent(rec, r, "feed.json", mod, bytes.NewReader(body))
-	rs.mu.Lock()
-	rs.statuses = append(rs.statuses, rec.status)
-	rs.mu.Unlock()
 }
 
 func (rs *rangeServer) last() (http.Header, int) {
@@ -59,19 +63,23 @@ func (rs *rangeServer) last() (http.Header, int) {
 // many body bytes (the Content-Length header still promises all of them).
 type statusRecorder struct {
 	http.ResponseWriter
-	status  int
-	cut     int
-	written int
+	status   int
+	cut      int
+	written  int
+	onStatus func(int)
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.onStatus(code)
+	}
 	s.status = code
 	s.ResponseWriter.WriteHeader(code)
 }
 
 func (s *statusRecorder) Write(p []byte) (int, error) {
 	if s.status == 0 {
-		s.status = http.StatusOK
+		s.WriteHeader(http.StatusOK)
 	}
 	if s.cut > 0 {
 		room := s.cut - s.written
