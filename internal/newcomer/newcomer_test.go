@@ -80,11 +80,9 @@ var markerRE = regexp.MustCompile(`^<!--\s*([a-z ]+):\s*(.*?)\s*-->$`)
 var knownMarkers = map[string]bool{"output": true, "not run": true, "needs": true}
 
 // parseBlocks reads the fenced blocks of a Markdown file and the marker
-// comments right before each fence.
-func parseBlocks(t *testing.T, file string, r io.Reader) []block {
-	t.Helper()
+// comments right before each fence; errs are the misuses of the markers.
+func parseBlocks(file string, r io.Reader) (blocks []block, errs []error) {
 	var (
-		blocks  []block
 		pending []string // marker lines seen just before the current line
 		cur     *block
 	)
@@ -106,7 +104,7 @@ func parseBlocks(t *testing.T, file string, r io.Reader) []block {
 			for _, m := range pending {
 				sub := markerRE.FindStringSubmatch(m)
 				if sub == nil || !knownMarkers[sub[1]] {
-					t.Errorf("%s:%d: comment %q before a code block is not a marker (output, not run, needs)", file, n, m)
+					errs = append(errs, fmt.Errorf("%s:%d: comment %q before a code block is not a marker (output, not run, needs)", file, n, m))
 					continue
 				}
 				cur.markers[sub[1]] = append(cur.markers[sub[1]], sub[2])
@@ -121,12 +119,12 @@ func parseBlocks(t *testing.T, file string, r io.Reader) []block {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+		errs = append(errs, fmt.Errorf("%s: %w", file, err))
 	}
 	if cur != nil {
-		t.Errorf("%s:%d: code block is never closed", file, cur.line)
+		errs = append(errs, fmt.Errorf("%s:%d: code block is never closed", file, cur.line))
 	}
-	return blocks
+	return blocks, errs
 }
 
 // freshCopy copies the repository's files (those git tracks or would
@@ -204,12 +202,21 @@ func TestDocumentedCommands(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		blocks := parseBlocks(t, doc, f)
+		blocks, errs := parseBlocks(doc, f)
 		f.Close()
+		for _, err := range errs {
+			t.Error(err)
+		}
 		var work, config string
 		for _, b := range blocks {
-			script, expect, ok := b.plan(t)
-			if !ok {
+			script, expect, note, err := b.plan()
+			if err != nil {
+				t.Error(err)
+			}
+			if note != "" {
+				t.Log(note)
+			}
+			if script == "" {
 				continue
 			}
 			if work == "" {
@@ -245,29 +252,27 @@ func TestDocumentedCommands(t *testing.T) {
 	}
 }
 
-// plan returns the script a block runs and the output it must show, or
-// false for a block that is not run (a non-shell block, or one marked
-// "not run" with a reason).
-func (b *block) plan(t *testing.T) (script string, expect []string, ok bool) {
-	t.Helper()
+// plan returns the script a block runs and the output it must show; an
+// empty script for a block that is not run (a non-shell block, or one
+// marked "not run" with a reason, which note says); err for a misused
+// marker.
+func (b *block) plan() (script string, expect []string, note string, err error) {
 	where := fmt.Sprintf("%s:%d", b.file, b.line)
 	switch {
 	case b.lang == "sh":
 		if reasons, skip := b.markers["not run"]; skip {
 			if strings.TrimSpace(strings.Join(reasons, "")) == "" {
-				t.Errorf("%s: a not-run marker needs a reason", where)
+				return "", nil, "", fmt.Errorf("%s: a not-run marker needs a reason", where)
 			}
-			t.Logf("%s: not run: %s", where, strings.Join(reasons, "; "))
-			return "", nil, false
+			return "", nil, where + ": not run: " + strings.Join(reasons, "; "), nil
 		}
 		if len(b.markers["output"]) == 0 {
-			t.Errorf("%s: a sh block needs an <!-- output: TEXT --> marker (or <!-- not run: REASON -->)", where)
-			return "", nil, false
+			return "", nil, "", fmt.Errorf("%s: a sh block needs an <!-- output: TEXT --> marker (or <!-- not run: REASON -->)", where)
 		}
-		return strings.Join(b.body, "\n"), b.markers["output"], true
+		return strings.Join(b.body, "\n"), b.markers["output"], "", nil
 	case (b.lang == "text" || b.lang == "console") && len(b.body) > 0 && strings.HasPrefix(b.body[0], "$ "):
-		if _, skip := b.markers["not run"]; skip {
-			return "", nil, false
+		if reasons, skip := b.markers["not run"]; skip {
+			return "", nil, where + ": not run: " + strings.Join(reasons, "; "), nil
 		}
 		cmd := []string{strings.TrimPrefix(b.body[0], "$ ")}
 		i := 1
@@ -280,14 +285,87 @@ func (b *block) plan(t *testing.T) (script string, expect []string, ok bool) {
 			}
 		}
 		if len(expect) == 0 {
-			t.Errorf("%s: a transcript shows no output to check", where)
+			return "", nil, "", fmt.Errorf("%s: a transcript shows no output to check", where)
 		}
-		return strings.Join(cmd, "\n"), expect, true
+		return strings.Join(cmd, "\n"), expect, "", nil
 	}
 	if len(b.markers) > 0 {
-		t.Errorf("%s: markers before a %q block, which is never run", where, b.lang)
+		return "", nil, "", fmt.Errorf("%s: markers before a %q block, which is never run", where, b.lang)
 	}
-	return "", nil, false
+	return "", nil, "", nil
+}
+
+// TestMarkdownConventions checks the reading of blocks and markers on a
+// document with every case, so a typo in a marker fails instead of
+// skipping a command.
+func TestMarkdownConventions(t *testing.T) {
+	// Errors and results name the line of a block's opening fence.
+	doc := strings.Join([]string{
+		"<!-- output: hello -->", // 1
+		"```sh",
+		"echo hello",
+		"```",
+		"<!-- not run: installs things -->", // 5
+		"```sh",
+		"sudo make install",
+		"```",
+		"```sh", // 9
+		"echo unchecked",
+		"```",
+		"<!-- ouptut: typo -->", // 12
+		"```sh",
+		"echo typo",
+		"```",
+		"<!-- not run: -->", // 16
+		"```sh",
+		"rm -rf /",
+		"```",
+		"```text", // 20
+		`$ echo a \`,
+		"    b",
+		"a b",
+		"...",
+		"```",
+		"<!-- output: x -->", // 26
+		"```go",
+		"package x",
+		"```",
+		"```text", // 30
+		"no transcript",
+		"```",
+		"```sh", // 33
+		"echo never closed",
+	}, "\n")
+	blocks, errs := parseBlocks("x.md", strings.NewReader(doc))
+	var got []string
+	for _, e := range errs {
+		got = append(got, e.Error())
+	}
+	for _, b := range blocks {
+		script, expect, note, err := b.plan()
+		switch {
+		case err != nil:
+			got = append(got, err.Error())
+		case script != "":
+			got = append(got, fmt.Sprintf("%d run %q expect %q", b.line, script, expect))
+		case note != "":
+			got = append(got, note)
+		}
+	}
+	want := []string{
+		`x.md:13: comment "<!-- ouptut: typo -->" before a code block is not a marker (output, not run, needs)`,
+		`x.md:33: code block is never closed`,
+		`2 run "echo hello" expect ["hello"]`,
+		`x.md:6: not run: installs things`,
+		`x.md:9: a sh block needs an <!-- output: TEXT --> marker (or <!-- not run: REASON -->)`,
+		`x.md:13: a sh block needs an <!-- output: TEXT --> marker (or <!-- not run: REASON -->)`,
+		`x.md:17: a not-run marker needs a reason`,
+		`20 run "echo a \\\n    b" expect ["a b"]`,
+		`x.md:27: markers before a "go" block, which is never run`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }
 
 // runScript runs script with sh -e in dir, with the user's configuration
