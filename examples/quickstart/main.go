@@ -47,7 +47,10 @@ func run(ctx context.Context, w io.Writer, path string) error {
 	}); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "catalog: %d patches\n", cat.Len())
+	for _, p := range cat.All() {
+		fmt.Fprintf(w, "catalog: %s %s %q, released %s, fixes for %d releases\n", p.ID, p.Severity.Level, p.Title,
+			p.Released.Format(time.DateOnly), len(p.Fixes))
+	}
 
 	// 2. Inventories (an adapter reads these on a real device) -> detect.
 	jammy := patchcore.Platform{Family: patchcore.FamilyLinux, Distro: "ubuntu", Version: "22.04", Codename: "jammy"}

@@ -15,7 +15,7 @@ func TestQuickstart(t *testing.T) {
 	if err := run(t.Context(), &out, samples.Path(t, "ubuntu/USN-5614-1.osv.json")); err != nil {
 		t.Fatal(err)
 	}
-	want := `catalog: 1 patches
+	want := `catalog: USN-5614-1 medium "wayland vulnerability", released 2022-09-15, fixes for 3 releases
 detect: web-1 USN-5614-1 missing: libwayland-client0 (source wayland) 1.20.0-1 < 1.20.0-1ubuntu0.1 (deb) from USN-5614-1 for 22.04
 detect: web-2 USN-5614-1 installed: libwayland-client0 (source wayland) 1.20.0-1ubuntu0.1 >= 1.20.0-1ubuntu0.1 (deb) from USN-5614-1 for 22.04
 approve: USN-5614-1 approved: approved by rule "security-7d" (7 days after release on 2022-09-15)

@@ -25,7 +25,8 @@ type Saved struct {
 	NotModified bool
 	// Path is the file the document was saved to.
 	Path string
-	// Size is the size of the saved file (the document as transferred).
+	// Size is the size of the saved file (the document as transferred);
+	// -1 when NotModified.
 	Size int64
 	// Resumed is how many bytes of an interrupted earlier download were
 	// kept instead of transferred again; 0 when the download started over.
