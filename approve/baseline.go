@@ -187,7 +187,10 @@ type AutoApproval struct {
 }
 
 // DefaultAutoApprovePlatforms returns the platforms that may auto-approve
-// unless a baseline says otherwise: Windows only (seed 000).
+// unless a baseline says otherwise: Windows only. Windows updates arrive on
+// a fixed monthly cycle, staged by the vendor; Linux repositories publish
+// continuously and an upgrade can restart the services using a package, so
+// auto-approving those is a choice a baseline makes explicitly.
 func DefaultAutoApprovePlatforms() []string { return []string{patchcore.FamilyWindows} }
 
 // Ring is a rollout ring. Rings are ordered: the first receives a patch when

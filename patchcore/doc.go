@@ -7,6 +7,9 @@
 // field names, carry no behaviour that needs I/O, and import nothing else of
 // the SDK, so a product can store, send and compare them freely.
 //
+// The words mean the same in every package; docs/design.md in the
+// repository defines them all.
+//
 // # Words
 //
 // Each word has one meaning across the SDK's packages; a package that

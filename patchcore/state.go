@@ -72,8 +72,10 @@ const (
 // DeploymentState is the state of one patch on one device within a deployment.
 type DeploymentState string
 
-// Deployment states, from the seeds (DESIGN.md). Terminal states are
-// Installed, FailedFinal, Aborted, NotApplicable, InstalledByUser and Unknown.
+// Deployment states. Terminal states are Installed, FailedFinal, Aborted,
+// NotApplicable, InstalledByUser and Unknown. The transitions between them
+// are deploy.Transitions; docs/design.md in the repository explains each
+// state and transition.
 const (
 	DeployPosted                 DeploymentState = "posted"
 	DeployDownloading            DeploymentState = "downloading"

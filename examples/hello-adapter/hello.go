@@ -25,9 +25,13 @@ const adapterVersion = "0.1.0"
 // from the directory each time, so Inventory and ListUpdates are
 // deterministic and safe to call concurrently.
 type hello struct {
+	// defaultRoot is the running "system": $HELLO_ROOT, or the state
+	// directory in the user's configuration directory.
 	defaultRoot string
-	log         hclog.Logger
-	semver      version.Scheme
+	// fromEnv reports that $HELLO_ROOT named defaultRoot.
+	fromEnv bool
+	log     hclog.Logger
+	semver  version.Scheme
 }
 
 var (
@@ -38,8 +42,29 @@ var (
 // newAdapter is the Factory: it reads $HELLO_ROOT and runs no command, so it
 // is cheap and never fails. Package managers that run commands take
 // env.Runner and use nothing else.
+//
+// Without $HELLO_ROOT the running system's state lives in DefaultRoot, as
+// a real package manager keeps its database in a fixed place; while that
+// directory does not exist, nothing is installed and nothing is available.
 func newAdapter(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
-	return &hello{defaultRoot: os.Getenv("HELLO_ROOT"), log: env.Logger, semver: version.SemverScheme()}, nil
+	h := &hello{log: env.Logger, semver: version.SemverScheme()}
+	if root := os.Getenv("HELLO_ROOT"); root != "" {
+		h.defaultRoot, h.fromEnv = root, true
+	} else if root, err := defaultRoot(); err == nil {
+		h.defaultRoot = root
+	}
+	return h, nil
+}
+
+// defaultRoot is the state directory used without $HELLO_ROOT:
+// hello-adapter in the user's configuration directory
+// ($XDG_CONFIG_HOME or ~/.config on Linux).
+func defaultRoot() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "hello-adapter"), nil
 }
 
 func (h *hello) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
@@ -61,9 +86,17 @@ func (h *hello) root(ctx context.Context, t adapters.Target) (string, error) {
 	root := t.Root
 	if root == "" {
 		root = h.defaultRoot
-	}
-	if root == "" {
-		return "", fmt.Errorf("hello: no root: set HELLO_ROOT or Target.Root: %w", patchcore.ErrInvalidInput)
+		if root == "" {
+			return "", fmt.Errorf("hello: no root: no user configuration directory for the default state; set HELLO_ROOT or Target.Root: %w", patchcore.ErrInvalidInput)
+		}
+		if !h.fromEnv {
+			// The default state directory need not exist yet: then the
+			// system has nothing installed and an empty repository.
+			if _, err := os.Stat(root); errors.Is(err, fs.ErrNotExist) {
+				h.log.Debug("state directory does not exist yet: nothing installed", "root", root)
+				return root, nil
+			}
+		}
 	}
 	fi, err := os.Stat(root)
 	switch {

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/adaptertest"
 	"github.com/patchcore/sdk/patchcore"
@@ -154,5 +156,52 @@ func TestRunByHand(t *testing.T) {
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "not by hand") {
 		t.Errorf("running the plugin by hand: %v, %q", err, out)
+	}
+}
+
+// TestDefaultRoot covers the running "system" without $HELLO_ROOT: the
+// state directory in the user's configuration directory, empty while it
+// does not exist, and passing the conformance kit either way.
+func TestDefaultRoot(t *testing.T) {
+	cfg := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", cfg)
+	t.Setenv("HOME", cfg)
+	t.Setenv("AppData", cfg)
+	t.Setenv("HELLO_ROOT", "")
+	ctx := t.Context()
+	a, err := newAdapter(ctx, adapters.Env{Logger: hclog.NewNullLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := a.Inventory(ctx, adapters.InventoryRequest{})
+	if err != nil || len(inv.Inventory.Packages) != 0 {
+		t.Fatalf("Inventory of a missing default state = %+v, %v; want nothing installed", inv, err)
+	}
+	adaptertest.Run(t, newAdapter)
+
+	state, err := defaultRoot()
+	if err != nil || !strings.HasPrefix(state, cfg) {
+		t.Fatalf("defaultRoot = %q, %v; want a directory under %s", state, err, cfg)
+	}
+	for name, content := range map[string]string{"installed/greeter": "1.0.0\n", "repo/greeter/1.1.0": ""} {
+		p := filepath.Join(state, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ups, err := a.ListUpdates(ctx, adapters.ListUpdatesRequest{})
+	if err != nil || len(ups.Updates) != 1 || ups.Updates[0].AvailableVersion != "1.1.0" {
+		t.Fatalf("ListUpdates of the default state = %+v, %v; want greeter 1.1.0", ups, err)
+	}
+	adaptertest.Run(t, newAdapter, adaptertest.WithInstallID("greeter"))
+
+	// An explicit root that does not exist is still an error.
+	t.Setenv("HELLO_ROOT", filepath.Join(cfg, "missing"))
+	b, _ := newAdapter(ctx, adapters.Env{Logger: hclog.NewNullLogger()})
+	if _, err := b.Inventory(ctx, adapters.InventoryRequest{}); !errors.Is(err, patchcore.ErrNotFound) {
+		t.Errorf("Inventory of a missing HELLO_ROOT: %v, want ErrNotFound", err)
 	}
 }

@@ -2,7 +2,9 @@
 // package manager whose state lives in a directory. It is the worked
 // example of docs/writing-an-adapter.md.
 //
-// The directory (Target.Root, or $HELLO_ROOT for the running "system") holds:
+// The directory (Target.Root; for the running "system" $HELLO_ROOT, or
+// else hello-adapter in the user's configuration directory, where a missing
+// directory is a system with nothing installed) holds:
 //
 //	installed/<name>    one line: the installed version (semver)
 //	repo/<name>/<ver>   an available version of a package (contents unused)

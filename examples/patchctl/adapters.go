@@ -22,8 +22,8 @@ import (
 func runAdapters(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "adapters")
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: patchctl adapters                 list the built-in adapters")
-		fmt.Fprintln(e.stderr, "       patchctl adapters check [flags] PLUGIN|NAME  run the conformance kit against a plugin binary or a built-in adapter")
+		fmt.Fprintln(fs.Output(), "usage: patchctl adapters                 list the built-in adapters")
+		fmt.Fprintln(fs.Output(), "       patchctl adapters check [flags] PLUGIN|NAME  run the conformance kit against a plugin binary or a built-in adapter")
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -78,8 +78,8 @@ func checkAdapter(ctx context.Context, e *env, args []string) error {
 	installID := fs.String("install-id", "", "an update that is already installed; enables the install checks (they may change the system)")
 	timeout := fs.Duration("timeout", 2*time.Minute, "bound on each call")
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: patchctl adapters check [--sha256 HEX] [--root DIR] [--install-id ID] [--timeout D] PLUGIN|NAME")
-		fmt.Fprintln(e.stderr, "PLUGIN is a path to an adapter binary (./my-adapter); NAME is a built-in adapter.")
+		fmt.Fprintln(fs.Output(), "usage: patchctl adapters check [--sha256 HEX] [--root DIR] [--install-id ID] [--timeout D] PLUGIN|NAME")
+		fmt.Fprintln(fs.Output(), "PLUGIN is a path to an adapter binary (./my-adapter); NAME is a built-in adapter.")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -89,23 +89,9 @@ func checkAdapter(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: want one plugin path or built-in adapter name, got %d arguments", errUsage, fs.NArg())
 	}
 	what := fs.Arg(0)
-	var src adapters.Source
-	if strings.ContainsRune(what, '/') || strings.ContainsRune(what, filepath.Separator) {
-		var want []byte
-		if *sum != "" {
-			b, err := hex.DecodeString(strings.TrimSpace(*sum))
-			if err != nil || len(b) != sha256.Size {
-				return fmt.Errorf("%w: --sha256 %q is not a hex SHA-256 digest", errUsage, *sum)
-			}
-			want = b
-		}
-		src = adapters.Binary(what, want)
-	} else {
-		if _, ok := builtinAdapters()[what]; !ok {
-			return fmt.Errorf("%w: %q is neither a path (write ./%s for a file here) nor a built-in adapter (%s)",
-				errUsage, what, what, strings.Join(builtinAdapters().Names(), ", "))
-		}
-		src = adapters.Builtin(what)
+	src, err := adapterSource(what, *sum)
+	if err != nil {
+		return err
 	}
 	h := adapters.NewHost(src, adapters.WithLogger(hostLogger(e)))
 	defer h.Close(context.WithoutCancel(ctx))
@@ -136,6 +122,82 @@ func checkAdapter(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%s does not conform: %d of %d checks failed", what, n, len(results))
 	}
 	return nil
+}
+
+// isPluginPath reports whether an --adapter value or adapters check
+// argument names a plugin binary (it contains a path separator, as in
+// ./my-adapter) rather than a built-in adapter.
+func isPluginPath(what string) bool {
+	return strings.ContainsRune(what, '/') || strings.ContainsRune(what, filepath.Separator)
+}
+
+// adapterSource resolves what to a plugin binary (a path, checked against
+// the hex SHA-256 sum when one is given) or a built-in adapter (a name).
+func adapterSource(what, sum string) (adapters.Source, error) {
+	if isPluginPath(what) {
+		var want []byte
+		if sum != "" {
+			b, err := hex.DecodeString(strings.TrimSpace(sum))
+			if err != nil || len(b) != sha256.Size {
+				return adapters.Source{}, fmt.Errorf("%w: --sha256 %q is not a hex SHA-256 digest", errUsage, sum)
+			}
+			want = b
+		}
+		return adapters.Binary(what, want), nil
+	}
+	if sum != "" && what == "" {
+		return adapters.Source{}, fmt.Errorf("%w: --sha256 checks a plugin binary: name it with --adapter ./PATH", errUsage)
+	}
+	if sum != "" {
+		return adapters.Source{}, fmt.Errorf("%w: --sha256 checks a plugin binary; %q is a built-in adapter name (write ./%s for a file here)", errUsage, what, what)
+	}
+	if _, ok := builtinAdapters()[what]; !ok {
+		return adapters.Source{}, fmt.Errorf("%w: unknown adapter %q: neither a path (write ./%s for a file here) nor a built-in adapter (%s)",
+			errUsage, what, what, strings.Join(builtinAdapters().Names(), ", "))
+	}
+	return adapters.Builtin(what), nil
+}
+
+// openAdapterFlag is openAdapter for the --adapter and --sha256 flags of
+// scan and install: a value with a path separator (./my-adapter) starts
+// that plugin binary, refusing it unless its SHA-256 is sum when sum is
+// set; anything else is a built-in adapter name, or empty for the one that
+// serves root or this machine.
+func openAdapterFlag(ctx context.Context, e *env, name, sum, root string) (adapters.Adapter, string, func(), error) {
+	if !isPluginPath(name) {
+		if name != "" || sum != "" {
+			if _, err := adapterSource(name, sum); err != nil {
+				return nil, "", nil, err
+			}
+		}
+		return openAdapter(ctx, e, name, root)
+	}
+	if root != "" {
+		if err := checkRoot(root); err != nil {
+			return nil, "", nil, err
+		}
+	}
+	src, err := adapterSource(name, sum)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	h := adapters.NewHost(src, adapters.WithLogger(pluginLogger(e)))
+	if err := h.Start(ctx); err != nil {
+		_ = h.Close(context.WithoutCancel(ctx))
+		return nil, "", nil, oneLine(fmt.Errorf("starting adapter %s: %w", name, err))
+	}
+	return h, name, func() { _ = h.Close(context.WithoutCancel(ctx)) }, nil
+}
+
+// pluginLogger is the logger of scan's and install's adapter hosts: off
+// unless PATCHCTL_LOG_LEVEL (debug, info, warn, error) names a level, so
+// that an error is one line.
+func pluginLogger(e *env) hclog.Logger {
+	level := hclog.LevelFromString(os.Getenv("PATCHCTL_LOG_LEVEL"))
+	if level == hclog.NoLevel {
+		level = hclog.Off
+	}
+	return hclog.New(&hclog.LoggerOptions{Name: "patchctl", Output: e.stderr, Level: level})
 }
 
 // hostLogger is the logger adapter hosts re-emit plugin logs through:

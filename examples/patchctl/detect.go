@@ -80,8 +80,8 @@ func runDetect(ctx context.Context, e *env, args []string) error {
 	all := fs.Bool("not-applicable", false, "also show patches of the platform that touch nothing installed")
 	baseline := fs.String("baseline", "", "a baseline (approve.Baseline JSON): also print the device's compliance with it")
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: patchctl detect --feed FILE... --inventory SPEC [--platform ID:RELEASE] [--baseline FILE] [--json]")
-		fmt.Fprintln(e.stderr, "exit status: 0 answered, 1 error, 2 usage, 3 the feeds do not cover the device (no answer)")
+		fmt.Fprintln(fs.Output(), "usage: patchctl detect --feed FILE... --inventory SPEC [--platform ID:RELEASE] [--baseline FILE] [--json]")
+		fmt.Fprintln(fs.Output(), "exit status: 0 answered, 1 error, 2 usage, 3 the feeds do not cover the device (no answer)")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -133,7 +133,7 @@ func runDetect(ctx context.Context, e *env, args []string) error {
 	}
 	cat := feed.NewCatalog()
 	for _, path := range feeds {
-		if err := addFeedFile(ctx, cat, path); err != nil {
+		if err := addFeedFile(ctx, e, cat, path); err != nil {
 			return oneLine(err)
 		}
 	}
@@ -236,7 +236,7 @@ func readInventory(ctx context.Context, e *env, spec string) (patchcore.Inventor
 	kind, arg, _ := strings.Cut(spec, "=")
 	switch kind {
 	case "dpkg-status":
-		f, err := os.Open(arg)
+		f, _, err := e.open(arg)
 		if err != nil {
 			return patchcore.Inventory{}, fmt.Errorf("inventory: %w", err)
 		}
@@ -253,7 +253,7 @@ func readInventory(ctx context.Context, e *env, spec string) (patchcore.Inventor
 		}
 		return patchcore.Inventory{Packages: st.Packages}, nil
 	case "json":
-		b, err := os.ReadFile(arg)
+		b, err := e.readFile(arg)
 		if err != nil {
 			return patchcore.Inventory{}, fmt.Errorf("inventory: %w", err)
 		}
@@ -337,13 +337,14 @@ func mergePlatform(inv, flag patchcore.Platform) patchcore.Platform {
 	return inv
 }
 
-// addFeedFile parses one feed file into cat; feed/formats undoes
-// compression and recognises the format from the content.
-func addFeedFile(ctx context.Context, cat *feed.Catalog, path string) error {
-	return formats.ParseFile(ctx, path, func(p patchcore.Patch) error {
+// addFeedFile parses one feed file ("-": stdin) into cat; feed/formats
+// undoes compression and recognises the format from the content.
+func addFeedFile(ctx context.Context, e *env, cat *feed.Catalog, path string) error {
+	_, err := parseInput(ctx, e, path, formats.Options{}, func(p patchcore.Patch) error {
 		cat.Add(p)
 		return nil
 	})
+	return err
 }
 
 // printDetectTable prints a summary line with the coverage, the

@@ -31,27 +31,30 @@ import (
 // stderr with its name and position, the others are still printed, and the
 // exit status is 1.
 func runFeed(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		feedUsage(e.stderr)
-		if len(args) == 0 {
-			return fmt.Errorf("%w: missing subcommand (parse, formats)", errUsage)
-		}
+	if len(args) == 0 {
+		return fmt.Errorf("%w: missing subcommand (parse, fetch, formats)", errUsage)
+	}
+	if args[0] == "-h" || args[0] == "--help" {
+		feedUsage(e.stdout)
 		return flag.ErrHelp
 	}
 	switch args[0] {
 	case "parse":
 		return runFeedParse(ctx, e, args[1:])
+	case "fetch":
+		return runFeedFetch(ctx, e, args[1:])
 	case "formats":
 		for _, f := range formats.All() {
 			fmt.Fprintln(e.stdout, f.Name())
 		}
 		return nil
 	}
-	return fmt.Errorf("%w: unknown subcommand %q (parse, formats)", errUsage, args[0])
+	return fmt.Errorf("%w: unknown subcommand %q (parse, fetch, formats)", errUsage, args[0])
 }
 
 func feedUsage(w io.Writer) {
 	fmt.Fprintln(w, "usage: patchctl feed parse [--format NAME] [--json] FILE...")
+	fmt.Fprintln(w, "       patchctl feed fetch [--dir DIR] [--max-bytes N] [--sha256 HEX] URL...")
 	fmt.Fprintln(w, "       patchctl feed formats")
 	fmt.Fprintf(w, "formats: %s\n", strings.Join(formats.Names(), ", "))
 }
@@ -60,7 +63,7 @@ func runFeedParse(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "feed parse")
 	formatName := fs.String("format", "", "the feed format (default: recognised from content); see patchctl feed formats")
 	asJSON := fs.Bool("json", false, "print one JSON object per patch (NDJSON) instead of a table")
-	fs.Usage = func() { feedUsage(e.stderr); fs.PrintDefaults() }
+	fs.Usage = func() { feedUsage(fs.Output()); fs.PrintDefaults() }
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -79,7 +82,7 @@ func runFeedParse(ctx context.Context, e *env, args []string) error {
 	var errs []error
 	for _, path := range fs.Args() {
 		var st feed.Ingest
-		f, err := formats.ParseFileWith(st.Watch(ctx), path, opts, func(p patchcore.Patch) error {
+		f, err := parseInput(st.Watch(ctx), e, path, opts, func(p patchcore.Patch) error {
 			st.AddPatch(&p)
 			return out.print(p)
 		})

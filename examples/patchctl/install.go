@@ -18,12 +18,13 @@ import (
 // installed, an ID the adapter cannot map to packages).
 func runInstall(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "install")
-	name := fs.String("adapter", "", "adapter to use (apt, dnf, yum, zypper); default: the one that serves this machine or --root")
+	name := fs.String("adapter", "", "adapter to use (apt, dnf, yum, zypper, or a plugin binary ./PATH); default: the one that serves this machine or --root")
+	sum := fs.String("sha256", "", "with --adapter ./PATH: refuse to start the plugin unless its SHA-256 is this (hex)")
 	root := fs.String("root", "", "install into this root directory instead of the running system")
 	force := fs.Bool("force", false, "also upgrade held or version-locked packages named in the IDs")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: patchctl install [--adapter NAME] [--root DIR] [--force] [--json] ID...")
+		fmt.Fprintln(fs.Output(), "usage: patchctl install [--adapter NAME|./PLUGIN [--sha256 HEX]] [--root DIR] [--force] [--json] ID...")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -32,7 +33,7 @@ func runInstall(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() == 0 {
 		return fmt.Errorf("%w: name at least one package or advisory ID", errUsage)
 	}
-	a, adapterName, closeAdapter, err := openAdapter(ctx, e, *name, *root)
+	a, adapterName, closeAdapter, err := openAdapterFlag(ctx, e, *name, *sum, *root)
 	if err != nil {
 		return err
 	}

@@ -59,12 +59,13 @@ type missingPatch struct {
 // no installed packages from it, is an error, never "0 updates missing".
 func runScan(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "scan")
-	name := fs.String("adapter", "", "adapter to use (apt, dnf, zypper); default: the one that serves this machine or --root")
+	name := fs.String("adapter", "", "adapter to use (apt, dnf, zypper, or a plugin binary ./PATH); default: the one that serves this machine or --root")
+	sum := fs.String("sha256", "", "with --adapter ./PATH: refuse to start the plugin unless its SHA-256 is this (hex)")
 	root := fs.String("root", "", "scan this root directory (a chroot or mounted image) instead of the running system")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	refresh := fs.Bool("refresh", false, "refresh the package manager's metadata first (apt-get update, dnf makecache)")
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: patchctl scan [--adapter NAME] [--root DIR] [--json] [--refresh]")
+		fmt.Fprintln(fs.Output(), "usage: patchctl scan [--adapter NAME|./PLUGIN [--sha256 HEX]] [--root DIR] [--json] [--refresh]")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -73,7 +74,7 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	a, adapterName, closeAdapter, err := openAdapter(ctx, e, *name, *root)
+	a, adapterName, closeAdapter, err := openAdapterFlag(ctx, e, *name, *sum, *root)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,10 @@
 // local file for offline use, with conditional requests (ETag,
 // Last-Modified), decompression recognised from content (gzip, bzip2, xz,
 // zstd, zlib), size limits, integrity checks (SHA-256 digest or detached
-// Ed25519 signature) and progress reports.
+// Ed25519 signature) and progress reports. Source.Fetch hands the
+// decompressed document to a parser; Source.Download saves it to a file as
+// transferred and resumes an interrupted download with an HTTP Range
+// request.
 //
 // A Source never hands out bytes it has not verified: when a digest or a
 // signature is expected, the body is spooled to a temporary file while it is
@@ -177,10 +180,14 @@ func (s *Source) client() *http.Client {
 	return &http.Client{Timeout: 5 * time.Minute}
 }
 
-func (s *Source) get(ctx context.Context, loc string, prev Validators) (*http.Response, error) {
+// get sends a GET for loc, conditional on prev, with the extra headers.
+func (s *Source) get(ctx context.Context, loc string, prev Validators, extra http.Header) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", patchcore.ErrInvalidInput, err)
+	}
+	for k, v := range extra {
+		req.Header[k] = v
 	}
 	ua := s.UserAgent
 	if ua == "" {
@@ -203,7 +210,7 @@ func (s *Source) get(ctx context.Context, loc string, prev Validators) (*http.Re
 }
 
 func (s *Source) openHTTP(ctx context.Context, loc string, prev Validators) (io.ReadCloser, *Result, error) {
-	resp, err := s.get(ctx, loc, prev)
+	resp, err := s.get(ctx, loc, prev, nil)
 	if err != nil {
 		return nil, nil, err
 	}
