@@ -5,16 +5,23 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/adaptertest"
+	"github.com/patchcore/sdk/adapters/command"
 	"github.com/patchcore/sdk/adapters/dnf/rpmrepotest"
 	"github.com/patchcore/sdk/adapters/zypper"
 )
 
 // TestConformance runs the conformance kit over gRPC against the real
-// zypper on a root with a pending security patch.
+// zypper on a root whose package is already at the newest version, so the
+// install checks can run without changing anything.
 func TestConformance(t *testing.T) {
 	rpmrepotest.Require(t, "zypper")
 	repo := rpmrepotest.Repo(t)
 	root := rpmrepotest.Root(t, repo)
 	rpmrepotest.ZypperRepo(t, root, repo)
-	adaptertest.Run(t, zypper.Factory, adaptertest.WithTarget(adapters.Target{Root: root}))
+	if res, err := (command.OS{}).Run(t.Context(), command.Command{Name: "rpm",
+		Args: []string{"--root", root, "-U", "--nodeps", rpmrepotest.RPM(repo, rpmrepotest.NewVersion)}}); err != nil {
+		t.Fatalf("rpm -U: %v: %s", err, res.Stderr)
+	}
+	adaptertest.Run(t, zypper.Factory, adaptertest.WithTarget(adapters.Target{Root: root}),
+		adaptertest.WithInstallID(rpmrepotest.Package))
 }
