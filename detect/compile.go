@@ -196,11 +196,14 @@ const (
 
 // fixKind sorts a fix into the detection path that evaluates it.
 func fixKind(f *patchcore.Fix) fixKindT {
+	// The application ecosystem decides before the distro: winget and
+	// Chocolatey fixes carry Distro "windows" because they install on
+	// Windows, but they are compared by package and version, not by OS build.
 	switch {
-	case f.FixedBuild != "" || f.KB != "" || f.Distro == "windows" || f.Ecosystem == patchcore.EcosystemWindows:
-		return kindWindows
 	case f.Ecosystem == patchcore.EcosystemChocolatey || f.Ecosystem == patchcore.EcosystemWinget:
 		return kindApp
+	case f.FixedBuild != "" || f.KB != "" || f.Distro == "windows" || f.Ecosystem == patchcore.EcosystemWindows:
+		return kindWindows
 	case f.Distro == "" && f.Ecosystem != "" && f.Ecosystem != patchcore.EcosystemDeb && f.Ecosystem != patchcore.EcosystemRPM:
 		return kindEcosystem
 	}

@@ -11,8 +11,10 @@ import (
 	"github.com/patchcore/sdk/internal/samples"
 
 	"github.com/patchcore/sdk/feed"
+	"github.com/patchcore/sdk/feed/chocolatey"
 	"github.com/patchcore/sdk/feed/debian"
 	"github.com/patchcore/sdk/feed/msrc"
+	"github.com/patchcore/sdk/feed/winget"
 	"github.com/patchcore/sdk/internal/dpkg"
 	"github.com/patchcore/sdk/patchcore"
 )
@@ -143,5 +145,71 @@ func TestMSRCSample(t *testing.T) {
 	}
 	if february.Counts.NotApplicable == 0 {
 		t.Error("no patch counted not applicable")
+	}
+}
+
+// TestThirdPartyWindowsSamples: winget and Chocolatey packages, parsed from
+// the published manifests, are compared by package and version on a
+// Windows device. Their fixes carry Distro "windows"; they must not be
+// taken for MSRC KB fixes (which made an outdated 7-Zip or Firefox come out
+// Unknown, "cannot map the device to an MSRC product", or not applicable).
+func TestThirdPartyWindowsSamples(t *testing.T) {
+	cat := feed.NewCatalog()
+	for _, f := range []string{"winget/7zip.7zip.yaml", "winget/7zip.7zip.installer.yaml", "winget/7zip.7zip.locale.en-US.yaml"} {
+		addFeed(t, cat, winget.Format{}, samples.Path(t, f))
+	}
+	addFeed(t, cat, chocolatey.Format{}, samples.Path(t, "chocolatey/firefox.nuspec"))
+	// With and without the MSRC documents in the catalog: the device maps
+	// to an MSRC product, or (no Windows patch names its build) it does not.
+	withMSRC := feed.NewCatalog()
+	for _, p := range cat.All() {
+		got, _ := cat.Get(p.ID)
+		withMSRC.Add(got)
+	}
+	addFeed(t, withMSRC, msrc.CVRF{}, samples.Path(t, "microsoft/cvrfDocument-2024-Jan.xml"))
+	win := func(build string, ubr int, pkgs ...patchcore.Package) patchcore.Inventory {
+		return patchcore.Inventory{DeviceID: "pc-1", Packages: pkgs, Platform: patchcore.Platform{Family: "windows", Distro: "windows",
+			ProductName: "Windows 10 Pro", DisplayVersion: "23H2", Build: build, UBR: ubr, Arch: "amd64"}}
+	}
+	old := []patchcore.Package{
+		{Name: "7zip.7zip", Version: "23.01", Ecosystem: patchcore.EcosystemWinget},
+		{Name: "firefox", Version: "66.0.3", Ecosystem: patchcore.EcosystemChocolatey},
+	}
+	current := []patchcore.Package{
+		{Name: "7zip.7zip", Version: "24.09", Ecosystem: patchcore.EcosystemWinget},
+		{Name: "Firefox", Version: "67.0.1", Ecosystem: patchcore.EcosystemChocolatey},
+	}
+	for _, tc := range []struct {
+		name string
+		cat  *feed.Catalog
+		inv  patchcore.Inventory
+		want []want
+	}{
+		{"outdated, 23H2", withMSRC, win("10.0.22631", 2861, old...), []want{
+			{"winget:7zip.7zip@24.09", patchcore.FindingMissing, "23.01"},
+			{"chocolatey:firefox@67.0.1", patchcore.FindingMissing, "66.0.3"},
+		}},
+		{"outdated, build no patch names", withMSRC, win("10.0.26100", 1000, old...), []want{
+			{"winget:7zip.7zip@24.09", patchcore.FindingMissing, "23.01"},
+			{"chocolatey:firefox@67.0.1", patchcore.FindingMissing, "66.0.3"},
+		}},
+		{"outdated, no MSRC feed", cat, win("10.0.22631", 2861, old...), []want{
+			{"winget:7zip.7zip@24.09", patchcore.FindingMissing, "23.01"},
+			{"chocolatey:firefox@67.0.1", patchcore.FindingMissing, "66.0.3"},
+		}},
+		{"current", withMSRC, win("10.0.22631", 2861, current...), []want{
+			{"winget:7zip.7zip@24.09", patchcore.FindingInstalled, "24.09"},
+			{"chocolatey:firefox@67.0.1", patchcore.FindingInstalled, "67.0.1"},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, tc.cat, tc.inv)
+			check(t, r, tc.want)
+			for _, w := range tc.want {
+				if f, _ := r.Finding(w.id); f.Package == "" || f.InstalledVersion == "" {
+					t.Errorf("%s: package %q installed %q", w.id, f.Package, f.InstalledVersion)
+				}
+			}
+		})
 	}
 }
