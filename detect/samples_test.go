@@ -13,6 +13,7 @@ import (
 	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/feed/chocolatey"
 	"github.com/patchcore/sdk/feed/debian"
+	"github.com/patchcore/sdk/feed/fetch"
 	"github.com/patchcore/sdk/feed/msrc"
 	"github.com/patchcore/sdk/feed/winget"
 	"github.com/patchcore/sdk/internal/dpkg"
@@ -26,7 +27,12 @@ func addFeed(t testing.TB, cat *feed.Catalog, f feed.Format, path string) {
 		t.Fatal(err)
 	}
 	defer fh.Close()
-	err = f.Parse(context.Background(), fh, func(p patchcore.Patch) error {
+	r, _, err := fetch.Decompress(fh, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	err = f.Parse(context.Background(), r, func(p patchcore.Patch) error {
 		cat.Add(p)
 		return nil
 	})
@@ -211,5 +217,56 @@ func TestThirdPartyWindowsSamples(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestHotpatchSample: MSRC's March 2024 document has, for Windows Server
+// 2022, the cumulative update KB5035857 (10.0.20348.2340) and the hotpatch
+// KB5035959 (SubType SecurityHotpatchUpdate, 10.0.20348.2333). On an
+// ordinary Datacenter server the hotpatch is not applicable (it was
+// reported missing); on a hotpatch-enabled Azure Edition server either
+// one installed covers the other.
+func TestHotpatchSample(t *testing.T) {
+	cat := feed.NewCatalog()
+	addFeed(t, cat, msrc.CVRF{}, samples.Path(t, "microsoft/cvrfDocument-2024-Feb.xml"))
+	addFeed(t, cat, msrc.CVRF{}, samples.Path(t, "microsoft/cvrfDocument-2024-Mar.xml.gz"))
+	server := func(edition string, hotpatch bool, ubr int, kbs ...string) patchcore.Inventory {
+		return patchcore.Inventory{DeviceID: "srv-1", KBs: kbs, Platform: patchcore.Platform{Family: "windows", Distro: "windows",
+			ProductName: "Windows Server 2022 " + edition, Edition: edition, Build: "10.0.20348", UBR: ubr, Arch: "amd64", Hotpatch: hotpatch}}
+	}
+	for _, tc := range []struct {
+		name string
+		inv  patchcore.Inventory
+		want []want
+	}{
+		{"datacenter, February", server("Datacenter", false, 2322, "KB5034770"), []want{
+			{"KB5035857", patchcore.FindingMissing, "=build 10.0.20348.2322 < 10.0.20348.2340 (dotted) from KB5035857 for Windows Server 2022"},
+			{"KB5035959", patchcore.FindingNotApplicable, "=KB5035959 is a hotpatch for Windows Server 2022; hotpatches apply only to devices enrolled in hotpatching (Windows Server Azure Edition with Hotpatch), and this device does not report hotpatch enrolment; the month's cumulative update for it is KB5035857"},
+		}},
+		{"datacenter, March", server("Datacenter", false, 2340, "KB5035857"), []want{
+			{"KB5035857", patchcore.FindingInstalled, ">= 10.0.20348.2340"},
+			{"KB5035959", patchcore.FindingNotApplicable, "is a hotpatch"},
+		}},
+		{"azure edition hotpatch, February", server("Datacenter: Azure Edition", true, 2322, "KB5034770"), []want{
+			{"KB5035857", patchcore.FindingMissing, "< 10.0.20348.2340"},
+			{"KB5035959", patchcore.FindingMissing, "=build 10.0.20348.2322 < 10.0.20348.2333 (dotted) from KB5035959 for Windows Server 2022"},
+		}},
+		{"azure edition hotpatch, March hotpatch", server("Datacenter: Azure Edition", true, 2333, "KB5035959"), []want{
+			{"KB5035857", patchcore.FindingSuperseded, "covered by installed KB5035959, its equivalent for the same month (build 10.0.20348.2333 >= 10.0.20348.2333"},
+			{"KB5035959", patchcore.FindingInstalled, ">= 10.0.20348.2333"},
+		}},
+		{"azure edition hotpatch, March cumulative", server("Datacenter: Azure Edition", true, 2340, "KB5035857"), []want{
+			{"KB5035857", patchcore.FindingInstalled, ">= 10.0.20348.2340"},
+			{"KB5035959", patchcore.FindingInstalled, ">= 10.0.20348.2333"},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, cat, tc.inv, WithNotApplicable())
+			check(t, r, tc.want)
+		})
+	}
+	r := run(t, cat, server("Datacenter", false, 2333, "KB5035959"), WithNotApplicable())
+	if f, _ := r.Finding("KB5035857"); f.State != patchcore.FindingMissing {
+		t.Errorf("a hotpatch build on a device not enrolled does not cover the cumulative update: %s (%s)", f.State, f.Reason)
 	}
 }

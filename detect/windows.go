@@ -194,14 +194,18 @@ func (d *device) windows() {
 				on = cf
 			}
 		}
+		pick, name := direct, product
+		if pick == nil && on != nil {
+			pick, name = on, on.fix.Product
+		}
 		var s *winState
 		switch {
-		case direct != nil:
-			s = d.winFix(direct, product, dev, devErr)
-		case on != nil:
-			s = d.winFix(on, on.fix.Product, dev, devErr)
-		default:
+		case pick == nil:
 			s = &winState{state: patchcore.FindingNotApplicable, reason: cp.p.ID + " has no fix for " + product}
+		case pick.fix.Hotpatch && !pl.Hotpatch:
+			s = &winState{state: patchcore.FindingNotApplicable, reason: hotpatchNA(cp.p.ID, name, pick.fix)}
+		default:
+			s = d.winFix(pick, name, dev, devErr)
 		}
 		memo[cp] = s
 		return s
@@ -224,7 +228,14 @@ func (d *device) windows() {
 			f.FixedVersion = s.fixed
 			f.Fix = s.cf.fix
 		}
-		if s.state == patchcore.FindingMissing || s.state == patchcore.FindingInstalled {
+		if s.state == patchcore.FindingMissing && s.cf != nil {
+			if by, byState := d.equivalentInstalled(s.cf, evaluate); by != nil {
+				f.State = patchcore.FindingSuperseded
+				f.SupersededBy = by.p.ID
+				f.Reason = s.reason + "; covered by installed " + by.p.ID + ", its equivalent for the same month (" + byState.reason + ")"
+			}
+		}
+		if f.State == patchcore.FindingMissing || f.State == patchcore.FindingInstalled {
 			if by, byState := d.supersededBy(cp, evaluate); by != nil {
 				f.State = patchcore.FindingSuperseded
 				f.SupersededBy = by.p.ID
@@ -233,6 +244,32 @@ func (d *device) windows() {
 		}
 		d.winFindings = append(d.winFindings, f)
 	}
+}
+
+// hotpatchNA is the reason a hotpatch does not apply to a device that is
+// not enrolled in hotpatching.
+func hotpatchNA(kb, product string, f *patchcore.Fix) string {
+	r := kb + " is a hotpatch for " + product + "; hotpatches apply only to devices enrolled in hotpatching (Windows Server Azure Edition with Hotpatch), and this device does not report hotpatch enrolment"
+	if len(f.Equivalents) > 0 {
+		r += "; the month's cumulative update for it is " + strings.Join(f.Equivalents, ", ")
+	}
+	return r
+}
+
+// equivalentInstalled returns a patch named in the fix's Equivalents (the
+// same month's hotpatch for a cumulative update, or the other way round)
+// that is installed on the device.
+func (d *device) equivalentInstalled(cf *cfix, evaluate func(*cpatch) *winState) (*cpatch, *winState) {
+	for _, id := range cf.fix.Equivalents {
+		other := d.c.lookup(id)
+		if other == nil || other == cf.cp {
+			continue
+		}
+		if s := evaluate(other); s.state == patchcore.FindingInstalled {
+			return other, s
+		}
+	}
+	return nil, nil
 }
 
 // supersededBy walks the supersedence graph from cp and returns an

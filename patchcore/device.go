@@ -55,6 +55,12 @@ type Platform struct {
 	Arch string `json:"arch,omitempty"`
 	// Kernel is the running kernel release ("6.1.0-18-amd64").
 	Kernel string `json:"kernel,omitempty"`
+	// Hotpatch reports a Windows device enrolled in hotpatch updates
+	// (Windows Server Datacenter: Azure Edition with Hotpatch, Windows 11
+	// Enterprise or Server 2025 enrolled in hotpatching). Hotpatch KBs
+	// (Fix.Hotpatch) apply to it alone; on any other device they are not
+	// applicable and the month's cumulative update is the patch.
+	Hotpatch bool `json:"hotpatch,omitempty"`
 }
 
 // Release is the identifier feeds use for the platform's release: the

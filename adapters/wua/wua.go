@@ -246,6 +246,7 @@ func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) 
 }
 
 // PlatformOf builds the platform from the registry's CurrentVersion.
+// Hotpatch is set for Windows Server Datacenter: Azure Edition.
 // Windows 11 still says "Windows 10" in ProductName; builds from 22000 on
 // are reported as Windows 11.
 func PlatformOf(cv CurrentVersion, arch string) patchcore.Platform {
@@ -267,7 +268,19 @@ func PlatformOf(cv CurrentVersion, arch string) patchcore.Platform {
 		p.ProductName = "Windows 11" + strings.TrimPrefix(p.ProductName, "Windows 10")
 	}
 	p.Version = p.DisplayVersion
+	p.Hotpatch = azureEdition(cv.EditionID)
 	return p
+}
+
+// azureEdition reports the EditionIDs of Windows Server Datacenter: Azure
+// Edition ("ServerDatacenterAzure", "ServerDatacenterCoreAzure",
+// "ServerAzureEdition"), whose images come with hotpatching enabled. A
+// device enrolled in hotpatching some other way (Windows 11 Enterprise,
+// Windows Server 2025 through Azure Arc) is not recognised here; the caller
+// sets Platform.Hotpatch for it.
+func azureEdition(edition string) bool {
+	e := strings.ToLower(edition)
+	return strings.HasPrefix(e, "server") && strings.Contains(e, "azure") && !strings.Contains(e, "azurestack")
 }
 
 var kbInTitle = regexp.MustCompile(`\bKB(\d{6,8})\b`)

@@ -301,3 +301,22 @@ func TestDefaultsOutsideWindows(t *testing.T) {
 		t.Errorf("RebootRequired: %v, want ErrUnsupported", err)
 	}
 }
+
+func TestPlatformOfHotpatch(t *testing.T) {
+	for _, tc := range []struct {
+		edition string
+		want    bool
+	}{
+		{"ServerDatacenterAzure", true},
+		{"ServerDatacenterCoreAzure", true},
+		{"ServerDatacenter", false},
+		{"ServerStandard", false},
+		{"ServerAzureStackHCICor", false},
+		{"Enterprise", false},
+	} {
+		cv := wua.CurrentVersion{ProductName: "Windows Server 2022 Datacenter", EditionID: tc.edition, CurrentBuild: "20348", UBR: 2333}
+		if got := wua.PlatformOf(cv, "amd64").Hotpatch; got != tc.want {
+			t.Errorf("EditionID %s: Hotpatch %v, want %v", tc.edition, got, tc.want)
+		}
+	}
+}

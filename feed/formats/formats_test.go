@@ -30,6 +30,7 @@ var sharedFiles = map[string]struct{ format, id string }{
 	"debsecan/001.sid":                                        {"debsecan", ""},
 	"microsoft/cvrfDocument-2024-Feb.xml":                     {"msrc-cvrf", "KB5034765"},
 	"microsoft/cvrfDocument-2024-Jan.xml":                     {"msrc-cvrf", "KB5034123"},
+	"microsoft/cvrfDocument-2024-Mar.xml.gz":                  {"msrc-cvrf", "KB5035959"},
 	"osv/GO-2024-2687.json":                                   {"osv", "GO-2024-2687"},
 	"osv/PYSEC-2023-120.json":                                 {"osv", "PYSEC-2023-120"},
 	"redhat/cve-2024-24786.vex.json":                          {"csaf", "CVE-2024-24786"},

@@ -209,6 +209,7 @@ func addCVRFVulnerability(b *builder, v *cvrfVulnerability) error {
 	for _, s := range v.ScoreSets {
 		vi.addScore(s.BaseScore, s.Vector, s.ProductIDs)
 	}
+	var rems []*remediation
 	for i, r := range v.Remediations {
 		if r.Type != "Vendor Fix" {
 			continue
@@ -237,7 +238,12 @@ func addCVRFVulnerability(b *builder, v *cvrfVulnerability) error {
 			subType:    strings.TrimSpace(r.SubType),
 			fixedBuild: fb,
 		}
-		b.add(vi, &rem)
+		rem.hotpatch = isHotpatch(rem.subType)
+		rems = append(rems, &rem)
+	}
+	b.linkHotpatches(rems)
+	for _, rem := range rems {
+		b.add(vi, rem)
 	}
 	return nil
 }

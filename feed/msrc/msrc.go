@@ -12,6 +12,12 @@
 // KBs, normalised to "KBnnnnnnn"), Reboot (RestartRequired) and Scheme
 // "dotted".
 //
+// A hotpatch KB (SubType "SecurityHotpatchUpdate" and its other spellings)
+// has Fix.Hotpatch set: it applies only to devices enrolled in hotpatching.
+// Where a vulnerability lists a hotpatch and a cumulative update for the
+// same product on the same build line, each fix names the other in
+// Fix.Equivalents: a device with either installed has what both fix.
+//
 // Remediations that are not KB articles (Edge "Release Notes", CBL-Mariner
 // package names, Office "Click to Run") carry no KB and are not emitted as
 // patches; their products still appear in the Document's product tree.
@@ -154,6 +160,7 @@ type remediation struct {
 	productIDs  []string
 	restart     patchcore.RebootBehavior
 	subType     string
+	hotpatch    bool              // subType names a hotpatch
 	fixedBuild  string            // for every product, CVRF
 	rawBuild    string            // a FixedBuild that is not a dotted build
 	fixedBuilds map[string]string // per product, CSAF
@@ -206,6 +213,67 @@ type builder struct {
 	doc     *Document
 	order   []string
 	patches map[string]*kbPatch
+	// equiv maps KB -> ProductID -> the KBs equivalent to it there (a
+	// hotpatch and the cumulative update of the same month).
+	equiv map[string]map[string][]string
+}
+
+// isHotpatch reports an MSRC remediation SubType that names a hotpatch
+// ("SecurityHotpatchUpdate", "Security Hotpatch Update", "AzureHotpatch",
+// "Azure Hotpatch": MSRC has spelt it all four ways).
+func isHotpatch(subType string) bool {
+	return strings.Contains(strings.ToLower(strings.ReplaceAll(subType, " ", "")), "hotpatch")
+}
+
+// linkHotpatches records, for the KB remediations of one vulnerability,
+// that a hotpatch and a cumulative update fixing it on the same product and
+// build line are equivalent there.
+func (b *builder) linkHotpatches(rems []*remediation) {
+	for _, h := range rems {
+		if !h.hotpatch {
+			continue
+		}
+		for _, c := range rems {
+			if c.hotpatch || c.kb == h.kb || !sameBuildLine(h.fixedBuild, c.fixedBuild) {
+				continue
+			}
+			for _, id := range h.productIDs {
+				if slices.Contains(c.productIDs, id) {
+					b.link(h.kb, id, c.kb)
+					b.link(c.kb, id, h.kb)
+				}
+			}
+		}
+	}
+}
+
+func (b *builder) link(kb, productID, other string) {
+	if b.equiv == nil {
+		b.equiv = map[string]map[string][]string{}
+	}
+	m := b.equiv[kb]
+	if m == nil {
+		m = map[string][]string{}
+		b.equiv[kb] = m
+	}
+	if !slices.Contains(m[productID], other) {
+		m[productID] = append(m[productID], other)
+	}
+}
+
+// sameBuildLine reports two FixedBuilds with the same major.minor.build
+// ("10.0.20348.2333" and "10.0.20348.2340"); builds that are unknown do
+// not match.
+func sameBuildLine(a, b string) bool {
+	line := func(s string) string {
+		parts := strings.SplitN(s, ".", 4)
+		if len(parts) < 4 {
+			return ""
+		}
+		return strings.Join(parts[:3], ".")
+	}
+	la := line(a)
+	return la != "" && la == line(b)
 }
 
 type kbPatch struct {
@@ -295,6 +363,7 @@ func (b *builder) addFix(kp *kbPatch, id string, rem *remediation, sev patchcore
 			f.FixedBuild = build
 		}
 		f.Reboot = strongerReboot(f.Reboot, rem.restart)
+		f.Hotpatch = f.Hotpatch || rem.hotpatch
 		if sev.Compare(f.Severity) > 0 {
 			f.Severity = sev
 		}
@@ -308,6 +377,7 @@ func (b *builder) addFix(kp *kbPatch, id string, rem *remediation, sev patchcore
 	}
 	kp.fixIdx[id] = len(p.Fixes)
 	p.Fixes = append(p.Fixes, patchcore.Fix{
+		Hotpatch:   rem.hotpatch,
 		Distro:     "windows",
 		ProductID:  id,
 		Ecosystem:  patchcore.EcosystemWindows,
@@ -332,6 +402,10 @@ func (b *builder) finish() []patchcore.Patch {
 		// vulnerabilities before its product tree.
 		for i := range p.Fixes {
 			f := &p.Fixes[i]
+			if eq := b.equiv[kb][f.ProductID]; len(eq) > 0 {
+				f.Equivalents = slices.Clone(eq)
+				slices.Sort(f.Equivalents)
+			}
 			if pr, ok := b.doc.Products[f.ProductID]; ok && pr.Name != "" {
 				f.Product = pr.Name
 				if !slices.Contains(p.Products, pr.Name) {
