@@ -18,11 +18,20 @@ const (
 	EcosystemWindows    Ecosystem = "windows"
 	EcosystemChocolatey Ecosystem = "chocolatey"
 	EcosystemWinget     Ecosystem = "winget"
-	EcosystemMacOS      Ecosystem = "macos"
-	EcosystemHomebrew   Ecosystem = "homebrew"
-	EcosystemGo         Ecosystem = "go"
-	EcosystemPyPI       Ecosystem = "pypi"
-	EcosystemNPM        Ecosystem = "npm"
+	// EcosystemMicrosoft is Microsoft software outside the Windows OS as
+	// MSRC names it (Microsoft Edge, Microsoft 365 Apps, Visual Studio,
+	// PowerShell, SQL Server, Exchange Server). A Fix's Package is the
+	// full MSRC product name ("Microsoft Edge (Chromium-based)") and
+	// FixedVersion its fixed build; an installed Package's Name is the
+	// product as the device reports it ("Microsoft Edge", "Microsoft 365
+	// Apps for enterprise - en-us"), and detection maps it to MSRC
+	// products.
+	EcosystemMicrosoft Ecosystem = "microsoft"
+	EcosystemMacOS     Ecosystem = "macos"
+	EcosystemHomebrew  Ecosystem = "homebrew"
+	EcosystemGo        Ecosystem = "go"
+	EcosystemPyPI      Ecosystem = "pypi"
+	EcosystemNPM       Ecosystem = "npm"
 )
 
 // OS families.
