@@ -200,7 +200,7 @@ func fixKind(f *patchcore.Fix) fixKindT {
 	// Chocolatey fixes carry Distro "windows" because they install on
 	// Windows, but they are compared by package and version, not by OS build.
 	switch {
-	case f.Ecosystem == patchcore.EcosystemChocolatey || f.Ecosystem == patchcore.EcosystemWinget:
+	case f.Ecosystem == patchcore.EcosystemChocolatey || f.Ecosystem == patchcore.EcosystemWinget || f.Ecosystem == patchcore.EcosystemMicrosoft:
 		return kindApp
 	case f.FixedBuild != "" || f.KB != "" || f.Distro == "windows" || f.Ecosystem == patchcore.EcosystemWindows:
 		return kindWindows

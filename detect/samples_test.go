@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bufio"
+	"errors"
 	"context"
 	"os"
 	"slices"
@@ -268,5 +269,78 @@ func TestHotpatchSample(t *testing.T) {
 	r := run(t, cat, server("Datacenter", false, 2333, "KB5035959"), WithNotApplicable())
 	if f, _ := r.Finding("KB5035857"); f.State != patchcore.FindingMissing {
 		t.Errorf("a hotpatch build on a device not enrolled does not cover the cumulative update: %s (%s)", f.State, f.Reason)
+	}
+}
+
+// TestMicrosoftProductsSample: Edge and Visual Studio versions from MSRC's
+// January and February 2024 documents ("Release Notes" remediations with a
+// FixedBuild) are compared with the installed products the inventory
+// reports under their own names.
+func TestMicrosoftProductsSample(t *testing.T) {
+	cat := feed.NewCatalog()
+	addFeed(t, cat, msrc.CVRF{}, samples.Path(t, "microsoft/cvrfDocument-2024-Jan.xml"))
+	addFeed(t, cat, msrc.CVRF{}, samples.Path(t, "microsoft/cvrfDocument-2024-Feb.xml"))
+	dev := func(pkgs ...patchcore.Package) patchcore.Inventory {
+		return patchcore.Inventory{DeviceID: "pc-1", Packages: pkgs, KBs: []string{"KB5034765"}, Platform: patchcore.Platform{Family: "windows", Distro: "windows",
+			ProductName: "Windows 11 Pro", DisplayVersion: "23H2", Build: "10.0.22631", UBR: 3155, Arch: "amd64"}}
+	}
+	ms := func(name, version string) patchcore.Package {
+		return patchcore.Package{Name: name, Version: version, Ecosystem: patchcore.EcosystemMicrosoft}
+	}
+	for _, tc := range []struct {
+		name string
+		inv  patchcore.Inventory
+		want []want
+	}{
+		{"outdated", dev(ms("Microsoft Edge", "121.0.2277.98"), ms("Visual Studio Enterprise 2022", "17.8.5")), []want{
+			{"msrc:11655@122.0.2365.52", patchcore.FindingMissing, "121.0.2277.98"},
+			{"msrc:11655@121.0.2277.83", patchcore.FindingSuperseded, "msrc:11655@122.0.2365.52"},
+			{"msrc:12271@17.8.7", patchcore.FindingMissing, "17.8.5"},
+			{"msrc:12187@17.6.12", "", ""},
+		}},
+		{"current", dev(ms("Microsoft Edge", "122.0.2365.52"), ms("Visual Studio Enterprise 2022", "17.8.7")), []want{
+			{"msrc:11655@122.0.2365.52", patchcore.FindingInstalled, "122.0.2365.52"},
+			{"msrc:12271@17.8.7", patchcore.FindingInstalled, "17.8.7"},
+		}},
+		{"other series", dev(ms("Visual Studio Professional 2022", "17.6.3")), []want{
+			{"msrc:12187@17.6.12", patchcore.FindingMissing, "17.6.3"},
+			{"msrc:12271@17.8.7", "", ""},
+			{"msrc:11655@122.0.2365.52", "", ""},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, cat, tc.inv)
+			check(t, r, tc.want)
+			// The Windows cumulative update is still evaluated alongside.
+			if f, ok := r.Finding("KB5034765"); !ok || f.State != patchcore.FindingInstalled {
+				t.Errorf("KB5034765: %+v", f)
+			}
+		})
+	}
+}
+
+func TestMapMicrosoftProduct(t *testing.T) {
+	for _, tc := range []struct {
+		name, version, want string
+	}{
+		{"Microsoft Edge", "121.0.2277.98", "Microsoft Edge (Chromium-based)"},
+		{"Visual Studio Enterprise 2022", "17.8.5", "Microsoft Visual Studio 2022 version 17.8"},
+		{"Visual Studio Community 2019", "16.9.31105.61", "Microsoft Visual Studio 2019 version 16.11 (includes 16.0 - 16.10)"},
+		{"Visual Studio Build Tools 2017", "15.9.59", "Microsoft Visual Studio 2017 version 15.9 (includes 15.0 - 15.8)"},
+		{"PowerShell 7-x64", "7.4.1.0", "PowerShell 7.4"},
+		{"Microsoft Office LTSC for Mac 2021", "16.81", "Microsoft Office LTSC for Mac 2021"},
+		{"Visual Studio Enterprise 2022", "16.11.2", ""},
+		{"Visual Studio Enterprise 2022", "17", ""},
+	} {
+		got, err := MapMicrosoftProduct(patchcore.Package{Name: tc.name, Version: tc.version, Ecosystem: patchcore.EcosystemMicrosoft})
+		if tc.want == "" {
+			if !errors.Is(err, patchcore.ErrUnknownProduct) {
+				t.Errorf("%s %s: %q, %v; want ErrUnknownProduct", tc.name, tc.version, got, err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%s %s: %q, %v; want %q", tc.name, tc.version, got, err, tc.want)
+		}
 	}
 }
