@@ -2,8 +2,8 @@ package detect
 
 import (
 	"bufio"
-	"errors"
 	"context"
+	"errors"
 	"os"
 	"slices"
 	"strings"
