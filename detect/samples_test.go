@@ -299,8 +299,15 @@ func TestMicrosoftProductsSample(t *testing.T) {
 			{"msrc:12187@17.6.12", "", ""},
 		}},
 		{"current", dev(ms("Microsoft Edge", "122.0.2365.52"), ms("Visual Studio Enterprise 2022", "17.8.7")), []want{
+			{"KB5035121", "", ""},
 			{"msrc:11655@122.0.2365.52", patchcore.FindingInstalled, "122.0.2365.52"},
 			{"msrc:12271@17.8.7", patchcore.FindingInstalled, "17.8.7"},
+		}},
+		{".NET KB, outdated", dev(ms(".NET 8.0", "8.0.1")), []want{
+			{"KB5035121", patchcore.FindingMissing, "=.NET 8.0 8.0.1 < 8.0.2 (dotted) from KB5035121"},
+		}},
+		{".NET KB, current", dev(ms(".NET 8.0", "8.0.2")), []want{
+			{"KB5035121", patchcore.FindingInstalled, "=.NET 8.0 8.0.2 >= 8.0.2 (dotted) from KB5035121"},
 		}},
 		{"other series", dev(ms("Visual Studio Professional 2022", "17.6.3")), []want{
 			{"msrc:12187@17.6.12", patchcore.FindingMissing, "17.6.3"},

@@ -154,6 +154,9 @@ type winState struct {
 	reason string
 	fixed  string
 	cf     *cfix
+	// installed is the installed product version for a KB of a Microsoft
+	// product beyond the OS; empty for OS KBs (the build is reported).
+	installed string
 }
 
 // windows evaluates every Windows patch of the catalog.
@@ -179,6 +182,7 @@ func (d *device) windows() {
 	}
 	lp := strings.ToLower(product)
 	dev, devErr := version.DottedScheme().Parse(pl.FullBuild())
+	products := d.microsoftProducts()
 	// evaluate decides one patch without looking at supersedence.
 	memo := map[*cpatch]*winState{}
 	evaluate := func(cp *cpatch) *winState {
@@ -199,7 +203,20 @@ func (d *device) windows() {
 			pick, name = on, on.fix.Product
 		}
 		var s *winState
+		var app *patchcore.Package
+		if pick == nil {
+			// A KB of a Microsoft product the device reports installed
+			// (.NET 8.0, SQL Server, Office MSI).
+			for _, cf := range w.byPatch[cp] {
+				if p := products[strings.ToLower(cf.fix.Product)]; p != nil {
+					pick, name, app = cf, cf.fix.Product, p
+					break
+				}
+			}
+		}
 		switch {
+		case app != nil:
+			s = d.winProductFix(pick, app)
 		case pick == nil:
 			s = &winState{state: patchcore.FindingNotApplicable, reason: cp.p.ID + " has no fix for " + product}
 		case pick.fix.Hotpatch && !pl.Hotpatch:
@@ -223,6 +240,9 @@ func (d *device) windows() {
 		f := findingHeader(cp, s.state, s.reason)
 		f.Package = product
 		f.InstalledVersion = pl.FullBuild()
+		if s.installed != "" {
+			f.InstalledVersion = s.installed
+		}
 		if s.cf != nil {
 			f.Package = s.cf.fix.Product
 			f.FixedVersion = s.fixed
@@ -244,6 +264,56 @@ func (d *device) windows() {
 		}
 		d.winFindings = append(d.winFindings, f)
 	}
+}
+
+// microsoftProducts maps the lower-case MSRC product names of the
+// device's Microsoft packages (ecosystem microsoft) to the package.
+func (d *device) microsoftProducts() map[string]*patchcore.Package {
+	m := map[string]*patchcore.Package{}
+	for i := range d.inv.Packages {
+		p := &d.inv.Packages[i]
+		if p.Ecosystem != patchcore.EcosystemMicrosoft {
+			continue
+		}
+		if name, err := MapMicrosoftProduct(*p); err == nil {
+			m[strings.ToLower(name)] = p
+		}
+	}
+	return m
+}
+
+// winProductFix evaluates a KB of a Microsoft product beyond the OS
+// against the installed product's version.
+func (d *device) winProductFix(cf *cfix, p *patchcore.Package) *winState {
+	f := cf.fix
+	kb := cf.cp.p.ID
+	listed := d.hasKB(kb) || f.KB != "" && d.hasKB(f.KB)
+	s := &winState{cf: cf, fixed: f.FixedBuild, installed: p.Version}
+	what := f.Product + " " + p.Version
+	if f.FixedBuild == "" {
+		if listed {
+			s.state, s.reason = patchcore.FindingInstalled, kb+" is in the installed updates list; it names no FixedBuild for "+f.Product
+		} else {
+			s.state, s.reason = patchcore.FindingUnknown, kb+" names no FixedBuild for "+what+" and is not in the installed updates list"
+		}
+		return s
+	}
+	sc := version.DottedScheme()
+	fixed, ferr := sc.Parse(f.FixedBuild)
+	inst, ierr := sc.Parse(p.Version)
+	switch {
+	case ferr != nil || ierr != nil:
+		if listed {
+			s.state, s.reason = patchcore.FindingInstalled, kb+" is in the installed updates list (cannot compare "+what+" with "+f.FixedBuild+")"
+		} else {
+			s.state, s.reason = patchcore.FindingUnknown, "cannot compare "+what+" with FixedBuild "+f.FixedBuild+" of "+kb
+		}
+	case inst.Compare(fixed) >= 0:
+		s.state, s.reason = patchcore.FindingInstalled, what+" >= "+f.FixedBuild+" (dotted) from "+kb
+	default:
+		s.state, s.reason = patchcore.FindingMissing, what+" < "+f.FixedBuild+" (dotted) from "+kb
+	}
+	return s
 }
 
 // hotpatchNA is the reason a hotpatch does not apply to a device that is

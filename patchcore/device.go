@@ -113,6 +113,10 @@ type Package struct {
 	ModuleStream string `json:"module_stream,omitempty"`
 	// ProductCode is the Windows installer ProductCode of an application.
 	ProductCode string `json:"product_code,omitempty"`
+	// Channel is the update channel an application follows, when it has
+	// several (Office Click-to-Run "Current", "MonthlyEnterprise",
+	// "SemiAnnual"); empty otherwise.
+	Channel string `json:"channel,omitempty"`
 	// Held reports a package the package manager will not upgrade (apt-mark
 	// hold, dnf versionlock, zypper lock).
 	Held bool `json:"held,omitempty"`

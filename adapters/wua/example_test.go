@@ -19,7 +19,7 @@ func Example() {
 		KBArticleIDs: []string{"5034765"}, CategoryIDs: []string{wua.CategorySecurityUpdates},
 		RebootBehavior: wua.RebootAlwaysRequiresReboot,
 	}}})
-	a := wua.New(wua.Options{Open: f.Opener(), OSInfo: f, Registry: winreboot.Fake{}, Source: wua.SourceWSUS})
+	a := wua.New(wua.Options{Open: f.Opener(), OSInfo: f, Software: f, Registry: winreboot.Fake{}, Source: wua.SourceWSUS})
 	resp, err := a.ListUpdates(context.Background(), adapters.ListUpdatesRequest{})
 	if err != nil {
 		fmt.Println(err)

@@ -129,7 +129,7 @@ func TestInventoryQuickFixes(t *testing.T) {
 			}
 			var buf bytes.Buffer
 			log := hclog.New(&hclog.LoggerOptions{Output: &buf, Level: hclog.Debug})
-			a := wua.New(wua.Options{Open: open, OSInfo: f, Registry: winreboot.Fake{}, Arch: "amd64",
+			a := wua.New(wua.Options{Open: open, OSInfo: f, Software: f, Registry: winreboot.Fake{}, Arch: "amd64",
 				Logger: log, QuickFixTimeout: 20 * time.Millisecond})
 			resp, err := a.Inventory(context.Background(), adapters.InventoryRequest{})
 			if tt.wantErr != "" {

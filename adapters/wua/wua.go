@@ -9,8 +9,9 @@
 // and HRESULT of each to a per-item result; RebootRequired combines
 // ISystemInformation.RebootRequired with the registry keys Windows sets;
 // Inventory reads the OS version (product, display version, edition, build
-// and UBR) from the registry and the installed KBs from the WUA history
-// and the WMI class Win32_QuickFixEngineering (QFE).
+// and UBR) and the installed Microsoft products (Uninstall keys,
+// Click-to-Run configuration) from the registry and the installed KBs from
+// the WUA history and the WMI class Win32_QuickFixEngineering (QFE).
 //
 // The COM calls sit behind the Session interface and the registry behind
 // OSInfo and winreboot.Registry, so everything here builds and is tested
@@ -65,6 +66,9 @@ type Options struct {
 	Open Opener
 	// OSInfo reads the Windows version; nil means the registry.
 	OSInfo OSInfo
+	// Software reads the installed Microsoft products (Uninstall keys,
+	// Click-to-Run configuration); nil means the registry (SystemSoftware).
+	Software SoftwareReader
 	// Registry is read for a pending restart; nil means winreboot.System().
 	Registry winreboot.Registry
 	// Logger receives debug output. Nil discards it.
@@ -89,6 +93,7 @@ const DefaultQuickFixTimeout = time.Minute
 type Adapter struct {
 	open     Opener
 	osInfo   OSInfo
+	software SoftwareReader
 	reg      winreboot.Registry
 	log      hclog.Logger
 	source   Source
@@ -101,13 +106,16 @@ var _ adapters.Adapter = (*Adapter)(nil)
 
 // New returns a Windows Update adapter configured by opts.
 func New(opts Options) *Adapter {
-	a := &Adapter{open: opts.Open, osInfo: opts.OSInfo, reg: opts.Registry, log: opts.Logger,
+	a := &Adapter{open: opts.Open, osInfo: opts.OSInfo, software: opts.Software, reg: opts.Registry, log: opts.Logger,
 		source: opts.Source, criteria: opts.Criteria, arch: opts.Arch, qfeWait: opts.QuickFixTimeout}
 	if a.open == nil {
 		a.open = SystemOpener()
 	}
 	if a.osInfo == nil {
 		a.osInfo = SystemOSInfo()
+	}
+	if a.software == nil {
+		a.software = SystemSoftware()
 	}
 	if a.reg == nil {
 		a.reg = winreboot.System()
@@ -199,7 +207,10 @@ func (a *Adapter) withSession(ctx context.Context, fn func(Session) error) error
 	return fn(s)
 }
 
-// Inventory reports the Windows version, the installed KBs and the
+// Inventory reports the Windows version, the installed Microsoft products
+// beyond the OS (Packages of ecosystem microsoft: Office Click-to-Run from
+// its configuration key, Edge, Visual Studio and the other Microsoft
+// entries of the Uninstall keys), the installed KBs and the
 // pending-restart state. The KBs are the union of those installed through
 // Windows Update (successful installs in the WUA history, less those
 // uninstalled later; InstalledKBs) and those Win32_QuickFixEngineering
@@ -216,7 +227,17 @@ func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) 
 	if err != nil {
 		return adapters.InventoryResponse{}, fmt.Errorf("wua: reading the Windows version: %w", err)
 	}
-	inv := patchcore.Inventory{Platform: PlatformOf(cv, a.arch), Packages: []patchcore.Package{}, CollectedAt: start.UTC()}
+	sw, err := a.software.Software(ctx)
+	if err != nil {
+		return adapters.InventoryResponse{}, fmt.Errorf("wua: reading the installed Microsoft products: %w", err)
+	}
+	for _, k := range sw.Unreadable {
+		a.log.Warn("an Uninstall registry entry could not be read; its product is not in the inventory", "entry", k)
+	}
+	inv := patchcore.Inventory{Platform: PlatformOf(cv, a.arch), Packages: productsOf(sw), CollectedAt: start.UTC()}
+	if inv.Packages == nil {
+		inv.Packages = []patchcore.Package{}
+	}
 	err = a.withSession(ctx, func(s Session) error {
 		hist, err := s.History(ctx)
 		if err != nil {

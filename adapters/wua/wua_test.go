@@ -60,7 +60,7 @@ func newAdapter(t *testing.T, reg winreboot.Fake, opts ...func(*wua.Options)) (*
 		t.Fatal(err)
 	}
 	f := wuatest.New(rec)
-	o := wua.Options{Open: f.Opener(), OSInfo: f, Registry: reg, Arch: "amd64"}
+	o := wua.Options{Open: f.Opener(), OSInfo: f, Software: f, Registry: reg, Arch: "amd64"}
 	for _, fn := range opts {
 		fn(&o)
 	}

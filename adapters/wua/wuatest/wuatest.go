@@ -35,6 +35,8 @@ type Recording struct {
 	HistoryError string `json:"history_error,omitempty"`
 	// OS is what the registry's CurrentVersion holds.
 	OS wua.CurrentVersion `json:"os"`
+	// Software is what the registry's Uninstall and Click-to-Run keys hold.
+	Software wua.Software `json:"software"`
 }
 
 // Load reads a JSON recording.
@@ -50,7 +52,7 @@ func Load(path string) (Recording, error) {
 	return r, nil
 }
 
-// Fake is a wua.Session and wua.OSInfo answering from a Recording. It is
+// Fake is a wua.Session, wua.OSInfo and wua.SoftwareReader answering from a Recording. It is
 // safe for concurrent use and records the calls made.
 type Fake struct {
 	mu    sync.Mutex
@@ -182,4 +184,12 @@ func (f *Fake) CurrentVersion(ctx context.Context) (wua.CurrentVersion, error) {
 		return wua.CurrentVersion{}, err
 	}
 	return f.rec.OS, nil
+}
+
+// Software implements wua.SoftwareReader.
+func (f *Fake) Software(ctx context.Context) (wua.Software, error) {
+	if err := ctx.Err(); err != nil {
+		return wua.Software{}, err
+	}
+	return f.rec.Software, nil
 }
