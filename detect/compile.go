@@ -152,13 +152,14 @@ func (c *compiled) lookup(id string) *cpatch {
 	if cp := c.byID[id]; cp != nil {
 		return cp
 	}
-	if n, ok := strings.CutPrefix(strings.ToUpper(id), "KB"); ok {
-		return c.byID[n]
+	kb, ok := patchcore.NormalizeKB(id)
+	if !ok {
+		return nil
 	}
-	if id != "" && id[0] >= '0' && id[0] <= '9' {
-		return c.byID["KB"+id]
+	if cp := c.byID[kb]; cp != nil {
+		return cp
 	}
-	return nil
+	return c.byID[strings.TrimPrefix(kb, "KB")]
 }
 
 // parse parses the fix's versions with its scheme, recording the first error.

@@ -351,3 +351,17 @@ func TestMapMicrosoftProduct(t *testing.T) {
 		}
 	}
 }
+
+// TestKBFormsInInventory: a KB the inventory lists in any form the feed
+// accepts ("kb 5034123", "5034123", "KB05034123") counts as installed.
+func TestKBFormsInInventory(t *testing.T) {
+	cat := feed.NewCatalog()
+	addFeed(t, cat, msrc.CVRF{}, samples.Path(t, "microsoft/cvrfDocument-2024-Jan.xml"))
+	for _, kb := range []string{"KB5034123", "kb 5034123", "5034123", " KB05034123 "} {
+		// The UBR is unknown, so only the installed updates list decides.
+		inv := patchcore.Inventory{KBs: []string{kb}, Platform: patchcore.Platform{Family: "windows", Distro: "windows",
+			ProductName: "Windows 11 Pro", DisplayVersion: "23H2", Build: "10.0.22631", Arch: "amd64"}}
+		r := run(t, cat, inv)
+		check(t, r, []want{{"KB5034123", patchcore.FindingInstalled, "is in the installed updates list"}})
+	}
+}

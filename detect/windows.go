@@ -453,15 +453,16 @@ func buildLine(b string) string {
 	return parts[0] + "." + parts[1] + "." + parts[2]
 }
 
-// hasKB reports whether the inventory lists kb as installed ("KB5034441"
-// or "5034441", any case).
+// hasKB reports whether the inventory lists kb as installed, both
+// compared in patchcore.NormalizeKB's form ("KB5034441", "5034441",
+// "kb 5034441").
 func (d *device) hasKB(kb string) bool {
-	want := strings.TrimPrefix(strings.ToUpper(kb), "KB")
-	if want == "" {
+	want, ok := patchcore.NormalizeKB(kb)
+	if !ok {
 		return false
 	}
 	for _, k := range d.inv.KBs {
-		if strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(k)), "KB") == want {
+		if got, ok := patchcore.NormalizeKB(k); ok && got == want {
 			return true
 		}
 	}

@@ -3,6 +3,7 @@ package wua_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +16,9 @@ import (
 	"github.com/patchcore/sdk/adapters/wua"
 	"github.com/patchcore/sdk/adapters/wua/winreboot"
 	"github.com/patchcore/sdk/adapters/wua/wuatest"
+	"github.com/patchcore/sdk/feed/msrc"
+	"github.com/patchcore/sdk/internal/samples"
+	"github.com/patchcore/sdk/patchcore"
 )
 
 // hangingQFE is a session whose WMI query never answers (a damaged WMI
@@ -81,12 +85,12 @@ func TestInventoryQuickFixes(t *testing.T) {
 					{HotFixID: "Q147222", Description: "Hotfix"},
 					{HotFixID: "KB12"},
 					{HotFixID: "KB5034441x"},
-					{HotFixID: "KB 5034441"},
+					{HotFixID: "KB 5034441"}, // the form MSRC's feed accepts too
 					{HotFixID: "KB5034765", Description: "Security Update"},
 				}
 			},
-			want:   []string{"KB2267602", "KB5034123", "KB5034765"},
-			logs:   []string{"[DEBUG]", `hotfix_id="File 1"`, "hotfix_id=Q147222", "hotfix_id=KB12", `hotfix_id="KB 5034441"`, "hotfix_id=KB5034441x"},
+			want:   []string{"KB2267602", "KB5034123", "KB5034441", "KB5034765"},
+			logs:   []string{"[DEBUG]", `hotfix_id="File 1"`, "hotfix_id=Q147222", "hotfix_id=KB12", "hotfix_id=KB5034441x"},
 			noLogs: []string{"[WARN]", "hotfix_id=KB5034765"},
 		},
 		{
@@ -159,35 +163,6 @@ func TestInventoryQuickFixes(t *testing.T) {
 	}
 }
 
-func TestNormalizeKB(t *testing.T) {
-	tests := []struct {
-		in   string
-		want string
-		ok   bool
-	}{
-		{"KB5034441", "KB5034441", true},
-		{"kb5034441", "KB5034441", true},
-		{" KB5034441\t", "KB5034441", true},
-		{"5034441", "KB5034441", true},
-		{"KB976932", "KB976932", true},
-		{"KB12345678", "KB12345678", true},
-		{"KB123456789", "", false},
-		{"KB12345", "", false},
-		{"File 1", "", false},
-		{"", "", false},
-		{"Q147222", "", false},
-		{"KB 5034441", "", false},
-		{"KB5034441-v2", "", false},
-		{"KBKB5034441", "", false},
-	}
-	for _, tt := range tests {
-		got, ok := wua.NormalizeKB(tt.in)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("NormalizeKB(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
-		}
-	}
-}
-
 func TestQuickFixKBs(t *testing.T) {
 	kbs, ignored := wua.QuickFixKBs(nil)
 	if kbs == nil || len(kbs) != 0 || ignored != nil {
@@ -223,9 +198,47 @@ func FuzzQuickFixKBs(f *testing.F) {
 			t.Fatalf("kbs %q not sorted and unique", kbs)
 		}
 		for _, kb := range kbs {
-			if n, ok := wua.NormalizeKB(kb); !ok || n != kb {
+			if n, ok := patchcore.NormalizeKB(kb); !ok || n != kb {
 				t.Fatalf("%q is not normalised", kb)
 			}
 		}
 	})
+}
+
+// TestFeedKBsSurviveInventory: every KB the MSRC feed accepts stays in the
+// inventory, whether QFE lists it or the history's title names it. The
+// adapter used to accept 6 to 8 digits and no space, the feed 4 to 9 and
+// "kb 890830", so such KBs dropped out of inventories.
+func TestFeedKBsSurviveInventory(t *testing.T) {
+	ids := []string{"KB 5034441", "kb5034441", "KB12345", "KB123456789", "5034123"}
+	fh, err := os.Open(samples.Path(t, "microsoft/cvrfDocument-2024-Jan.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	if err := (msrc.CVRF{}).Parse(context.Background(), fh, func(p patchcore.Patch) error {
+		if strings.HasPrefix(p.ID, "KB") {
+			ids = append(ids, p.ID)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		kb, ok := patchcore.NormalizeKB(id)
+		if !ok {
+			t.Fatalf("the feed does not accept %q", id)
+		}
+		if got, ignored := wua.QuickFixKBs([]wua.QuickFix{{HotFixID: id}}); !slices.Equal(got, []string{kb}) || ignored != nil {
+			t.Errorf("QFE %q: KBs %q, ignored %v; want %s", id, got, ignored, kb)
+		}
+		title := "2024-01 Security Update (" + id + ")"
+		if !strings.HasPrefix(strings.ToUpper(id), "KB") {
+			title = "2024-01 Security Update (KB" + id + ")"
+		}
+		hist := []wua.HistoryEntry{{Title: title, Operation: wua.OperationInstallation, ResultCode: wua.ResultSucceeded}}
+		if got := wua.InstalledKBs(hist); !slices.Equal(got, []string{kb}) {
+			t.Errorf("history title %q: KBs %q, want %s", title, got, kb)
+		}
+	}
 }

@@ -304,7 +304,7 @@ func azureEdition(edition string) bool {
 	return strings.HasPrefix(e, "server") && strings.Contains(e, "azure") && !strings.Contains(e, "azurestack")
 }
 
-var kbInTitle = regexp.MustCompile(`\bKB(\d{6,8})\b`)
+var kbInTitle = regexp.MustCompile(`(?i)\bKB ?\d+\b`)
 
 // InstalledKBs returns the KBs the history shows installed: the last
 // install of each succeeded and no later uninstall succeeded. KBs come from
@@ -317,8 +317,10 @@ func InstalledKBs(hist []HistoryEntry) []string {
 		if e.ResultCode != ResultSucceeded && e.ResultCode != ResultSucceededWithErrors {
 			continue
 		}
-		for _, m := range kbInTitle.FindAllStringSubmatch(e.Title, -1) {
-			state["KB"+m[1]] = e.Operation == OperationInstallation
+		for _, m := range kbInTitle.FindAllString(e.Title, -1) {
+			if kb, ok := patchcore.NormalizeKB(m); ok {
+				state[kb] = e.Operation == OperationInstallation
+			}
 		}
 	}
 	kbs := []string{}
@@ -353,26 +355,13 @@ func (a *Adapter) quickFixKBs(ctx context.Context, s Session) []string {
 	return kbs
 }
 
-var qfeKB = regexp.MustCompile(`^(?:KB)?(\d{6,8})$`)
-
-// NormalizeKB returns id as "KB" and its number ("kb5034441", " KB5034441 "
-// and "5034441" are "KB5034441"), and false when id is not a KB number
-// ("File 1", "Q147222", "").
-func NormalizeKB(id string) (string, bool) {
-	m := qfeKB.FindStringSubmatch(strings.ToUpper(strings.TrimSpace(id)))
-	if m == nil {
-		return "", false
-	}
-	return "KB" + m[1], true
-}
-
 // QuickFixKBs returns the KBs the Win32_QuickFixEngineering rows name,
-// normalised (NormalizeKB), de-duplicated and sorted, and the rows whose
+// normalised (patchcore.NormalizeKB), de-duplicated and sorted, and the rows whose
 // HotFixID is not a KB number ("File 1", empty), in their order.
 func QuickFixKBs(qfes []QuickFix) (kbs []string, ignored []QuickFix) {
 	kbs = []string{}
 	for _, q := range qfes {
-		kb, ok := NormalizeKB(q.HotFixID)
+		kb, ok := patchcore.NormalizeKB(q.HotFixID)
 		if !ok {
 			ignored = append(ignored, q)
 			continue

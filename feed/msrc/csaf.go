@@ -264,7 +264,7 @@ func addCSAFVulnerability(b *builder, v *csafVulnerability, mapping map[string]c
 		if r.Category != "vendor_fix" {
 			continue
 		}
-		kb, ok := NormalizeKB(r.Details)
+		kb, ok := patchcore.NormalizeKB(r.Details)
 		if !ok {
 			continue
 		}

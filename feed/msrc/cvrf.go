@@ -237,7 +237,7 @@ func addCVRFVulnerability(b *builder, v *cvrfVulnerability) error {
 			restart:    reboot(r.RestartRequired),
 			subType:    strings.TrimSpace(r.SubType),
 		}
-		kb, ok := NormalizeKB(desc)
+		kb, ok := patchcore.NormalizeKB(desc)
 		if !ok {
 			got, why := b.versioned(&base, desc, fb)
 			rems = append(rems, got...)

@@ -80,31 +80,12 @@ func (d *Document) ProductIDs() []string {
 	return ids
 }
 
-// NormalizeKB turns "5034441", "KB5034441" or "kb 5034441" into
-// "KB5034441". It reports false for anything that is not a KB number
-// (package names, "Release Notes").
-func NormalizeKB(s string) (string, bool) {
-	s = strings.TrimSpace(s)
-	if len(s) >= 2 && (s[0] == 'K' || s[0] == 'k') && (s[1] == 'B' || s[1] == 'b') {
-		s = strings.TrimSpace(s[2:])
-	}
-	if len(s) < 4 || len(s) > 9 {
-		return "", false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return "", false
-		}
-	}
-	return "KB" + s, true
-}
-
 // splitKBs splits a Supercedence value ("5033371", "5033371; 5033372",
 // "KB4497936,KB4499162") into normalised KBs, dropping what is not a KB.
 func splitKBs(s string) []string {
 	var out []string
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n' }) {
-		if kb, ok := NormalizeKB(f); ok && !slices.Contains(out, kb) {
+		if kb, ok := patchcore.NormalizeKB(f); ok && !slices.Contains(out, kb) {
 			out = append(out, kb)
 		}
 	}

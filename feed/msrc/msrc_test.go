@@ -175,15 +175,6 @@ func TestCSAFFixture(t *testing.T) {
 	}
 }
 
-func TestNormalizeKB(t *testing.T) {
-	for in, want := range map[string]string{"5034441": "KB5034441", "KB5034441": "KB5034441", "kb 890830": "KB890830", "Release Notes": "", "kernel": "", "": "", "12": ""} {
-		got, ok := msrc.NormalizeKB(in)
-		if got != want || ok != (want != "") {
-			t.Errorf("NormalizeKB(%q) = %q, %v", in, got, ok)
-		}
-	}
-}
-
 func TestEmitErrorStops(t *testing.T) {
 	stop := errors.New("stop")
 	data, err := os.ReadFile(feedtest.Shared(t, "microsoft/cvrfDocument-2024-Jan.xml"))
