@@ -14,6 +14,7 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/wua"
+	"github.com/patchcore/sdk/adapters/wua/internal/parse"
 	"github.com/patchcore/sdk/adapters/wua/winreboot"
 	"github.com/patchcore/sdk/adapters/wua/wuatest"
 	"github.com/patchcore/sdk/feed/msrc"
@@ -164,21 +165,21 @@ func TestInventoryQuickFixes(t *testing.T) {
 }
 
 func TestQuickFixKBs(t *testing.T) {
-	kbs, ignored := wua.QuickFixKBs(nil)
+	kbs, ignored := parse.QuickFixKBs(nil)
 	if kbs == nil || len(kbs) != 0 || ignored != nil {
 		t.Errorf("QuickFixKBs(nil) = %q, %v; want an empty list and nothing ignored", kbs, ignored)
 	}
-	kbs, ignored = wua.QuickFixKBs([]wua.QuickFix{{HotFixID: "KB2"}, {HotFixID: "kb5034441"}, {HotFixID: "File 1"}, {HotFixID: "KB5027397"}, {HotFixID: "KB5034441"}})
+	kbs, ignored = parse.QuickFixKBs([]wua.QuickFix{{HotFixID: "KB2"}, {HotFixID: "kb5034441"}, {HotFixID: "File 1"}, {HotFixID: "KB5027397"}, {HotFixID: "KB5034441"}})
 	if want := []string{"KB5027397", "KB5034441"}; !slices.Equal(kbs, want) {
 		t.Errorf("KBs = %q, want %q", kbs, want)
 	}
 	if len(ignored) != 2 || ignored[0].HotFixID != "KB2" || ignored[1].HotFixID != "File 1" {
 		t.Errorf("ignored = %+v, want KB2 and File 1 in order", ignored)
 	}
-	if got := wua.MergeKBs(nil, nil); got == nil || len(got) != 0 {
+	if got := parse.MergeKBs(nil, nil); got == nil || len(got) != 0 {
 		t.Errorf("MergeKBs(nil, nil) = %#v, want an empty list", got)
 	}
-	if got, want := wua.MergeKBs([]string{"KB3", "KB1"}, []string{"KB2", "KB1"}), []string{"KB1", "KB2", "KB3"}; !slices.Equal(got, want) {
+	if got, want := parse.MergeKBs([]string{"KB3", "KB1"}, []string{"KB2", "KB1"}), []string{"KB1", "KB2", "KB3"}; !slices.Equal(got, want) {
 		t.Errorf("MergeKBs = %q, want %q", got, want)
 	}
 }
@@ -190,7 +191,7 @@ func FuzzQuickFixKBs(f *testing.F) {
 	f.Add("File 1", "")
 	f.Add(" 5034441 ", "KB 12")
 	f.Fuzz(func(t *testing.T, a, b string) {
-		kbs, ignored := wua.QuickFixKBs([]wua.QuickFix{{HotFixID: a}, {HotFixID: b}})
+		kbs, ignored := parse.QuickFixKBs([]wua.QuickFix{{HotFixID: a}, {HotFixID: b}})
 		if len(kbs)+len(ignored) > 2 || len(kbs) == 0 && len(ignored) != 2 {
 			t.Fatalf("kbs %q, ignored %v", kbs, ignored)
 		}
@@ -229,15 +230,15 @@ func TestFeedKBsSurviveInventory(t *testing.T) {
 		if !ok {
 			t.Fatalf("the feed does not accept %q", id)
 		}
-		if got, ignored := wua.QuickFixKBs([]wua.QuickFix{{HotFixID: id}}); !slices.Equal(got, []string{kb}) || ignored != nil {
+		if got, ignored := parse.QuickFixKBs([]wua.QuickFix{{HotFixID: id}}); !slices.Equal(got, []string{kb}) || ignored != nil {
 			t.Errorf("QFE %q: KBs %q, ignored %v; want %s", id, got, ignored, kb)
 		}
 		title := "2024-01 Security Update (" + id + ")"
 		if !strings.HasPrefix(strings.ToUpper(id), "KB") {
 			title = "2024-01 Security Update (KB" + id + ")"
 		}
-		hist := []wua.HistoryEntry{{Title: title, Operation: wua.OperationInstallation, ResultCode: wua.ResultSucceeded}}
-		if got := wua.InstalledKBs(hist); !slices.Equal(got, []string{kb}) {
+		hist := []wua.HistoryEntry{{Title: title, Operation: parse.OperationInstallation, ResultCode: parse.ResultSucceeded}}
+		if got := parse.InstalledKBs(hist); !slices.Equal(got, []string{kb}) {
 			t.Errorf("history title %q: KBs %q, want %s", title, got, kb)
 		}
 	}

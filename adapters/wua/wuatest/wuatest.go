@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/patchcore/sdk/adapters/wua"
+	"github.com/patchcore/sdk/adapters/wua/internal/parse"
 )
 
 // Recording is what a Fake answers, in the JSON form of the wua types.
@@ -124,7 +125,7 @@ func (f *Fake) operate(ctx context.Context, op, id string, results map[string]wu
 	if r, ok := results[id]; ok {
 		return r, nil
 	}
-	return wua.OperationResult{ResultCode: wua.ResultSucceeded}, nil
+	return wua.OperationResult{ResultCode: parse.ResultSucceeded}, nil
 }
 
 // Download implements wua.Session.
