@@ -284,6 +284,11 @@ func TestMicrosoftProductsSample(t *testing.T) {
 		return patchcore.Inventory{DeviceID: "pc-1", Packages: pkgs, KBs: []string{"KB5034765"}, Platform: patchcore.Platform{Family: "windows", Distro: "windows",
 			ProductName: "Windows 11 Pro", DisplayVersion: "23H2", Build: "10.0.22631", UBR: 3155, Arch: "amd64"}}
 	}
+	devKBs := func(kbs []string, pkgs ...patchcore.Package) patchcore.Inventory {
+		inv := dev(pkgs...)
+		inv.KBs = append(inv.KBs, kbs...)
+		return inv
+	}
 	ms := func(name, version string) patchcore.Package {
 		return patchcore.Package{Name: name, Version: version, Ecosystem: patchcore.EcosystemMicrosoft}
 	}
@@ -308,6 +313,12 @@ func TestMicrosoftProductsSample(t *testing.T) {
 		}},
 		{".NET KB, current", dev(ms(".NET 8.0", "8.0.2")), []want{
 			{"KB5035121", patchcore.FindingInstalled, "=.NET 8.0 8.0.2 >= 8.0.2 (dotted) from KB5035121"},
+		}},
+		{"Office 2016 MSI, by KB", dev(ms("Microsoft Office 2016 (64-bit edition)", "16.0.4266.1001")), []want{
+			{"KB5002537", patchcore.FindingMissing, "=KB5002537 for Microsoft Office 2016 (64-bit edition) is not in the installed updates list (Office MSI products are updated by KB; FixedBuild 16.0.5435.1001 is a file's build)"},
+		}},
+		{"Office 2016 MSI, KB installed", devKBs([]string{"KB5002537"}, ms("Microsoft Office 2016 (64-bit edition)", "16.0.4266.1001")), []want{
+			{"KB5002537", patchcore.FindingInstalled, "is in the installed updates list"},
 		}},
 		{"other series", dev(ms("Visual Studio Professional 2022", "17.6.3")), []want{
 			{"msrc:12187@17.6.12", patchcore.FindingMissing, "17.6.3"},

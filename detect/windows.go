@@ -3,6 +3,7 @@ package detect
 import (
 	"cmp"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -282,6 +283,15 @@ func (d *device) microsoftProducts() map[string]*patchcore.Package {
 	return m
 }
 
+// officeMSIProduct matches the MSRC names of Office MSI products
+// ("Microsoft Office 2016 (64-bit edition)", "Microsoft Excel 2013 (32-bit
+// edition)").
+var officeMSIProduct = regexp.MustCompile(`^Microsoft (?:Office|Word|Excel|PowerPoint|Outlook|Access|Publisher|OneNote|Visio|Project) 20(?:10|13|16) \((?:32|64)-bit edition\)`)
+
+// officeByKB reports products whose MSRC KBs are decided by the installed
+// updates list alone.
+func officeByKB(product string) bool { return officeMSIProduct.MatchString(product) }
+
 // winProductFix evaluates a KB of a Microsoft product beyond the OS
 // against the installed product's version.
 func (d *device) winProductFix(cf *cfix, p *patchcore.Package) *winState {
@@ -290,6 +300,16 @@ func (d *device) winProductFix(cf *cfix, p *patchcore.Package) *winState {
 	listed := d.hasKB(kb) || f.KB != "" && d.hasKB(f.KB)
 	s := &winState{cf: cf, fixed: f.FixedBuild, installed: p.Version}
 	what := f.Product + " " + p.Version
+	if officeByKB(f.Product) {
+		// The suite's DisplayVersion stays at its release build and
+		// FixedBuild is the build of a patched file: only the KB says.
+		if listed {
+			s.state, s.reason = patchcore.FindingInstalled, kb+" is in the installed updates list ("+f.Product+" is updated by KB)"
+		} else {
+			s.state, s.reason = patchcore.FindingMissing, kb+" for "+f.Product+" is not in the installed updates list (Office MSI products are updated by KB; FixedBuild "+f.FixedBuild+" is a file's build)"
+		}
+		return s
+	}
 	if f.FixedBuild == "" {
 		if listed {
 			s.state, s.reason = patchcore.FindingInstalled, kb+" is in the installed updates list; it names no FixedBuild for "+f.Product

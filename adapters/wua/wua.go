@@ -249,7 +249,7 @@ func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) 
 			return err
 		}
 		// Last on the session: a hung WMI query must not hold up the calls before it.
-		inv.KBs = parse.MergeKBs(inv.KBs, a.quickFixKBs(ctx, s))
+		inv.KBs = parse.MergeKBs(inv.KBs, a.quickFixKBs(ctx, s), parse.UpdateKBs(sw))
 		return nil
 	})
 	if err != nil {

@@ -129,6 +129,58 @@ func dotnet(name string) (product, version string, ok bool) {
 	return "", "", false
 }
 
+// officeSuite matches the Uninstall key of an Office 2013 or 2016 MSI
+// suite ("Office16.PROPLUS", "Office15.STANDARD").
+var officeSuite = regexp.MustCompile(`^Office(15|16)\.(PROPLUS|PROPLUSR|STANDARD|STANDARDR|PROFESSIONAL|HOMEBUSINESS)$`)
+
+// officeMSI gives the MSRC products of an Office MSI suite entry: the
+// suite ("Microsoft Office 2016 (64-bit edition)") and the applications
+// every such suite has (Word, Excel, PowerPoint, Outlook); nil for any
+// other entry. The edition is 32-bit when the entry is in the 32-bit view.
+func officeMSI(e UninstallEntry) []string {
+	k := strings.TrimSpace(e.Key)
+	if len(k) < 6 || !strings.EqualFold(k[:6], "office") {
+		return nil
+	}
+	m := officeSuite.FindStringSubmatch("Office" + strings.ToUpper(k[6:]))
+	if m == nil {
+		return nil
+	}
+	year := map[string]string{"15": "2013", "16": "2016"}[m[1]]
+	edition := " (64-bit edition)"
+	if e.WOW64 {
+		edition = " (32-bit edition)"
+	}
+	var out []string
+	for _, app := range []string{"Office", "Word", "Excel", "PowerPoint", "Outlook"} {
+		out = append(out, "Microsoft "+app+" "+year+edition)
+	}
+	return out
+}
+
+// kbOfUpdate matches the KB in the name of an installed update's entry
+// ("Security Update for Microsoft Office 2016 (KB5002537) 64-Bit Edition").
+var kbOfUpdate = regexp.MustCompile(`(?i)\(KB ?\d+\)`)
+
+// UpdateKBs returns the KBs of the Uninstall entries that are updates of
+// another entry (ParentKeyName set: the Office MSI updates, which Windows
+// Update's history does not always list), normalised and sorted.
+func UpdateKBs(sw Software) []string {
+	var kbs []string
+	for _, e := range sw.Uninstall {
+		if e.ParentKeyName == "" {
+			continue
+		}
+		for _, m := range kbOfUpdate.FindAllString(e.DisplayName, -1) {
+			if kb, ok := patchcore.NormalizeKB(strings.Trim(m, "()")); ok {
+				kbs = append(kbs, kb)
+			}
+		}
+	}
+	slices.Sort(kbs)
+	return slices.Compact(kbs)
+}
+
 // ProductsOf turns the registry's software into packages of ecosystem
 // patchcore.EcosystemMicrosoft: one per Click-to-Run product MSRC names
 // (Name the MSRC product, Version VersionToReport, Channel the update
@@ -170,6 +222,12 @@ func ProductsOf(sw Software) []patchcore.Package {
 		case strings.Contains(strings.ToLower(e.ReleaseType), "update") || strings.EqualFold(e.ReleaseType, "hotfix"):
 			continue
 		case sw.ClickToRun != nil && strings.Contains(strings.ToLower(e.UninstallString), "officeclicktorun.exe"):
+			continue
+		}
+		if names := officeMSI(e); names != nil {
+			for _, n := range names {
+				add(patchcore.Package{Name: n, Version: ver, Ecosystem: patchcore.EcosystemMicrosoft})
+			}
 			continue
 		}
 		p := patchcore.Package{Name: name, Version: ver, Ecosystem: patchcore.EcosystemMicrosoft}
