@@ -376,3 +376,17 @@ func TestKBFormsInInventory(t *testing.T) {
 		check(t, r, []want{{"KB5034123", patchcore.FindingInstalled, "is in the installed updates list"}})
 	}
 }
+
+// TestAzureLinuxSample: CBL-Mariner package fixes from MSRC's January
+// 2024 document are compared with the rpm packages of a CBL-Mariner 2.0
+// device.
+func TestAzureLinuxSample(t *testing.T) {
+	cat := feed.NewCatalog()
+	addFeed(t, cat, msrc.CVRF{}, samples.Path(t, "microsoft/cvrfDocument-2024-Jan.xml"))
+	inv := func(version string) patchcore.Inventory {
+		return patchcore.Inventory{Platform: patchcore.Platform{Family: "linux", Distro: "mariner", Version: "2.0", Arch: "x86_64"},
+			Packages: []patchcore.Package{{Name: "sqlite", Version: version, Arch: "x86_64", Ecosystem: patchcore.EcosystemRPM, SourceName: "sqlite", SourceVersion: version}}}
+	}
+	check(t, run(t, cat, inv("3.39.1-1.cm2")), []want{{"mariner:sqlite@3.39.2-1", patchcore.FindingMissing, "3.39.1-1.cm2 < 3.39.2-1"}})
+	check(t, run(t, cat, inv("3.39.2-1.cm2")), []want{{"mariner:sqlite@3.39.2-1", patchcore.FindingInstalled, ""}})
+}
