@@ -320,6 +320,20 @@ func TestMicrosoftProductsSample(t *testing.T) {
 		{"Office 2016 MSI, KB installed", devKBs([]string{"KB5002537"}, ms("Microsoft Office 2016 (64-bit edition)", "16.0.4266.1001")), []want{
 			{"KB5002537", patchcore.FindingInstalled, "is in the installed updates list"},
 		}},
+		{"SQL Server 2022 CU", dev(ms("Microsoft SQL Server 2022 (64-bit)", "16.0.4095.4")), []want{
+			{"KB5033592", patchcore.FindingMissing, "=Microsoft SQL Server 2022 for x64-based Systems (CU 10) 16.0.4095.4 < 16.0.4100.1 (dotted) from KB5033592"},
+			{"KB5032968", "", ""},
+		}},
+		{"SQL Server 2022 GDR, current", dev(ms("SQL Server 2022 Database Engine Services", "16.0.1110.1")), []want{
+			{"KB5032968", patchcore.FindingInstalled, "=Microsoft SQL Server 2022 for x64-based Systems (GDR) 16.0.1110.1 >= 16.0.1110.1 (dotted) from KB5032968"},
+			{"KB5033592", "", ""},
+		}},
+		{"SharePoint by KB", devKBs([]string{"KB5002539"}, ms("Microsoft SharePoint Server 2019", "16.0.10337.12109")), []want{
+			{"KB5002539", patchcore.FindingInstalled, "is in the installed updates list"},
+		}},
+		{"Exchange by name", dev(ms("Microsoft Exchange Server 2019 Cumulative Update 13", "15.2.1258.12")), []want{
+			{"KB5035606", patchcore.FindingMissing, "=Microsoft Exchange Server 2019 Cumulative Update 13 15.2.1258.12 < 15.2.1544.004 (dotted) from KB5035606"},
+		}},
 		{"other series", dev(ms("Visual Studio Professional 2022", "17.6.3")), []want{
 			{"msrc:12187@17.6.12", patchcore.FindingMissing, "17.6.3"},
 			{"msrc:12271@17.8.7", "", ""},

@@ -276,6 +276,10 @@ func (d *device) microsoftProducts() map[string]*patchcore.Package {
 		if p.Ecosystem != patchcore.EcosystemMicrosoft {
 			continue
 		}
+		if name, ok := d.sqlServerProduct(p); ok {
+			m[strings.ToLower(name)] = p
+			continue
+		}
 		if name, err := MapMicrosoftProduct(*p); err == nil {
 			m[strings.ToLower(name)] = p
 		}
@@ -283,10 +287,51 @@ func (d *device) microsoftProducts() map[string]*patchcore.Package {
 	return m
 }
 
+// sqlServer matches SQL Server 2019 and 2022 as their Uninstall entries
+// name them ("Microsoft SQL Server 2022 (64-bit)", "SQL Server 2022
+// Database Engine Services").
+var sqlServer = regexp.MustCompile(`^(?:Microsoft )?SQL Server (2019|2022)\b`)
+
+// sqlServerProduct maps an installed SQL Server 2019 or 2022 to the MSRC
+// product of its servicing branch: a GDR build (third part below 4000,
+// "16.0.1105.1") to "... for x64-based Systems (GDR)", a cumulative-update
+// build ("16.0.4095.4") to the newest "(CU n)" product the catalog names,
+// which is the one MSRC's security update for CU installs need.
+func (d *device) sqlServerProduct(p *patchcore.Package) (string, bool) {
+	m := sqlServer.FindStringSubmatch(p.Name)
+	if m == nil {
+		return "", false
+	}
+	parts := strings.Split(p.Version, ".")
+	if len(parts) < 3 {
+		return "", false
+	}
+	build, err := strconv.Atoi(parts[2])
+	if err != nil {
+		return "", false
+	}
+	prefix := "Microsoft SQL Server " + m[1] + " for x64-based Systems ("
+	if build < 4000 {
+		return prefix + "GDR)", true
+	}
+	best, bestCU := "", -1
+	for name, fixes := range d.c.win.byProduct {
+		rest, ok := strings.CutPrefix(name, strings.ToLower(prefix)+"cu ")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.Atoi(strings.TrimSuffix(rest, ")")); err == nil && n > bestCU && len(fixes) > 0 {
+			best, bestCU = fixes[0].fix.Product, n
+		}
+	}
+	return best, best != ""
+}
+
 // officeMSIProduct matches the MSRC names of Office MSI products
 // ("Microsoft Office 2016 (64-bit edition)", "Microsoft Excel 2013 (32-bit
-// edition)").
-var officeMSIProduct = regexp.MustCompile(`^Microsoft (?:Office|Word|Excel|PowerPoint|Outlook|Access|Publisher|OneNote|Visio|Project) 20(?:10|13|16) \((?:32|64)-bit edition\)`)
+// edition)") and SharePoint Server, whose installed version stays at the
+// release build while their updates are registered by KB.
+var officeMSIProduct = regexp.MustCompile(`^Microsoft (?:(?:Office|Word|Excel|PowerPoint|Outlook|Access|Publisher|OneNote|Visio|Project) 20(?:10|13|16) \((?:32|64)-bit edition\)|SharePoint (?:Enterprise )?Server (?:2013|2016|2019|Subscription Edition)$)`)
 
 // officeByKB reports products whose MSRC KBs are decided by the installed
 // updates list alone.
