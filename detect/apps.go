@@ -6,8 +6,9 @@ import (
 	"github.com/patchcore/sdk/patchcore"
 )
 
-// apps evaluates application packages (Chocolatey, winget, and any
-// package with a Windows installer ProductCode) against the catalog's
+// apps evaluates application packages (Chocolatey, winget, Microsoft
+// products MSRC versions, and any package with a Windows installer
+// ProductCode) against the catalog's
 // latest version of each, and packages of other ecosystems (OSV: npm,
 // PyPI, Go, ...) against their affected ranges. Their verdicts are the
 // device's own (not memoised).
@@ -22,8 +23,15 @@ func (d *device) apps() {
 			}
 		}
 		var list []*cfix
-		if p.Ecosystem == patchcore.EcosystemChocolatey || p.Ecosystem == patchcore.EcosystemWinget {
+		switch p.Ecosystem {
+		case patchcore.EcosystemChocolatey, patchcore.EcosystemWinget:
 			list = d.c.apps[string(p.Ecosystem)+"\x00"+strings.ToLower(p.Name)]
+		case patchcore.EcosystemMicrosoft:
+			// MSRC product versions (Edge, Visual Studio, ...) are keyed
+			// by the MSRC product name the installed product maps to.
+			if name, err := MapMicrosoftProduct(*p); err == nil {
+				list = d.c.apps[string(p.Ecosystem)+"\x00"+strings.ToLower(name)]
+			}
 		}
 		if len(list) == 0 && p.ProductCode != "" {
 			list = d.c.appsByCode[strings.ToLower(p.ProductCode)]

@@ -158,13 +158,14 @@ func (c *compiled) lookup(id string) *cpatch {
 	if cp := c.byID[id]; cp != nil {
 		return cp
 	}
-	if n, ok := strings.CutPrefix(strings.ToUpper(id), "KB"); ok {
-		return c.byID[n]
+	kb, ok := patchcore.NormalizeKB(id)
+	if !ok {
+		return nil
 	}
-	if id != "" && id[0] >= '0' && id[0] <= '9' {
-		return c.byID["KB"+id]
+	if cp := c.byID[kb]; cp != nil {
+		return cp
 	}
-	return nil
+	return c.byID[strings.TrimPrefix(kb, "KB")]
 }
 
 // parse parses the fix's versions with its scheme, recording the first error.
@@ -202,11 +203,14 @@ const (
 
 // fixKind sorts a fix into the detection path that evaluates it.
 func fixKind(f *patchcore.Fix) fixKindT {
+	// The application ecosystem decides before the distro: winget and
+	// Chocolatey fixes carry Distro "windows" because they install on
+	// Windows, but they are compared by package and version, not by OS build.
 	switch {
+	case f.Ecosystem == patchcore.EcosystemChocolatey || f.Ecosystem == patchcore.EcosystemWinget || f.Ecosystem == patchcore.EcosystemMicrosoft:
+		return kindApp
 	case f.FixedBuild != "" || f.KB != "" || f.Distro == "windows" || f.Ecosystem == patchcore.EcosystemWindows:
 		return kindWindows
-	case f.Ecosystem == patchcore.EcosystemChocolatey || f.Ecosystem == patchcore.EcosystemWinget:
-		return kindApp
 	case f.Distro == "" && f.Ecosystem != "" && f.Ecosystem != patchcore.EcosystemDeb && f.Ecosystem != patchcore.EcosystemRPM:
 		return kindEcosystem
 	}

@@ -3,6 +3,7 @@ package detect
 import (
 	"cmp"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -154,6 +155,9 @@ type winState struct {
 	reason string
 	fixed  string
 	cf     *cfix
+	// installed is the installed product version for a KB of a Microsoft
+	// product beyond the OS; empty for OS KBs (the build is reported).
+	installed string
 }
 
 // windows evaluates every Windows patch of the catalog.
@@ -179,6 +183,7 @@ func (d *device) windows() {
 	}
 	lp := strings.ToLower(product)
 	dev, devErr := version.DottedScheme().Parse(pl.FullBuild())
+	products := d.microsoftProducts()
 	// evaluate decides one patch without looking at supersedence.
 	memo := map[*cpatch]*winState{}
 	evaluate := func(cp *cpatch) *winState {
@@ -194,14 +199,31 @@ func (d *device) windows() {
 				on = cf
 			}
 		}
+		pick, name := direct, product
+		if pick == nil && on != nil {
+			pick, name = on, on.fix.Product
+		}
 		var s *winState
+		var app *patchcore.Package
+		if pick == nil {
+			// A KB of a Microsoft product the device reports installed
+			// (.NET 8.0, SQL Server, Office MSI).
+			for _, cf := range w.byPatch[cp] {
+				if p := products[strings.ToLower(cf.fix.Product)]; p != nil {
+					pick, name, app = cf, cf.fix.Product, p
+					break
+				}
+			}
+		}
 		switch {
-		case direct != nil:
-			s = d.winFix(direct, product, dev, devErr)
-		case on != nil:
-			s = d.winFix(on, on.fix.Product, dev, devErr)
-		default:
+		case app != nil:
+			s = d.winProductFix(pick, app)
+		case pick == nil:
 			s = &winState{state: patchcore.FindingNotApplicable, reason: cp.p.ID + " has no fix for " + product}
+		case pick.fix.Hotpatch && !pl.Hotpatch:
+			s = &winState{state: patchcore.FindingNotApplicable, reason: hotpatchNA(cp.p.ID, name, pick.fix)}
+		default:
+			s = d.winFix(pick, name, dev, devErr)
 		}
 		memo[cp] = s
 		return s
@@ -219,12 +241,22 @@ func (d *device) windows() {
 		f := findingHeader(cp, s.state, s.reason)
 		f.Package = product
 		f.InstalledVersion = pl.FullBuild()
+		if s.installed != "" {
+			f.InstalledVersion = s.installed
+		}
 		if s.cf != nil {
 			f.Package = s.cf.fix.Product
 			f.FixedVersion = s.fixed
 			f.Fix = s.cf.fix
 		}
-		if s.state == patchcore.FindingMissing || s.state == patchcore.FindingInstalled {
+		if s.state == patchcore.FindingMissing && s.cf != nil {
+			if by, byState := d.equivalentInstalled(s.cf, evaluate); by != nil {
+				f.State = patchcore.FindingSuperseded
+				f.SupersededBy = by.p.ID
+				f.Reason = s.reason + "; covered by installed " + by.p.ID + ", its equivalent for the same month (" + byState.reason + ")"
+			}
+		}
+		if f.State == patchcore.FindingMissing || f.State == patchcore.FindingInstalled {
 			if by, byState := d.supersededBy(cp, evaluate); by != nil {
 				f.State = patchcore.FindingSuperseded
 				f.SupersededBy = by.p.ID
@@ -233,6 +265,146 @@ func (d *device) windows() {
 		}
 		d.winFindings = append(d.winFindings, f)
 	}
+}
+
+// microsoftProducts maps the lower-case MSRC product names of the
+// device's Microsoft packages (ecosystem microsoft) to the package.
+func (d *device) microsoftProducts() map[string]*patchcore.Package {
+	m := map[string]*patchcore.Package{}
+	for i := range d.inv.Packages {
+		p := &d.inv.Packages[i]
+		if p.Ecosystem != patchcore.EcosystemMicrosoft {
+			continue
+		}
+		if name, ok := d.sqlServerProduct(p); ok {
+			m[strings.ToLower(name)] = p
+			continue
+		}
+		if name, err := MapMicrosoftProduct(*p); err == nil {
+			m[strings.ToLower(name)] = p
+		}
+	}
+	return m
+}
+
+// sqlServer matches SQL Server 2019 and 2022 as their Uninstall entries
+// name them ("Microsoft SQL Server 2022 (64-bit)", "SQL Server 2022
+// Database Engine Services").
+var sqlServer = regexp.MustCompile(`^(?:Microsoft )?SQL Server (2019|2022)\b`)
+
+// sqlServerProduct maps an installed SQL Server 2019 or 2022 to the MSRC
+// product of its servicing branch: a GDR build (third part below 4000,
+// "16.0.1105.1") to "... for x64-based Systems (GDR)", a cumulative-update
+// build ("16.0.4095.4") to the newest "(CU n)" product the catalog names,
+// which is the one MSRC's security update for CU installs need.
+func (d *device) sqlServerProduct(p *patchcore.Package) (string, bool) {
+	m := sqlServer.FindStringSubmatch(p.Name)
+	if m == nil {
+		return "", false
+	}
+	parts := strings.Split(p.Version, ".")
+	if len(parts) < 3 {
+		return "", false
+	}
+	build, err := strconv.Atoi(parts[2])
+	if err != nil {
+		return "", false
+	}
+	prefix := "Microsoft SQL Server " + m[1] + " for x64-based Systems ("
+	if build < 4000 {
+		return prefix + "GDR)", true
+	}
+	best, bestCU := "", -1
+	for name, fixes := range d.c.win.byProduct {
+		rest, ok := strings.CutPrefix(name, strings.ToLower(prefix)+"cu ")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.Atoi(strings.TrimSuffix(rest, ")")); err == nil && n > bestCU && len(fixes) > 0 {
+			best, bestCU = fixes[0].fix.Product, n
+		}
+	}
+	return best, best != ""
+}
+
+// officeMSIProduct matches the MSRC names of Office MSI products
+// ("Microsoft Office 2016 (64-bit edition)", "Microsoft Excel 2013 (32-bit
+// edition)") and SharePoint Server, whose installed version stays at the
+// release build while their updates are registered by KB.
+var officeMSIProduct = regexp.MustCompile(`^Microsoft (?:(?:Office|Word|Excel|PowerPoint|Outlook|Access|Publisher|OneNote|Visio|Project) 20(?:10|13|16) \((?:32|64)-bit edition\)|SharePoint (?:Enterprise )?Server (?:2013|2016|2019|Subscription Edition)$)`)
+
+// officeByKB reports products whose MSRC KBs are decided by the installed
+// updates list alone.
+func officeByKB(product string) bool { return officeMSIProduct.MatchString(product) }
+
+// winProductFix evaluates a KB of a Microsoft product beyond the OS
+// against the installed product's version.
+func (d *device) winProductFix(cf *cfix, p *patchcore.Package) *winState {
+	f := cf.fix
+	kb := cf.cp.p.ID
+	listed := d.hasKB(kb) || f.KB != "" && d.hasKB(f.KB)
+	s := &winState{cf: cf, fixed: f.FixedBuild, installed: p.Version}
+	what := f.Product + " " + p.Version
+	if officeByKB(f.Product) {
+		// The suite's DisplayVersion stays at its release build and
+		// FixedBuild is the build of a patched file: only the KB says.
+		if listed {
+			s.state, s.reason = patchcore.FindingInstalled, kb+" is in the installed updates list ("+f.Product+" is updated by KB)"
+		} else {
+			s.state, s.reason = patchcore.FindingMissing, kb+" for "+f.Product+" is not in the installed updates list (Office MSI products are updated by KB; FixedBuild "+f.FixedBuild+" is a file's build)"
+		}
+		return s
+	}
+	if f.FixedBuild == "" {
+		if listed {
+			s.state, s.reason = patchcore.FindingInstalled, kb+" is in the installed updates list; it names no FixedBuild for "+f.Product
+		} else {
+			s.state, s.reason = patchcore.FindingUnknown, kb+" names no FixedBuild for "+what+" and is not in the installed updates list"
+		}
+		return s
+	}
+	sc := version.DottedScheme()
+	fixed, ferr := sc.Parse(f.FixedBuild)
+	inst, ierr := sc.Parse(p.Version)
+	switch {
+	case ferr != nil || ierr != nil:
+		if listed {
+			s.state, s.reason = patchcore.FindingInstalled, kb+" is in the installed updates list (cannot compare "+what+" with "+f.FixedBuild+")"
+		} else {
+			s.state, s.reason = patchcore.FindingUnknown, "cannot compare "+what+" with FixedBuild "+f.FixedBuild+" of "+kb
+		}
+	case inst.Compare(fixed) >= 0:
+		s.state, s.reason = patchcore.FindingInstalled, what+" >= "+f.FixedBuild+" (dotted) from "+kb
+	default:
+		s.state, s.reason = patchcore.FindingMissing, what+" < "+f.FixedBuild+" (dotted) from "+kb
+	}
+	return s
+}
+
+// hotpatchNA is the reason a hotpatch does not apply to a device that is
+// not enrolled in hotpatching.
+func hotpatchNA(kb, product string, f *patchcore.Fix) string {
+	r := kb + " is a hotpatch for " + product + "; hotpatches apply only to devices enrolled in hotpatching (Windows Server Azure Edition with Hotpatch), and this device does not report hotpatch enrolment"
+	if len(f.Equivalents) > 0 {
+		r += "; the month's cumulative update for it is " + strings.Join(f.Equivalents, ", ")
+	}
+	return r
+}
+
+// equivalentInstalled returns a patch named in the fix's Equivalents (the
+// same month's hotpatch for a cumulative update, or the other way round)
+// that is installed on the device.
+func (d *device) equivalentInstalled(cf *cfix, evaluate func(*cpatch) *winState) (*cpatch, *winState) {
+	for _, id := range cf.fix.Equivalents {
+		other := d.c.lookup(id)
+		if other == nil || other == cf.cp {
+			continue
+		}
+		if s := evaluate(other); s.state == patchcore.FindingInstalled {
+			return other, s
+		}
+	}
+	return nil, nil
 }
 
 // supersededBy walks the supersedence graph from cp and returns an
@@ -346,15 +518,16 @@ func buildLine(b string) string {
 	return parts[0] + "." + parts[1] + "." + parts[2]
 }
 
-// hasKB reports whether the inventory lists kb as installed ("KB5034441"
-// or "5034441", any case).
+// hasKB reports whether the inventory lists kb as installed, both
+// compared in patchcore.NormalizeKB's form ("KB5034441", "5034441",
+// "kb 5034441").
 func (d *device) hasKB(kb string) bool {
-	want := strings.TrimPrefix(strings.ToUpper(kb), "KB")
-	if want == "" {
+	want, ok := patchcore.NormalizeKB(kb)
+	if !ok {
 		return false
 	}
 	for _, k := range d.inv.KBs {
-		if strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(k)), "KB") == want {
+		if got, ok := patchcore.NormalizeKB(k); ok && got == want {
 			return true
 		}
 	}

@@ -18,11 +18,20 @@ const (
 	EcosystemWindows    Ecosystem = "windows"
 	EcosystemChocolatey Ecosystem = "chocolatey"
 	EcosystemWinget     Ecosystem = "winget"
-	EcosystemMacOS      Ecosystem = "macos"
-	EcosystemHomebrew   Ecosystem = "homebrew"
-	EcosystemGo         Ecosystem = "go"
-	EcosystemPyPI       Ecosystem = "pypi"
-	EcosystemNPM        Ecosystem = "npm"
+	// EcosystemMicrosoft is Microsoft software outside the Windows OS as
+	// MSRC names it (Microsoft Edge, Microsoft 365 Apps, Visual Studio,
+	// PowerShell, SQL Server, Exchange Server). A Fix's Package is the
+	// full MSRC product name ("Microsoft Edge (Chromium-based)") and
+	// FixedVersion its fixed build; an installed Package's Name is the
+	// product as the device reports it ("Microsoft Edge", "Microsoft 365
+	// Apps for enterprise - en-us"), and detection maps it to MSRC
+	// products.
+	EcosystemMicrosoft Ecosystem = "microsoft"
+	EcosystemMacOS     Ecosystem = "macos"
+	EcosystemHomebrew  Ecosystem = "homebrew"
+	EcosystemGo        Ecosystem = "go"
+	EcosystemPyPI      Ecosystem = "pypi"
+	EcosystemNPM       Ecosystem = "npm"
 )
 
 // OS families.
@@ -55,6 +64,12 @@ type Platform struct {
 	Arch string `json:"arch,omitempty"`
 	// Kernel is the running kernel release ("6.1.0-18-amd64").
 	Kernel string `json:"kernel,omitempty"`
+	// Hotpatch reports a Windows device enrolled in hotpatch updates
+	// (Windows Server Datacenter: Azure Edition with Hotpatch, Windows 11
+	// Enterprise or Server 2025 enrolled in hotpatching). Hotpatch KBs
+	// (Fix.Hotpatch) apply to it alone; on any other device they are not
+	// applicable and the month's cumulative update is the patch.
+	Hotpatch bool `json:"hotpatch,omitempty"`
 }
 
 // Release is the identifier feeds use for the platform's release: the
@@ -98,6 +113,10 @@ type Package struct {
 	ModuleStream string `json:"module_stream,omitempty"`
 	// ProductCode is the Windows installer ProductCode of an application.
 	ProductCode string `json:"product_code,omitempty"`
+	// Channel is the update channel an application follows, when it has
+	// several (Office Click-to-Run "Current", "MonthlyEnterprise",
+	// "SemiAnnual"); empty otherwise.
+	Channel string `json:"channel,omitempty"`
 	// Held reports a package the package manager will not upgrade (apt-mark
 	// hold, dnf versionlock, zypper lock).
 	Held bool `json:"held,omitempty"`

@@ -168,8 +168,20 @@ type Fix struct {
 	KB         string `json:"kb,omitempty"`
 	FixedBuild string `json:"fixed_build,omitempty"`
 	// Supersedes lists what this fix replaces on this product (MSRC per-product Supercedence).
-	Supersedes []string       `json:"supersedes,omitempty"`
-	Reboot     RebootBehavior `json:"reboot,omitempty"`
+	Supersedes []string `json:"supersedes,omitempty"`
+	// Hotpatch marks a Windows hotpatch (MSRC SubType "SecurityHotpatchUpdate",
+	// "Azure Hotpatch"): it installs without a restart on top of the
+	// quarter's baseline cumulative update, and only on a device enrolled in
+	// hotpatching (Platform.Hotpatch). Every other device takes the
+	// month's cumulative update instead, and the hotpatch is not applicable
+	// to it.
+	Hotpatch bool `json:"hotpatch,omitempty"`
+	// Equivalents lists KBs that fix the same vulnerabilities on the same
+	// product in the same month: for a hotpatch the month's cumulative
+	// update, for a cumulative update the month's hotpatch. A device with
+	// one of them installed has what the others fix.
+	Equivalents []string       `json:"equivalents,omitempty"`
+	Reboot      RebootBehavior `json:"reboot,omitempty"`
 	// Installer is set for application fixes delivered as an installer.
 	Installer *Installer `json:"installer,omitempty"`
 	// Severity is this fix's own severity when the feed rates each package or

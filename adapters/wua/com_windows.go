@@ -14,6 +14,8 @@ import (
 
 	ole "github.com/go-ole/go-ole"
 	"github.com/go-ole/go-ole/oleutil"
+
+	"github.com/patchcore/sdk/adapters/wua/internal/parse"
 )
 
 // SystemOpener returns the Opener of the machine's Windows Update Agent,
@@ -120,7 +122,7 @@ func (s *comSession) Close() error {
 	return nil
 }
 
-// hresultErr turns a go-ole error into an *HResultError, taking the
+// hresultErr turns a go-ole error into an *parse.HResultError, taking the
 // SCODE of a DISP_E_EXCEPTION's EXCEPINFO when there is one.
 func hresultErr(op string, err error) error {
 	var oe *ole.OleError
@@ -133,7 +135,7 @@ func hresultErr(op string, err error) error {
 	} else if sub, ok := oe.SubError().(*ole.EXCEPINFO); ok && sub != nil && sub.SCODE() != 0 {
 		code = sub.SCODE()
 	}
-	return &HResultError{Op: op, HResult: int32(code)}
+	return &parse.HResultError{Op: op, HResult: int32(code)}
 }
 
 // get reads a property, returning the variant (caller clears it).
@@ -232,7 +234,7 @@ func getObject(d *ole.IDispatch, name string, args ...interface{}) (*ole.IDispat
 	}
 	obj := v.ToIDispatch()
 	if obj == nil {
-		return nil, &HResultError{Op: "reading " + name + ": not an object", HResult: -2147467259} // E_FAIL
+		return nil, &parse.HResultError{Op: "reading " + name + ": not an object", HResult: -2147467259} // E_FAIL
 	}
 	return obj, nil
 }
@@ -412,7 +414,7 @@ func (s *comSession) collectionOf(updateID string, q Query) (*ole.IDispatch, err
 		return nil
 	})
 	if err == nil && !found {
-		err = &HResultError{Op: "finding update " + updateID, HResult: -2145124329} // WU_E_NOT_APPLICABLE
+		err = &parse.HResultError{Op: "finding update " + updateID, HResult: -2145124329} // WU_E_NOT_APPLICABLE
 	}
 	if err != nil {
 		coll.Release()

@@ -20,7 +20,7 @@ func TestConformance(t *testing.T) {
 	}
 	f := wuatest.New(rec)
 	factory := func(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
-		return wua.New(wua.Options{Open: f.Opener(), OSInfo: f, Registry: winreboot.Fake{}, Logger: env.Logger}), nil
+		return wua.New(wua.Options{Open: f.Opener(), OSInfo: f, Software: f, Registry: winreboot.Fake{}, Logger: env.Logger}), nil
 	}
 	adaptertest.Run(t, factory, adaptertest.WithInstallID(installed))
 }

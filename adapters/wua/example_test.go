@@ -16,10 +16,10 @@ func Example() {
 	f := wuatest.New(wuatest.Recording{Updates: []wua.UpdateInfo{{
 		UpdateID: "1a9d3c4e-5b6f-4a7b-8c9d-0e1f2a3b4c5d", Type: 1, MsrcSeverity: "Critical",
 		Title:        "2024-02 Cumulative Update for Windows 11 Version 23H2 for x64-based Systems (KB5034765)",
-		KBArticleIDs: []string{"5034765"}, CategoryIDs: []string{wua.CategorySecurityUpdates},
-		RebootBehavior: wua.RebootAlwaysRequiresReboot,
+		KBArticleIDs: []string{"5034765"}, CategoryIDs: []string{"0FA1201D-4330-4FA8-8AE9-B877473B6441"}, // Security Updates
+		RebootBehavior: 1, // InstallationBehavior.RebootBehavior: always requires a reboot
 	}}})
-	a := wua.New(wua.Options{Open: f.Opener(), OSInfo: f, Registry: winreboot.Fake{}, Source: wua.SourceWSUS})
+	a := wua.New(wua.Options{Open: f.Opener(), OSInfo: f, Software: f, Registry: winreboot.Fake{}, Source: wua.SourceWSUS})
 	resp, err := a.ListUpdates(context.Background(), adapters.ListUpdatesRequest{})
 	if err != nil {
 		fmt.Println(err)

@@ -3,6 +3,7 @@ package wua_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,8 +14,12 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/wua"
+	"github.com/patchcore/sdk/adapters/wua/internal/parse"
 	"github.com/patchcore/sdk/adapters/wua/winreboot"
 	"github.com/patchcore/sdk/adapters/wua/wuatest"
+	"github.com/patchcore/sdk/feed/msrc"
+	"github.com/patchcore/sdk/internal/samples"
+	"github.com/patchcore/sdk/patchcore"
 )
 
 // hangingQFE is a session whose WMI query never answers (a damaged WMI
@@ -81,12 +86,12 @@ func TestInventoryQuickFixes(t *testing.T) {
 					{HotFixID: "Q147222", Description: "Hotfix"},
 					{HotFixID: "KB12"},
 					{HotFixID: "KB5034441x"},
-					{HotFixID: "KB 5034441"},
+					{HotFixID: "KB 5034441"}, // the form MSRC's feed accepts too
 					{HotFixID: "KB5034765", Description: "Security Update"},
 				}
 			},
-			want:   []string{"KB2267602", "KB5034123", "KB5034765"},
-			logs:   []string{"[DEBUG]", `hotfix_id="File 1"`, "hotfix_id=Q147222", "hotfix_id=KB12", `hotfix_id="KB 5034441"`, "hotfix_id=KB5034441x"},
+			want:   []string{"KB2267602", "KB5034123", "KB5034441", "KB5034765"},
+			logs:   []string{"[DEBUG]", `hotfix_id="File 1"`, "hotfix_id=Q147222", "hotfix_id=KB12", "hotfix_id=KB5034441x"},
 			noLogs: []string{"[WARN]", "hotfix_id=KB5034765"},
 		},
 		{
@@ -129,7 +134,7 @@ func TestInventoryQuickFixes(t *testing.T) {
 			}
 			var buf bytes.Buffer
 			log := hclog.New(&hclog.LoggerOptions{Output: &buf, Level: hclog.Debug})
-			a := wua.New(wua.Options{Open: open, OSInfo: f, Registry: winreboot.Fake{}, Arch: "amd64",
+			a := wua.New(wua.Options{Open: open, OSInfo: f, Software: f, Registry: winreboot.Fake{}, Arch: "amd64",
 				Logger: log, QuickFixTimeout: 20 * time.Millisecond})
 			resp, err := a.Inventory(context.Background(), adapters.InventoryRequest{})
 			if tt.wantErr != "" {
@@ -159,51 +164,22 @@ func TestInventoryQuickFixes(t *testing.T) {
 	}
 }
 
-func TestNormalizeKB(t *testing.T) {
-	tests := []struct {
-		in   string
-		want string
-		ok   bool
-	}{
-		{"KB5034441", "KB5034441", true},
-		{"kb5034441", "KB5034441", true},
-		{" KB5034441\t", "KB5034441", true},
-		{"5034441", "KB5034441", true},
-		{"KB976932", "KB976932", true},
-		{"KB12345678", "KB12345678", true},
-		{"KB123456789", "", false},
-		{"KB12345", "", false},
-		{"File 1", "", false},
-		{"", "", false},
-		{"Q147222", "", false},
-		{"KB 5034441", "", false},
-		{"KB5034441-v2", "", false},
-		{"KBKB5034441", "", false},
-	}
-	for _, tt := range tests {
-		got, ok := wua.NormalizeKB(tt.in)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("NormalizeKB(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
-		}
-	}
-}
-
 func TestQuickFixKBs(t *testing.T) {
-	kbs, ignored := wua.QuickFixKBs(nil)
+	kbs, ignored := parse.QuickFixKBs(nil)
 	if kbs == nil || len(kbs) != 0 || ignored != nil {
 		t.Errorf("QuickFixKBs(nil) = %q, %v; want an empty list and nothing ignored", kbs, ignored)
 	}
-	kbs, ignored = wua.QuickFixKBs([]wua.QuickFix{{HotFixID: "KB2"}, {HotFixID: "kb5034441"}, {HotFixID: "File 1"}, {HotFixID: "KB5027397"}, {HotFixID: "KB5034441"}})
+	kbs, ignored = parse.QuickFixKBs([]wua.QuickFix{{HotFixID: "KB2"}, {HotFixID: "kb5034441"}, {HotFixID: "File 1"}, {HotFixID: "KB5027397"}, {HotFixID: "KB5034441"}})
 	if want := []string{"KB5027397", "KB5034441"}; !slices.Equal(kbs, want) {
 		t.Errorf("KBs = %q, want %q", kbs, want)
 	}
 	if len(ignored) != 2 || ignored[0].HotFixID != "KB2" || ignored[1].HotFixID != "File 1" {
 		t.Errorf("ignored = %+v, want KB2 and File 1 in order", ignored)
 	}
-	if got := wua.MergeKBs(nil, nil); got == nil || len(got) != 0 {
+	if got := parse.MergeKBs(nil, nil); got == nil || len(got) != 0 {
 		t.Errorf("MergeKBs(nil, nil) = %#v, want an empty list", got)
 	}
-	if got, want := wua.MergeKBs([]string{"KB3", "KB1"}, []string{"KB2", "KB1"}), []string{"KB1", "KB2", "KB3"}; !slices.Equal(got, want) {
+	if got, want := parse.MergeKBs([]string{"KB3", "KB1"}, []string{"KB2", "KB1"}), []string{"KB1", "KB2", "KB3"}; !slices.Equal(got, want) {
 		t.Errorf("MergeKBs = %q, want %q", got, want)
 	}
 }
@@ -215,7 +191,7 @@ func FuzzQuickFixKBs(f *testing.F) {
 	f.Add("File 1", "")
 	f.Add(" 5034441 ", "KB 12")
 	f.Fuzz(func(t *testing.T, a, b string) {
-		kbs, ignored := wua.QuickFixKBs([]wua.QuickFix{{HotFixID: a}, {HotFixID: b}})
+		kbs, ignored := parse.QuickFixKBs([]wua.QuickFix{{HotFixID: a}, {HotFixID: b}})
 		if len(kbs)+len(ignored) > 2 || len(kbs) == 0 && len(ignored) != 2 {
 			t.Fatalf("kbs %q, ignored %v", kbs, ignored)
 		}
@@ -223,9 +199,47 @@ func FuzzQuickFixKBs(f *testing.F) {
 			t.Fatalf("kbs %q not sorted and unique", kbs)
 		}
 		for _, kb := range kbs {
-			if n, ok := wua.NormalizeKB(kb); !ok || n != kb {
+			if n, ok := patchcore.NormalizeKB(kb); !ok || n != kb {
 				t.Fatalf("%q is not normalised", kb)
 			}
 		}
 	})
+}
+
+// TestFeedKBsSurviveInventory: every KB the MSRC feed accepts stays in the
+// inventory, whether QFE lists it or the history's title names it. The
+// adapter used to accept 6 to 8 digits and no space, the feed 4 to 9 and
+// "kb 890830", so such KBs dropped out of inventories.
+func TestFeedKBsSurviveInventory(t *testing.T) {
+	ids := []string{"KB 5034441", "kb5034441", "KB12345", "KB123456789", "5034123"}
+	fh, err := os.Open(samples.Path(t, "microsoft/cvrfDocument-2024-Jan.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	if err := (msrc.CVRF{}).Parse(context.Background(), fh, func(p patchcore.Patch) error {
+		if strings.HasPrefix(p.ID, "KB") {
+			ids = append(ids, p.ID)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		kb, ok := patchcore.NormalizeKB(id)
+		if !ok {
+			t.Fatalf("the feed does not accept %q", id)
+		}
+		if got, ignored := parse.QuickFixKBs([]wua.QuickFix{{HotFixID: id}}); !slices.Equal(got, []string{kb}) || ignored != nil {
+			t.Errorf("QFE %q: KBs %q, ignored %v; want %s", id, got, ignored, kb)
+		}
+		title := "2024-01 Security Update (" + id + ")"
+		if !strings.HasPrefix(strings.ToUpper(id), "KB") {
+			title = "2024-01 Security Update (KB" + id + ")"
+		}
+		hist := []wua.HistoryEntry{{Title: title, Operation: parse.OperationInstallation, ResultCode: parse.ResultSucceeded}}
+		if got := parse.InstalledKBs(hist); !slices.Equal(got, []string{kb}) {
+			t.Errorf("history title %q: KBs %q, want %s", title, got, kb)
+		}
+	}
 }

@@ -26,3 +26,11 @@ type noOSInfo struct{}
 func (noOSInfo) CurrentVersion(context.Context) (CurrentVersion, error) {
 	return CurrentVersion{}, fmt.Errorf("the Windows registry: %w on this OS", patchcore.ErrUnsupported)
 }
+
+// SystemSoftware returns the registry's installed-software reader. Outside
+// Windows it fails with patchcore.ErrUnsupported.
+func SystemSoftware() SoftwareReader { return noOSInfo{} }
+
+func (noOSInfo) Software(context.Context) (Software, error) {
+	return Software{}, fmt.Errorf("the Windows registry: %w on this OS", patchcore.ErrUnsupported)
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/wua"
+	"github.com/patchcore/sdk/adapters/wua/internal/parse"
 	"github.com/patchcore/sdk/adapters/wua/winreboot"
 	"github.com/patchcore/sdk/adapters/wua/wuatest"
 	"github.com/patchcore/sdk/patchcore"
@@ -60,7 +61,7 @@ func newAdapter(t *testing.T, reg winreboot.Fake, opts ...func(*wua.Options)) (*
 		t.Fatal(err)
 	}
 	f := wuatest.New(rec)
-	o := wua.Options{Open: f.Opener(), OSInfo: f, Registry: reg, Arch: "amd64"}
+	o := wua.Options{Open: f.Opener(), OSInfo: f, Software: f, Registry: reg, Arch: "amd64"}
 	for _, fn := range opts {
 		fn(&o)
 	}
@@ -156,18 +157,18 @@ func TestClassifyByGUID(t *testing.T) {
 		want patchcore.Classification
 	}{
 		{wua.UpdateInfo{CategoryIDs: []string{"{0fa1201d-4330-4fa8-8ae9-b877473b6441}"}}, patchcore.ClassSecurity},
-		{wua.UpdateInfo{CategoryIDs: []string{wua.CategoryUpdates, wua.CategoryCriticalUpdates}}, patchcore.ClassCritical},
-		{wua.UpdateInfo{CategoryIDs: []string{wua.CategoryUpdateRollups}}, patchcore.ClassUpdateRollup},
-		{wua.UpdateInfo{CategoryIDs: []string{wua.CategoryServicePacks}}, patchcore.ClassServicePack},
-		{wua.UpdateInfo{CategoryIDs: []string{wua.CategoryFeaturePacks}}, patchcore.ClassFeaturePack},
-		{wua.UpdateInfo{CategoryIDs: []string{wua.CategoryTools}}, patchcore.ClassTool},
-		{wua.UpdateInfo{CategoryIDs: []string{wua.CategoryDrivers}}, patchcore.ClassDriver},
-		{wua.UpdateInfo{CategoryIDs: []string{wua.CategoryUpgrades}}, patchcore.ClassEnhancement},
+		{wua.UpdateInfo{CategoryIDs: []string{parse.CategoryUpdates, parse.CategoryCriticalUpdates}}, patchcore.ClassCritical},
+		{wua.UpdateInfo{CategoryIDs: []string{parse.CategoryUpdateRollups}}, patchcore.ClassUpdateRollup},
+		{wua.UpdateInfo{CategoryIDs: []string{parse.CategoryServicePacks}}, patchcore.ClassServicePack},
+		{wua.UpdateInfo{CategoryIDs: []string{parse.CategoryFeaturePacks}}, patchcore.ClassFeaturePack},
+		{wua.UpdateInfo{CategoryIDs: []string{parse.CategoryTools}}, patchcore.ClassTool},
+		{wua.UpdateInfo{CategoryIDs: []string{parse.CategoryDrivers}}, patchcore.ClassDriver},
+		{wua.UpdateInfo{CategoryIDs: []string{parse.CategoryUpgrades}}, patchcore.ClassEnhancement},
 		{wua.UpdateInfo{Type: 2}, patchcore.ClassDriver},
 		{wua.UpdateInfo{CategoryIDs: []string{"72E7624A-5B00-45D2-B92F-E561C0A6A160"}}, patchcore.ClassOther},
 	}
 	for _, tt := range tests {
-		if got := wua.Classify(tt.u); got != tt.want {
+		if got := parse.Classify(tt.u); got != tt.want {
 			t.Errorf("Classify(%q) = %q, want %q", tt.u.CategoryIDs, got, tt.want)
 		}
 	}
@@ -235,18 +236,18 @@ func TestInstallResult(t *testing.T) {
 		status adapters.ItemStatus
 		err    error
 	}{
-		{wua.OperationResult{ResultCode: wua.ResultSucceeded}, adapters.ItemInstalled, nil},
-		{wua.OperationResult{ResultCode: wua.ResultSucceeded, HResult: wua.HResultRebootRequired}, adapters.ItemInstalledPendingReboot, nil},
-		{wua.OperationResult{ResultCode: wua.ResultSucceededWithErrors, RebootRequired: true}, adapters.ItemInstalledPendingReboot, nil},
-		{wua.OperationResult{ResultCode: wua.ResultAborted}, adapters.ItemFailed, nil},
-		{wua.OperationResult{ResultCode: wua.ResultNotStarted}, adapters.ItemFailed, nil},
-		{wua.OperationResult{ResultCode: wua.ResultFailed, HResult: int32(-2145124329)}, adapters.ItemNotApplicable, nil}, // 0x80240017
-		{wua.OperationResult{ResultCode: wua.ResultFailed, HResult: wua.HResultAlreadyInstalled}, adapters.ItemInstalled, nil},
-		{wua.OperationResult{ResultCode: wua.ResultFailed, HResult: int32(-2145124330)}, "", patchcore.ErrPackageManagerLocked}, // 0x80240016
-		{wua.OperationResult{ResultCode: wua.ResultFailed, HResult: int32(-2147024891)}, "", patchcore.ErrPermission},           // 0x80070005
+		{wua.OperationResult{ResultCode: parse.ResultSucceeded}, adapters.ItemInstalled, nil},
+		{wua.OperationResult{ResultCode: parse.ResultSucceeded, HResult: parse.HResultRebootRequired}, adapters.ItemInstalledPendingReboot, nil},
+		{wua.OperationResult{ResultCode: parse.ResultSucceededWithErrors, RebootRequired: true}, adapters.ItemInstalledPendingReboot, nil},
+		{wua.OperationResult{ResultCode: parse.ResultAborted}, adapters.ItemFailed, nil},
+		{wua.OperationResult{ResultCode: parse.ResultNotStarted}, adapters.ItemFailed, nil},
+		{wua.OperationResult{ResultCode: parse.ResultFailed, HResult: int32(-2145124329)}, adapters.ItemNotApplicable, nil}, // 0x80240017
+		{wua.OperationResult{ResultCode: parse.ResultFailed, HResult: parse.HResultAlreadyInstalled}, adapters.ItemInstalled, nil},
+		{wua.OperationResult{ResultCode: parse.ResultFailed, HResult: int32(-2145124330)}, "", patchcore.ErrPackageManagerLocked}, // 0x80240016
+		{wua.OperationResult{ResultCode: parse.ResultFailed, HResult: int32(-2147024891)}, "", patchcore.ErrPermission},           // 0x80070005
 	}
 	for _, tt := range tests {
-		item, err := wua.InstallResult(tt.r)
+		item, err := parse.InstallResult(tt.r)
 		if !errors.Is(err, tt.err) || (tt.err == nil && err != nil) {
 			t.Errorf("%+v: err = %v, want %v", tt.r, err, tt.err)
 			continue
@@ -299,5 +300,24 @@ func TestDefaultsOutsideWindows(t *testing.T) {
 	}
 	if _, err := a.RebootRequired(ctx, adapters.RebootRequiredRequest{}); !errors.Is(err, patchcore.ErrUnsupported) {
 		t.Errorf("RebootRequired: %v, want ErrUnsupported", err)
+	}
+}
+
+func TestPlatformOfHotpatch(t *testing.T) {
+	for _, tc := range []struct {
+		edition string
+		want    bool
+	}{
+		{"ServerDatacenterAzure", true},
+		{"ServerDatacenterCoreAzure", true},
+		{"ServerDatacenter", false},
+		{"ServerStandard", false},
+		{"ServerAzureStackHCICor", false},
+		{"Enterprise", false},
+	} {
+		cv := wua.CurrentVersion{ProductName: "Windows Server 2022 Datacenter", EditionID: tc.edition, CurrentBuild: "20348", UBR: 2333}
+		if got := parse.PlatformOf(cv, "amd64").Hotpatch; got != tc.want {
+			t.Errorf("EditionID %s: Hotpatch %v, want %v", tc.edition, got, tc.want)
+		}
 	}
 }

@@ -28,7 +28,9 @@ func TestFeedParseTable(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if !strings.HasPrefix(lines[0], "ID ") || len(lines) != 1+37+1 {
+	// January 2024: 37 KB patches, 37 product-version and CBL-Mariner
+	// package patches, and the Chocolatey package.
+	if !strings.HasPrefix(lines[0], "ID ") || len(lines) != 1+37+37+1 {
 		t.Fatalf("%d lines:\n%s", len(lines), out)
 	}
 	found := 0
@@ -43,9 +45,13 @@ func TestFeedParseTable(t *testing.T) {
 			if strings.Join(f[1:6], " ") == "chocolatey unknown other 0 1" {
 				found++
 			}
+		case "msrc:11655@121.0.2277.83":
+			if strings.Join(f[1:7], " ") == "msrc-cvrf Important security 2024-01-09 18 1" {
+				found++
+			}
 		}
 	}
-	if found != 2 {
+	if found != 3 {
 		t.Errorf("table:\n%s", out)
 	}
 }

@@ -82,7 +82,7 @@ func TestDashReadsStdin(t *testing.T) {
 		{"feed parse -", sid, []string{"feed", "parse", "--json", "-"}, 0, `"id":"CVE-2005-3184"`},
 		{"detect --feed -", sid, []string{"detect", "--feed", "-", "--inventory", "dpkg-status=" + samples.Path(t, "debsecan/001.status"), "--json"}, 0, `"missing": 12`},
 		{"detect --inventory dpkg-status=-", status, []string{"detect", "--feed", samples.Path(t, "debsecan/001.sid"), "--inventory", "dpkg-status=-", "--json"}, 0, `"missing": 12`},
-		{"detect --inventory json=-", []byte(`{"device_id":"d1","platform":{"family":"linux","distro":"debian","codename":"bookworm"},"packages":[]}`),
+		{"detect --inventory json=-", []byte(`{"device_id":"d1","platform":{"family":"linux","distro":"debian","codename":"sid"},"packages":[{"name":"ethereal","version":"0.10.12-6","ecosystem":"deb"}]}`),
 			[]string{"detect", "--feed", samples.Path(t, "debsecan/001.sid"), "--inventory", "json=-", "--json"}, 0, `"device_id": "d1"`},
 		{"stdin twice", status, []string{"detect", "--feed", "-", "--inventory", "dpkg-status=-"}, 2, "- (standard input) can be given only once"},
 		{"garbage on stdin", []byte("not a feed\n"), []string{"feed", "parse", "-"}, 1, "stdin: content not recognised"},

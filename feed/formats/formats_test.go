@@ -67,6 +67,7 @@ var sharedFiles = map[string]struct{ format, id string }{
 	"redhat/rhsa-2024_0811.csaf.json":                          {"csaf", "RHSA-2024:0811"},
 	"debsecan/012.exp.summary":                                 {},
 	"debsecan/012.status":                                      {},
+	"microsoft/cvrfDocument-2024-Mar.xml.gz":                   {"msrc-cvrf", "KB5035959"},
 }
 
 // refusedFiles are samples of a format's vendors that the format

@@ -164,8 +164,13 @@ func ParseCSAF(ctx context.Context, r io.Reader, emit func(patchcore.Patch) erro
 		return doc, stream.JSONError(dec, "", fmt.Errorf("data after the document"))
 	}
 	b := newBuilder(SourceCSAF, doc)
+	file := stream.FileName(r, "")
 	for i := range vulns {
-		addCSAFVulnerability(b, &vulns[i], mapping)
+		if addCSAFVulnerability(b, &vulns[i], mapping) == 0 {
+			n := feed.Notice{Kind: feed.NoticeNotCovered, File: file, Field: fmt.Sprintf("vulnerabilities[%d]", i), ID: vulns[i].CVE,
+				Message: "no KB remediation: the CSAF reader turns only KB vendor fixes into patches"}
+			feed.Notify(ctx, n)
+		}
 	}
 	for _, p := range b.finish() {
 		if err := emit(p); err != nil {
@@ -230,7 +235,10 @@ func addCSAFProduct(doc *Document, p csafProduct, family, productName string) {
 	doc.Products[p.ProductID] = Product{ID: p.ProductID, Name: name, Family: family}
 }
 
-func addCSAFVulnerability(b *builder, v *csafVulnerability, mapping map[string]csafMapping) {
+// addCSAFVulnerability adds the KB remediations of v and returns how many
+// there were.
+func addCSAFVulnerability(b *builder, v *csafVulnerability, mapping map[string]csafMapping) int {
+	n := 0
 	canon := func(ids []string) []string {
 		out := make([]string, 0, len(ids))
 		for _, id := range ids {
@@ -256,7 +264,7 @@ func addCSAFVulnerability(b *builder, v *csafVulnerability, mapping map[string]c
 		if r.Category != "vendor_fix" {
 			continue
 		}
-		kb, ok := NormalizeKB(r.Details)
+		kb, ok := patchcore.NormalizeKB(r.Details)
 		if !ok {
 			continue
 		}
@@ -277,5 +285,7 @@ func addCSAFVulnerability(b *builder, v *csafVulnerability, mapping map[string]c
 		}
 		rem.subType = "Security Update"
 		b.add(vi, &rem)
+		n++
 	}
+	return n
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/patchcore/sdk/feed"
@@ -92,6 +93,7 @@ type cvrfVulnerability struct {
 // line and column.
 func ParseCVRF(ctx context.Context, r io.Reader, emit func(patchcore.Patch) error) (*Document, error) {
 	doc := &Document{Products: map[string]Product{}}
+	file := stream.FileName(r, "")
 	x := stream.NewXML(r, MaxDepth)
 	d := x.Decoder
 	b := newBuilder(SourceCVRF, doc)
@@ -147,11 +149,17 @@ func ParseCVRF(ctx context.Context, r io.Reader, emit func(patchcore.Patch) erro
 				}
 				var v cvrfVulnerability
 				field := fmt.Sprintf("Vulnerability[%d]", nVuln)
+				line, col := x.InputPos()
 				if err := d.DecodeElement(&v, &t); err != nil {
 					return doc, x.Error(field, err)
 				}
 				if err := addCVRFVulnerability(b, &v); err != nil {
 					return doc, x.Error(field+"/"+v.CVE, err)
+				}
+				if n := b.notCovered; n != nil {
+					b.notCovered = nil
+					n.File, n.Line, n.Column, n.Field = file, line, col, field
+					feed.Notify(ctx, *n)
 				}
 			default:
 				if err := x.Skip(t.Name.Local); err != nil {
@@ -209,17 +217,34 @@ func addCVRFVulnerability(b *builder, v *cvrfVulnerability) error {
 	for _, s := range v.ScoreSets {
 		vi.addScore(s.BaseScore, s.Vector, s.ProductIDs)
 	}
+	var rems []*remediation
+	var skipped []skippedRemediation
+	vendorFixes := 0
 	for i, r := range v.Remediations {
 		if r.Type != "Vendor Fix" {
 			continue
 		}
-		kb, ok := NormalizeKB(r.Description)
-		if !ok {
-			continue
-		}
+		vendorFixes++
+		desc := strings.TrimSpace(r.Description)
 		fb := strings.TrimSpace(r.FixedBuild)
 		if len(fb) > 1024 {
-			return fmt.Errorf("in Remediation[%d] (%s) FixedBuild is %d bytes long: %w", i+1, kb, len(fb), patchcore.ErrMalformedFeed)
+			return fmt.Errorf("in Remediation[%d] (%s) FixedBuild is %d bytes long: %w", i+1, desc, len(fb), patchcore.ErrMalformedFeed)
+		}
+		base := remediation{
+			url:        strings.TrimSpace(r.URL),
+			supersedes: splitKBs(r.Supercedence),
+			productIDs: trimAll(r.ProductIDs),
+			restart:    reboot(r.RestartRequired),
+			subType:    strings.TrimSpace(r.SubType),
+		}
+		kb, ok := patchcore.NormalizeKB(desc)
+		if !ok {
+			got, why := b.versioned(&base, desc, fb)
+			rems = append(rems, got...)
+			if why != "" {
+				skipped = append(skipped, skippedRemediation{desc: desc, subType: base.subType, products: base.productIDs, why: why})
+			}
+			continue
 		}
 		rawBuild := ""
 		if fb != "" && !validBuild(fb) {
@@ -227,17 +252,25 @@ func addCVRFVulnerability(b *builder, v *cvrfVulnerability) error {
 			// Platform Build 21.0"): kept as an attribute, never compared.
 			rawBuild, fb = fb, ""
 		}
-		rem := remediation{
-			rawBuild:   rawBuild,
-			kb:         kb,
-			url:        strings.TrimSpace(r.URL),
-			supersedes: splitKBs(r.Supercedence),
-			productIDs: trimAll(r.ProductIDs),
-			restart:    reboot(r.RestartRequired),
-			subType:    strings.TrimSpace(r.SubType),
-			fixedBuild: fb,
+		rem := base
+		rem.id, rem.kb, rem.rawBuild, rem.fixedBuild = kb, kb, rawBuild, fb
+		rem.hotpatch = isHotpatch(rem.subType)
+		rems = append(rems, &rem)
+	}
+	b.linkHotpatches(rems)
+	for _, rem := range rems {
+		b.add(vi, rem)
+	}
+	if len(rems) == 0 {
+		var affected []string
+		for _, t := range v.Threats {
+			for _, id := range t.ProductIDs {
+				if id = strings.TrimSpace(id); !slices.Contains(affected, id) {
+					affected = append(affected, id)
+				}
+			}
 		}
-		b.add(vi, &rem)
+		b.notCovered = b.notCoveredNotice(vi.cve, vendorFixes, skipped, affected)
 	}
 	return nil
 }

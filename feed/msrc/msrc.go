@@ -12,6 +12,12 @@
 // KBs, normalised to "KBnnnnnnn"), Reboot (RestartRequired) and Scheme
 // "dotted".
 //
+// A hotpatch KB (SubType "SecurityHotpatchUpdate" and its other spellings)
+// has Fix.Hotpatch set: it applies only to devices enrolled in hotpatching.
+// Where a vulnerability lists a hotpatch and a cumulative update for the
+// same product on the same build line, each fix names the other in
+// Fix.Equivalents: a device with either installed has what both fix.
+//
 // Remediations that are not KB articles (Edge "Release Notes", CBL-Mariner
 // package names, Office "Click to Run") carry no KB and are not emitted as
 // patches; their products still appear in the Document's product tree.
@@ -24,11 +30,13 @@ package msrc
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -72,31 +80,12 @@ func (d *Document) ProductIDs() []string {
 	return ids
 }
 
-// NormalizeKB turns "5034441", "KB5034441" or "kb 5034441" into
-// "KB5034441". It reports false for anything that is not a KB number
-// (package names, "Release Notes").
-func NormalizeKB(s string) (string, bool) {
-	s = strings.TrimSpace(s)
-	if len(s) >= 2 && (s[0] == 'K' || s[0] == 'k') && (s[1] == 'B' || s[1] == 'b') {
-		s = strings.TrimSpace(s[2:])
-	}
-	if len(s) < 4 || len(s) > 9 {
-		return "", false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return "", false
-		}
-	}
-	return "KB" + s, true
-}
-
 // splitKBs splits a Supercedence value ("5033371", "5033371; 5033372",
 // "KB4497936,KB4499162") into normalised KBs, dropping what is not a KB.
 func splitKBs(s string) []string {
 	var out []string
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n' }) {
-		if kb, ok := NormalizeKB(f); ok && !slices.Contains(out, kb) {
+		if kb, ok := patchcore.NormalizeKB(f); ok && !slices.Contains(out, kb) {
 			out = append(out, kb)
 		}
 	}
@@ -146,17 +135,35 @@ func parseTime(s string) time.Time {
 	return time.Time{}
 }
 
-// remediation is one KB remediation of one vulnerability, common to CVRF and CSAF.
+// remKind says what a remediation becomes.
+type remKind int
+
+const (
+	remKB      remKind = iota // a KB article: one patch per KB
+	remProduct                // a product version (Edge, Visual Studio): one patch per (ProductID, FixedBuild)
+	remPackage                // an Azure Linux / CBL-Mariner package: one patch per (distro, package, version)
+)
+
+// remediation is one remediation of one vulnerability that becomes a
+// patch, common to CVRF and CSAF.
 type remediation struct {
-	kb          string
-	url         string
-	supersedes  []string
-	productIDs  []string
-	restart     patchcore.RebootBehavior
-	subType     string
-	fixedBuild  string            // for every product, CVRF
-	rawBuild    string            // a FixedBuild that is not a dotted build
-	fixedBuilds map[string]string // per product, CSAF
+	kind remKind
+	// id is the patch ID: the KB, "msrc:<ProductID>@<FixedBuild>" or
+	// "<distro>:<package>@<version>".
+	id string
+	// version, pkg, distro, release and arch describe remProduct and
+	// remPackage remediations (one product each).
+	version, pkg, distro, release, arch string
+	kb                                  string
+	url                                 string
+	supersedes                          []string
+	productIDs                          []string
+	restart                             patchcore.RebootBehavior
+	subType                             string
+	hotpatch                            bool              // subType names a hotpatch
+	fixedBuild                          string            // for every product, CVRF
+	rawBuild                            string            // a FixedBuild that is not a dotted build
+	fixedBuilds                         map[string]string // per product, CSAF
 }
 
 // vulnInfo is what a vulnerability says about severity and scores, per product.
@@ -206,6 +213,207 @@ type builder struct {
 	doc     *Document
 	order   []string
 	patches map[string]*kbPatch
+	// equiv maps KB -> ProductID -> the KBs equivalent to it there (a
+	// hotpatch and the cumulative update of the same month).
+	equiv map[string]map[string][]string
+	// notCovered is the notice of the last vulnerability read, when it
+	// gave no patch; the parser locates and delivers it.
+	notCovered *feed.Notice
+}
+
+// skippedRemediation is a Vendor Fix that gave no patch, and why.
+type skippedRemediation struct {
+	desc, subType string
+	products      []string
+	why           string
+}
+
+// linuxProduct parses an MSRC Linux product name ("CBL Mariner 2.0 x64",
+// "Azure Linux 3.0 ARM") into the os-release ID, release and rpm
+// architecture.
+func linuxProduct(name string) (distro, release, arch string, ok bool) {
+	var rest string
+	switch {
+	case strings.HasPrefix(name, "CBL Mariner "):
+		distro, rest = "mariner", strings.TrimPrefix(name, "CBL Mariner ")
+	case strings.HasPrefix(name, "Azure Linux "):
+		distro, rest = "azurelinux", strings.TrimPrefix(name, "Azure Linux ")
+	default:
+		return "", "", "", false
+	}
+	f := strings.Fields(rest)
+	if len(f) == 0 || !validBuild(f[0]) {
+		return "", "", "", false
+	}
+	release = f[0]
+	if len(f) > 1 {
+		switch strings.ToLower(f[1]) {
+		case "x64":
+			arch = "x86_64"
+		case "arm", "arm64":
+			arch = "aarch64"
+		}
+	}
+	return distro, release, arch, true
+}
+
+// versioned turns a Vendor Fix that is not a KB into patches: for an Azure
+// Linux / CBL-Mariner product the package (Description) at FixedBuild, for
+// any other product the product at a dotted FixedBuild (Edge, Visual
+// Studio, PowerShell "Release Notes"). why says what was left out.
+func (b *builder) versioned(base *remediation, desc, fb string) ([]*remediation, string) {
+	var out []*remediation
+	var why []string
+	reason := func(s string) {
+		if !slices.Contains(why, s) {
+			why = append(why, s)
+		}
+	}
+	for _, id := range base.productIDs {
+		name := b.doc.Products[id].Name
+		pkgName := desc
+		platform := name
+		// Since 2025 MSRC names one product per package and release:
+		// "cbl2 php 8.1.33-1 on CBL Mariner 2.0", "azl3 kernel 6.6.117.1-1
+		// on Azure Linux 3.0"; the Description is "CBL-Mariner Releases".
+		if i := strings.LastIndex(name, " on "); i >= 0 {
+			if _, _, _, ok := linuxProduct(name[i+len(" on "):]); ok {
+				platform = name[i+len(" on "):]
+				f := strings.Fields(name[:i])
+				if len(f) >= 2 && (strings.HasPrefix(f[0], "cbl") || strings.HasPrefix(f[0], "azl")) {
+					f = f[1:]
+				}
+				if len(f) > 0 {
+					pkgName = f[0]
+				}
+			}
+		}
+		if distro, release, arch, ok := linuxProduct(platform); ok {
+			desc := pkgName
+			if desc == "" || strings.ContainsAny(desc, " \t") || fb == "" || len(fb) > 128 {
+				reason(fmt.Sprintf("%q at %q is not a package and version", desc, fb))
+				continue
+			}
+			r := *base
+			r.kind, r.id, r.pkg, r.version, r.distro, r.release, r.arch = remPackage, distro+":"+desc+"@"+fb, desc, fb, distro, release, arch
+			r.productIDs = []string{id}
+			out = append(out, &r)
+			continue
+		}
+		if !validBuild(fb) {
+			if fb == "" {
+				reason("no FixedBuild")
+			} else {
+				reason(fmt.Sprintf("FixedBuild %q is not a version", fb))
+			}
+			continue
+		}
+		r := *base
+		r.kind, r.id, r.version = remProduct, "msrc:"+id+"@"+fb, fb
+		r.productIDs = []string{id}
+		out = append(out, &r)
+	}
+	return out, strings.Join(why, "; ")
+}
+
+// notCoveredNotice says why a vulnerability gave no patch.
+func (b *builder) notCoveredNotice(cve string, vendorFixes int, skipped []skippedRemediation, affected []string) *feed.Notice {
+	var msg string
+	if vendorFixes == 0 {
+		msg = "no Vendor Fix remediation (no fix published; known issues, mitigations or workarounds at most)"
+		if len(affected) > 0 {
+			msg += " for " + b.productNames(affected)
+		}
+	} else {
+		parts := make([]string, 0, len(skipped))
+		for _, r := range skipped {
+			parts = append(parts, fmt.Sprintf("%q (%s) for %s: %s", r.desc, r.subType, b.productNames(r.products), r.why))
+		}
+		msg = "no remediation patchcore turns into a patch: " + strings.Join(parts, "; ")
+	}
+	if len(msg) > 2000 {
+		msg = msg[:2000] + "…"
+	}
+	return &feed.Notice{Kind: feed.NoticeNotCovered, ID: cve, Message: msg}
+}
+
+// productNames names up to four products, then counts the rest.
+func (b *builder) productNames(ids []string) string {
+	var names []string
+	for _, id := range ids {
+		n := b.doc.Products[id].Name
+		if n == "" {
+			n = "product " + id
+		}
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return "no product"
+	}
+	if len(names) > 4 {
+		return strings.Join(names[:4], ", ") + fmt.Sprintf(" and %d more", len(names)-4)
+	}
+	return strings.Join(names, ", ")
+}
+
+// isHotpatch reports an MSRC remediation SubType that names a hotpatch
+// ("SecurityHotpatchUpdate", "Security Hotpatch Update", "AzureHotpatch",
+// "Azure Hotpatch": MSRC has spelt it all four ways).
+func isHotpatch(subType string) bool {
+	return strings.Contains(strings.ToLower(strings.ReplaceAll(subType, " ", "")), "hotpatch")
+}
+
+// linkHotpatches records, for the KB remediations of one vulnerability,
+// that a hotpatch and a cumulative update fixing it on the same product and
+// build line are equivalent there.
+func (b *builder) linkHotpatches(rems []*remediation) {
+	for _, h := range rems {
+		if !h.hotpatch {
+			continue
+		}
+		for _, c := range rems {
+			if c.hotpatch || c.kb == h.kb || !sameBuildLine(h.fixedBuild, c.fixedBuild) {
+				continue
+			}
+			for _, id := range h.productIDs {
+				if slices.Contains(c.productIDs, id) {
+					b.link(h.kb, id, c.kb)
+					b.link(c.kb, id, h.kb)
+				}
+			}
+		}
+	}
+}
+
+func (b *builder) link(kb, productID, other string) {
+	if b.equiv == nil {
+		b.equiv = map[string]map[string][]string{}
+	}
+	m := b.equiv[kb]
+	if m == nil {
+		m = map[string][]string{}
+		b.equiv[kb] = m
+	}
+	if !slices.Contains(m[productID], other) {
+		m[productID] = append(m[productID], other)
+	}
+}
+
+// sameBuildLine reports two FixedBuilds with the same major.minor.build
+// ("10.0.20348.2333" and "10.0.20348.2340"); builds that are unknown do
+// not match.
+func sameBuildLine(a, b string) bool {
+	line := func(s string) string {
+		parts := strings.SplitN(s, ".", 4)
+		if len(parts) < 4 {
+			return ""
+		}
+		return strings.Join(parts[:3], ".")
+	}
+	la := line(a)
+	return la != "" && la == line(b)
 }
 
 type kbPatch struct {
@@ -220,11 +428,14 @@ func newBuilder(source string, doc *Document) *builder {
 
 // add records that rem fixes vuln.
 func (b *builder) add(v *vulnInfo, rem *remediation) {
-	kp := b.patches[rem.kb]
+	if rem.id == "" {
+		rem.id = rem.kb
+	}
+	kp := b.patches[rem.id]
 	if kp == nil {
 		kp = &kbPatch{
 			patch: patchcore.Patch{
-				ID:             rem.kb,
+				ID:             rem.id,
 				Source:         b.source,
 				Vendor:         "Microsoft",
 				Classification: patchcore.ClassSecurity,
@@ -232,14 +443,14 @@ func (b *builder) add(v *vulnInfo, rem *remediation) {
 			fixIdx: map[string]int{},
 			cveIdx: map[string]int{},
 		}
-		b.patches[rem.kb] = kp
-		b.order = append(b.order, rem.kb)
+		b.patches[rem.id] = kp
+		b.order = append(b.order, rem.id)
 	}
 	p := &kp.patch
 	if rem.url != "" && !slices.Contains(p.References, rem.url) {
 		p.References = append(p.References, rem.url)
 	}
-	if p.Title == "" && rem.subType != "" {
+	if p.Title == "" && rem.subType != "" && rem.kind == remKB {
 		p.Title = rem.subType + " " + rem.kb
 	}
 	for _, s := range rem.supersedes {
@@ -295,6 +506,7 @@ func (b *builder) addFix(kp *kbPatch, id string, rem *remediation, sev patchcore
 			f.FixedBuild = build
 		}
 		f.Reboot = strongerReboot(f.Reboot, rem.restart)
+		f.Hotpatch = f.Hotpatch || rem.hotpatch
 		if sev.Compare(f.Severity) > 0 {
 			f.Severity = sev
 		}
@@ -307,7 +519,34 @@ func (b *builder) addFix(kp *kbPatch, id string, rem *remediation, sev patchcore
 		}
 	}
 	kp.fixIdx[id] = len(p.Fixes)
+	switch rem.kind {
+	case remProduct:
+		p.Fixes = append(p.Fixes, patchcore.Fix{
+			ProductID:    id,
+			Ecosystem:    patchcore.EcosystemMicrosoft,
+			Scheme:       "dotted",
+			FixedVersion: rem.version,
+			Reboot:       rem.restart,
+			Severity:     sev,
+		})
+		return
+	case remPackage:
+		p.Fixes = append(p.Fixes, patchcore.Fix{
+			Distro:       rem.distro,
+			Release:      rem.release,
+			ProductID:    id,
+			Ecosystem:    patchcore.EcosystemRPM,
+			Package:      rem.pkg,
+			Arch:         rem.arch,
+			Scheme:       "rpm",
+			FixedVersion: rem.version,
+			Reboot:       rem.restart,
+			Severity:     sev,
+		})
+		return
+	}
 	p.Fixes = append(p.Fixes, patchcore.Fix{
+		Hotpatch:   rem.hotpatch,
 		Distro:     "windows",
 		ProductID:  id,
 		Ecosystem:  patchcore.EcosystemWindows,
@@ -328,15 +567,41 @@ func (b *builder) finish() []patchcore.Patch {
 	out := make([]patchcore.Patch, 0, len(b.order))
 	for _, kb := range b.order {
 		p := b.patches[kb].patch
+		kind := remKB
+		if !strings.HasPrefix(kb, "KB") {
+			kind = remPackage
+			if strings.HasPrefix(kb, "msrc:") {
+				kind = remProduct
+			}
+		}
 		// Names are resolved last: a CSAF document may list its
 		// vulnerabilities before its product tree.
 		for i := range p.Fixes {
 			f := &p.Fixes[i]
+			if eq := b.equiv[kb][f.ProductID]; len(eq) > 0 {
+				f.Equivalents = slices.Clone(eq)
+				slices.Sort(f.Equivalents)
+			}
 			if pr, ok := b.doc.Products[f.ProductID]; ok && pr.Name != "" {
 				f.Product = pr.Name
 				if !slices.Contains(p.Products, pr.Name) {
 					p.Products = append(p.Products, pr.Name)
 				}
+			}
+			if kind == remProduct {
+				f.Package = f.Product
+				if f.Package == "" {
+					f.Package = "product " + f.ProductID
+				}
+			}
+		}
+		if p.Title == "" && len(p.Fixes) > 0 {
+			f := p.Fixes[0]
+			switch kind {
+			case remProduct:
+				p.Title = f.Package + " " + f.FixedVersion
+			case remPackage:
+				p.Title = f.Package + " " + f.FixedVersion + " for " + strings.Join(p.Products, ", ")
 			}
 		}
 		p.Released = b.doc.Released

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/patchcore/sdk/adapters/wua"
+	"github.com/patchcore/sdk/adapters/wua/internal/parse"
 )
 
 // Recording is what a Fake answers, in the JSON form of the wua types.
@@ -35,6 +36,8 @@ type Recording struct {
 	HistoryError string `json:"history_error,omitempty"`
 	// OS is what the registry's CurrentVersion holds.
 	OS wua.CurrentVersion `json:"os"`
+	// Software is what the registry's Uninstall and Click-to-Run keys hold.
+	Software wua.Software `json:"software"`
 }
 
 // Load reads a JSON recording.
@@ -50,7 +53,7 @@ func Load(path string) (Recording, error) {
 	return r, nil
 }
 
-// Fake is a wua.Session and wua.OSInfo answering from a Recording. It is
+// Fake is a wua.Session, wua.OSInfo and wua.SoftwareReader answering from a Recording. It is
 // safe for concurrent use and records the calls made.
 type Fake struct {
 	mu    sync.Mutex
@@ -122,7 +125,7 @@ func (f *Fake) operate(ctx context.Context, op, id string, results map[string]wu
 	if r, ok := results[id]; ok {
 		return r, nil
 	}
-	return wua.OperationResult{ResultCode: wua.ResultSucceeded}, nil
+	return wua.OperationResult{ResultCode: parse.ResultSucceeded}, nil
 }
 
 // Download implements wua.Session.
@@ -182,4 +185,12 @@ func (f *Fake) CurrentVersion(ctx context.Context) (wua.CurrentVersion, error) {
 		return wua.CurrentVersion{}, err
 	}
 	return f.rec.OS, nil
+}
+
+// Software implements wua.SoftwareReader.
+func (f *Fake) Software(ctx context.Context) (wua.Software, error) {
+	if err := ctx.Err(); err != nil {
+		return wua.Software{}, err
+	}
+	return f.rec.Software, nil
 }

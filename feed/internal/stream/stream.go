@@ -219,6 +219,10 @@ const (
 	MaxXMLText = 16 << 20
 )
 
+// InputPos is the line and 1-based column of the input position reached
+// (just after the last token read).
+func (x *XML) InputPos() (line, column int) { return x.raw.InputPos() }
+
 // Depth is the current element depth (1 inside the root element).
 func (x *XML) Depth() int { return x.depth }
 
