@@ -8,6 +8,7 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/pm"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -162,11 +163,11 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 		return adapters.InstallResponse{}, err
 	}
 	if len(p.names) > 0 {
-		if err := ctx.Err(); err != nil {
+		// From here on the package manager runs to completion.
+		txCtx, err := pm.Begin(ctx)
+		if err != nil {
 			return adapters.InstallResponse{}, err
 		}
-		// From here on apt-get and dpkg run to completion.
-		txCtx := context.WithoutCancel(ctx)
 		res, runErr := a.aptInstall(txCtx, t, p.names, req.Force)
 		if runErr != nil && strings.Contains(string(res.Stderr)+string(res.Stdout), "dpkg --configure -a") {
 			a.log.Warn("dpkg was interrupted; repairing with dpkg --configure -a", "root", t.root)

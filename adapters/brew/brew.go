@@ -17,7 +17,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"slices"
 	"strings"
 	"time"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/pm"
 	"github.com/patchcore/sdk/patchcore"
 	"github.com/patchcore/sdk/patchcore/version"
 )
@@ -51,7 +51,7 @@ type Options struct {
 
 // Adapter is the Homebrew adapter. Create it with New.
 type Adapter struct {
-	run    command.Runner
+	pm     pm.Runner
 	log    hclog.Logger
 	bin    string
 	user   string
@@ -62,13 +62,8 @@ var _ adapters.Adapter = (*Adapter)(nil)
 
 // New returns a Homebrew adapter configured by opts.
 func New(opts Options) *Adapter {
-	a := &Adapter{run: opts.Runner, log: opts.Logger, bin: opts.Binary, user: opts.User, greedy: opts.Greedy}
-	if a.run == nil {
-		a.run = command.OS{}
-	}
-	if a.log == nil {
-		a.log = hclog.NewNullLogger()
-	}
+	a := &Adapter{pm: pm.NewRunner("brew", opts.Runner, opts.Logger), bin: opts.Binary, user: opts.User, greedy: opts.Greedy}
+	a.log = a.pm.Log()
 	if a.bin == "" {
 		a.bin = "brew"
 	}
@@ -82,16 +77,12 @@ func Factory(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
 
 // Info describes the adapter. It runs no command.
 func (a *Adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
-	if err := ctx.Err(); err != nil {
-		return adapters.InfoResponse{}, err
-	}
-	return adapters.InfoResponse{
-		Name:            "brew",
-		Version:         Version,
-		ProtocolVersion: adapters.ProtocolVersion,
-		Platforms:       []string{"macos"},
-		VersionScheme:   version.Homebrew,
-	}, nil
+	return pm.Info(ctx, adapters.InfoResponse{
+		Name:          "brew",
+		Version:       Version,
+		Platforms:     []string{"macos"},
+		VersionScheme: version.Homebrew,
+	})
 }
 
 // brewEnv is the environment every brew command gets.
@@ -113,13 +104,7 @@ func (a *Adapter) command(args ...string) command.Command {
 }
 
 func (a *Adapter) runCmd(ctx context.Context, c command.Command) (command.Result, error) {
-	a.log.Debug("running", "command", c.String())
-	res, err := a.run.Run(ctx, c)
-	a.log.Debug("finished", "command", c.String(), "duration", res.Duration, "exit", res.ExitCode)
-	if err != nil && errors.Is(err, exec.ErrNotFound) {
-		return res, fmt.Errorf("brew: %s is not installed on this machine (%w): %w", c.Name, patchcore.ErrUnsupported, err)
-	}
-	return res, err
+	return a.pm.Query(ctx, c)
 }
 
 // query runs a read-only brew command and returns its stdout; failures
@@ -359,17 +344,23 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 }
 
 func (a *Adapter) upgrade(ctx context.Context, id, kind, name string, pinned bool) (adapters.ItemResult, error) {
+	// Unpinning, upgrading and pinning again are one transaction: once
+	// begun it runs to its end whatever ctx says.
+	tctx, err := pm.Begin(ctx)
+	if err != nil {
+		return adapters.ItemResult{}, err
+	}
 	if pinned {
-		if _, err := a.query(ctx, "unpinning "+name, "unpin", name); err != nil {
+		if _, err := a.query(tctx, "unpinning "+name, "unpin", name); err != nil {
 			return adapters.ItemResult{}, err
 		}
 		defer func() {
-			if _, err := a.query(context.WithoutCancel(ctx), "pinning "+name+" again", "pin", name); err != nil {
+			if _, err := a.query(tctx, "pinning "+name+" again", "pin", name); err != nil {
 				a.log.Error("could not restore pin", "formula", name, "error", err)
 			}
 		}()
 	}
-	res, err := a.runCmd(ctx, a.command("upgrade", kind, name))
+	res, err := a.runCmd(tctx, a.command("upgrade", kind, name))
 	var ee *command.ExitError
 	if err != nil && !errors.As(err, &ee) {
 		return adapters.ItemResult{}, fmt.Errorf("brew: upgrading %s: %w", id, err)

@@ -13,5 +13,6 @@ import (
 func TestConformance(t *testing.T) {
 	adaptertest.Run(t, brew.Factory,
 		adaptertest.WithRunner(commandtest.Load(t, filepath.Join("testdata", "conformance.txt"))),
-		adaptertest.WithInstallID("git"))
+		adaptertest.WithInstallID("git"),
+		adaptertest.WithCancelInstallID("jq"))
 }

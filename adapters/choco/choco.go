@@ -16,7 +16,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/pm"
 	"github.com/patchcore/sdk/adapters/wua/winreboot"
 	"github.com/patchcore/sdk/patchcore"
 )
@@ -64,7 +64,7 @@ type Options struct {
 
 // Adapter is the Chocolatey adapter. Create it with New.
 type Adapter struct {
-	run     command.Runner
+	pm      pm.Runner
 	log     hclog.Logger
 	bin     string
 	reg     winreboot.Registry
@@ -78,13 +78,8 @@ var _ adapters.Adapter = (*Adapter)(nil)
 
 // New returns a Chocolatey adapter configured by opts.
 func New(opts Options) *Adapter {
-	a := &Adapter{run: opts.Runner, log: opts.Logger, bin: opts.Binary, reg: opts.Registry, sources: opts.Sources}
-	if a.run == nil {
-		a.run = command.OS{}
-	}
-	if a.log == nil {
-		a.log = hclog.NewNullLogger()
-	}
+	a := &Adapter{pm: pm.NewRunner("choco", opts.Runner, opts.Logger), bin: opts.Binary, reg: opts.Registry, sources: opts.Sources}
+	a.log = a.pm.Log()
 	if a.bin == "" {
 		a.bin = "choco"
 	}
@@ -101,16 +96,12 @@ func Factory(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
 
 // Info describes the adapter. It runs no command.
 func (a *Adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
-	if err := ctx.Err(); err != nil {
-		return adapters.InfoResponse{}, err
-	}
-	return adapters.InfoResponse{
-		Name:            "choco",
-		Version:         Version,
-		ProtocolVersion: adapters.ProtocolVersion,
-		Platforms:       []string{"windows"},
-		VersionScheme:   "dotted",
-	}, nil
+	return pm.Info(ctx, adapters.InfoResponse{
+		Name:          "choco",
+		Version:       Version,
+		Platforms:     []string{"windows"},
+		VersionScheme: "dotted",
+	})
 }
 
 func (a *Adapter) command(args ...string) command.Command {
@@ -118,13 +109,7 @@ func (a *Adapter) command(args ...string) command.Command {
 }
 
 func (a *Adapter) runCmd(ctx context.Context, c command.Command) (command.Result, error) {
-	a.log.Debug("running", "command", c.String())
-	res, err := a.run.Run(ctx, c)
-	a.log.Debug("finished", "command", c.String(), "duration", res.Duration, "exit", res.ExitCode)
-	if err != nil && errors.Is(err, exec.ErrNotFound) {
-		return res, fmt.Errorf("choco: %s is not installed on this machine (%w): %w", c.Name, patchcore.ErrUnsupported, err)
-	}
-	return res, err
+	return a.pm.Query(ctx, c)
 }
 
 // exitCode returns the command's exit code as Windows reports it: a
@@ -391,19 +376,25 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 // upgrade runs choco upgrade for one package (unpinning and pinning it
 // again around the upgrade when it is pinned) and maps the outcome.
 func (a *Adapter) upgrade(ctx context.Context, id string, pinned bool) (adapters.ItemResult, error) {
+	// Unpinning, upgrading and pinning again are one transaction: once
+	// begun it runs to its end whatever ctx says (the pin is the user's
+	// policy, and choco killed mid-upgrade leaves a half-installed package).
+	tctx, err := pm.Begin(ctx)
+	if err != nil {
+		return adapters.ItemResult{}, err
+	}
 	if pinned {
-		if _, err := a.query(ctx, "unpinning "+id, "pin", "remove", "--name", id); err != nil {
+		if _, err := a.query(tctx, "unpinning "+id, "pin", "remove", "--name", id); err != nil {
 			return adapters.ItemResult{}, err
 		}
 		defer func() {
-			// Pin again even when the context ended: the pin is the user's policy.
-			if _, err := a.query(context.WithoutCancel(ctx), "pinning "+id+" again", "pin", "add", "--name", id); err != nil {
+			if _, err := a.query(tctx, "pinning "+id+" again", "pin", "add", "--name", id); err != nil {
 				a.log.Error("could not restore pin", "package", id, "error", err)
 			}
 		}()
 	}
 	args := append([]string{"upgrade", id, "--yes", "--no-progress"}, a.sourceArgs()...)
-	res, err := a.runCmd(ctx, a.command(args...))
+	res, err := a.runCmd(tctx, a.command(args...))
 	code, exited := exitCode(res, err)
 	if !exited {
 		return adapters.ItemResult{}, fmt.Errorf("choco: upgrading %s: %w", id, err)

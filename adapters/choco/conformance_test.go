@@ -18,5 +18,6 @@ func TestConformance(t *testing.T) {
 	}
 	adaptertest.Run(t, factory,
 		adaptertest.WithRunner(recorded(t, "choco2.txt", "upgrades.txt")),
-		adaptertest.WithInstallID("googlechrome"))
+		adaptertest.WithInstallID("googlechrome"),
+		adaptertest.WithCancelInstallID("git"))
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/pm"
 	"github.com/patchcore/sdk/adapters/internal/rpmmeta"
 	"github.com/patchcore/sdk/patchcore"
 )
@@ -129,10 +130,11 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 		return adapters.InstallResponse{}, err
 	}
 	if len(p.names) > 0 {
-		if err := ctx.Err(); err != nil {
+		// From here on the package manager runs to completion.
+		txCtx, err := pm.Begin(ctx)
+		if err != nil {
 			return adapters.InstallResponse{}, err
 		}
-		txCtx := context.WithoutCancel(ctx)
 		res, runErr := a.upgrade(txCtx, t, p, false)
 		if runErr != nil {
 			if e := a.classify("installing", res, runErr); isSentinel(e) {

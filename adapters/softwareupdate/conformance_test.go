@@ -13,5 +13,6 @@ import (
 func TestConformance(t *testing.T) {
 	adaptertest.Run(t, softwareupdate.Factory,
 		adaptertest.WithRunner(commandtest.Load(t, filepath.Join("testdata", "sonoma.txt"))),
-		adaptertest.WithInstallID("macOS Sonoma 14.4-23E214"))
+		adaptertest.WithInstallID("macOS Sonoma 14.4-23E214"),
+		adaptertest.WithCancelInstallID("Safari17.4.1SonomaAuto-17.4.1"))
 }

@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/pm"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -41,7 +41,7 @@ type Options struct {
 
 // Adapter is the softwareupdate adapter. Create it with New.
 type Adapter struct {
-	run command.Runner
+	pm  pm.Runner
 	log hclog.Logger
 	bin string
 
@@ -54,13 +54,9 @@ var _ adapters.Adapter = (*Adapter)(nil)
 
 // New returns a softwareupdate adapter configured by opts.
 func New(opts Options) *Adapter {
-	a := &Adapter{run: opts.Runner, log: opts.Logger, bin: opts.Binary}
-	if a.run == nil {
-		a.run = command.OS{}
-	}
-	if a.log == nil {
-		a.log = hclog.NewNullLogger()
-	}
+	a := &Adapter{pm: pm.NewRunner("softwareupdate", opts.Runner, opts.Logger), bin: opts.Binary}
+	a.log = a.pm.Log()
+	a.pm.Missing = "not found; is this macOS?"
 	if a.bin == "" {
 		a.bin = "/usr/sbin/softwareupdate"
 	}
@@ -74,27 +70,17 @@ func Factory(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
 
 // Info describes the adapter. It runs no command.
 func (a *Adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
-	if err := ctx.Err(); err != nil {
-		return adapters.InfoResponse{}, err
-	}
-	return adapters.InfoResponse{
-		Name:            "softwareupdate",
-		Version:         Version,
-		ProtocolVersion: adapters.ProtocolVersion,
-		Platforms:       []string{"macos"},
-		VersionScheme:   "dotted",
-	}, nil
+	return pm.Info(ctx, adapters.InfoResponse{
+		Name:          "softwareupdate",
+		Version:       Version,
+		Platforms:     []string{"macos"},
+		VersionScheme: "dotted",
+	})
 }
 
 func (a *Adapter) runCmd(ctx context.Context, name string, args ...string) (command.Result, error) {
 	c := command.Command{Name: name, Args: args}
-	a.log.Debug("running", "command", c.String())
-	res, err := a.run.Run(ctx, c)
-	a.log.Debug("finished", "command", c.String(), "duration", res.Duration, "exit", res.ExitCode)
-	if err != nil && errors.Is(err, exec.ErrNotFound) {
-		return res, fmt.Errorf("softwareupdate: %s not found; is this macOS? (%w): %w", name, patchcore.ErrUnsupported, err)
-	}
-	return res, err
+	return a.pm.Query(ctx, c)
 }
 
 // output runs a read-only command and returns stdout and stderr together
@@ -401,10 +387,11 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 			resp.Items = append(resp.Items, r)
 			continue
 		}
-		if err := ctx.Err(); err != nil {
+		// Once started, softwareupdate runs to its end whatever ctx says.
+		res, err := a.pm.Transaction(ctx, command.Command{Name: a.bin, Args: []string{"--install", id, "--agree-to-license"}})
+		if err != nil && ctx.Err() != nil {
 			return adapters.InstallResponse{}, err
 		}
-		res, err := a.runCmd(ctx, a.bin, "--install", id, "--agree-to-license")
 		item, cerr := StepResult(id, offered[id], "install", res, err)
 		if cerr != nil {
 			return adapters.InstallResponse{}, cerr

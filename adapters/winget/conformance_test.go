@@ -18,5 +18,6 @@ func TestConformance(t *testing.T) {
 	}
 	adaptertest.Run(t, factory,
 		adaptertest.WithRunner(recorded(t, "win11.txt")),
-		adaptertest.WithInstallID("Microsoft.Edge"))
+		adaptertest.WithInstallID("Microsoft.Edge"),
+		adaptertest.WithCancelInstallID("Git.Git"))
 }

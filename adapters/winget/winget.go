@@ -21,7 +21,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"slices"
 	"strings"
 	"time"
@@ -30,6 +29,7 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/pm"
 	"github.com/patchcore/sdk/adapters/wua/winreboot"
 	"github.com/patchcore/sdk/patchcore"
 )
@@ -55,7 +55,7 @@ type Options struct {
 
 // Adapter is the winget adapter. Create it with New.
 type Adapter struct {
-	run    command.Runner
+	pm     pm.Runner
 	log    hclog.Logger
 	bin    string
 	reg    winreboot.Registry
@@ -66,13 +66,9 @@ var _ adapters.Adapter = (*Adapter)(nil)
 
 // New returns a winget adapter configured by opts.
 func New(opts Options) *Adapter {
-	a := &Adapter{run: opts.Runner, log: opts.Logger, bin: opts.Binary, reg: opts.Registry, source: opts.Source}
-	if a.run == nil {
-		a.run = command.OS{}
-	}
-	if a.log == nil {
-		a.log = hclog.NewNullLogger()
-	}
+	a := &Adapter{pm: pm.NewRunner("winget", opts.Runner, opts.Logger), bin: opts.Binary, reg: opts.Registry, source: opts.Source}
+	a.log = a.pm.Log()
+	a.pm.Missing = "is not installed or not on the PATH"
 	if a.bin == "" {
 		a.bin = "winget"
 	}
@@ -89,16 +85,12 @@ func Factory(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
 
 // Info describes the adapter. It runs no command.
 func (a *Adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
-	if err := ctx.Err(); err != nil {
-		return adapters.InfoResponse{}, err
-	}
-	return adapters.InfoResponse{
-		Name:            "winget",
-		Version:         Version,
-		ProtocolVersion: adapters.ProtocolVersion,
-		Platforms:       []string{"windows"},
-		VersionScheme:   "dotted",
-	}, nil
+	return pm.Info(ctx, adapters.InfoResponse{
+		Name:          "winget",
+		Version:       Version,
+		Platforms:     []string{"windows"},
+		VersionScheme: "dotted",
+	})
 }
 
 // common are the options every winget call gets: no prompts, source
@@ -113,13 +105,7 @@ func (a *Adapter) common() []string {
 
 func (a *Adapter) runCmd(ctx context.Context, args ...string) (command.Result, error) {
 	c := command.Command{Name: a.bin, Args: args}
-	a.log.Debug("running", "command", c.String())
-	res, err := a.run.Run(ctx, c)
-	a.log.Debug("finished", "command", c.String(), "duration", res.Duration, "exit", res.ExitCode)
-	if err != nil && errors.Is(err, exec.ErrNotFound) {
-		return res, fmt.Errorf("winget: %s is not installed or not on the PATH (%w): %w", a.bin, patchcore.ErrUnsupported, err)
-	}
-	return res, err
+	return a.pm.Query(ctx, c)
 }
 
 // exitCode returns the code as the 32-bit HRESULT winget exited with.
@@ -461,7 +447,8 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 			if pins[key] {
 				args = append(args, "--include-pinned")
 			}
-			res, err := a.runCmd(ctx, append(args, a.common()...)...)
+			// Once started, winget runs to its end whatever ctx says.
+			res, err := a.pm.Transaction(ctx, command.Command{Name: a.bin, Args: append(args, a.common()...)})
 			code, exited := exitCode(res, err)
 			if !exited {
 				return adapters.InstallResponse{}, fmt.Errorf("winget: upgrading %s: %w", id, err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/patchcore/sdk/adapters"
+	"github.com/patchcore/sdk/adapters/internal/pm"
 	"github.com/patchcore/sdk/adapters/internal/rpmmeta"
 	"github.com/patchcore/sdk/patchcore"
 )
@@ -105,10 +106,11 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 		return adapters.InstallResponse{}, err
 	}
 	if len(p.targets) > 0 {
-		if err := ctx.Err(); err != nil {
+		// From here on the package manager runs to completion.
+		txCtx, err := pm.Begin(ctx)
+		if err != nil {
 			return adapters.InstallResponse{}, err
 		}
-		txCtx := context.WithoutCancel(ctx)
 		runErr := a.apply(txCtx, t, p, false)
 		if runErr != nil && isSentinel(runErr) {
 			return adapters.InstallResponse{}, runErr

@@ -1,0 +1,112 @@
+// Package pm is the skeleton the package-manager adapters share: the
+// runner through which they run commands (logged, a missing program
+// reported as patchcore.ErrUnsupported, and transactions that a
+// cancellation does not interrupt), the Info answer, and the reading of
+// exit codes.
+package pm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/patchcore/sdk/adapters"
+	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/patchcore"
+)
+
+// Runner runs one adapter's commands.
+type Runner struct {
+	// Adapter names the adapter in messages ("choco").
+	Adapter string
+	// Missing is said of a program that is not found; empty means "is not
+	// installed on this machine".
+	Missing string
+	run     command.Runner
+	log     hclog.Logger
+}
+
+// NewRunner returns the runner of the adapter named adapter, running
+// commands through r (nil means command.OS{}) and logging to log (nil
+// discards).
+func NewRunner(adapter string, r command.Runner, log hclog.Logger) Runner {
+	if r == nil {
+		r = command.OS{}
+	}
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	return Runner{Adapter: adapter, run: r, log: log}
+}
+
+// Log returns the adapter's logger.
+func (r Runner) Log() hclog.Logger { return r.log }
+
+// Query runs a command that changes nothing: cancelling ctx stops it.
+func (r Runner) Query(ctx context.Context, c command.Command) (command.Result, error) {
+	r.log.Debug("running", "command", c.String())
+	res, err := r.run.Run(ctx, c)
+	r.log.Debug("finished", "command", c.String(), "duration", res.Duration, "exit", res.ExitCode)
+	if err != nil && errors.Is(err, exec.ErrNotFound) {
+		missing := r.Missing
+		if missing == "" {
+			missing = "is not installed on this machine"
+		}
+		return res, fmt.Errorf("%s: %s %s (%w): %w", r.Adapter, c.Name, missing, patchcore.ErrUnsupported, err)
+	}
+	return res, err
+}
+
+// Transaction runs a command that changes the system (an install, an
+// upgrade, a pin). When ctx has already ended nothing starts and ctx's
+// error is returned; once the command has started it runs to completion
+// whatever ctx says, because killing a package manager mid-transaction
+// can leave the system half changed. The caller reports a cancellation
+// that came meanwhile after the command, with Cancelled.
+func (r Runner) Transaction(ctx context.Context, c command.Command) (command.Result, error) {
+	tctx, err := Begin(ctx)
+	if err != nil {
+		return command.Result{}, fmt.Errorf("%s: %s not started: %w", r.Adapter, c, err)
+	}
+	return r.Query(tctx, c)
+}
+
+// Begin starts a transaction of several commands: it returns ctx's error
+// when ctx has already ended, and otherwise the context the transaction's
+// commands run under, which keeps ctx's values but neither its
+// cancellation nor its deadline.
+func Begin(ctx context.Context) (context.Context, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return context.WithoutCancel(ctx), nil
+}
+
+// Info fills in the parts of an Info answer every adapter gives the same
+// way (the protocol version) and fails when ctx has ended: Info runs no
+// command.
+func Info(ctx context.Context, info adapters.InfoResponse) (adapters.InfoResponse, error) {
+	if err := ctx.Err(); err != nil {
+		return adapters.InfoResponse{}, err
+	}
+	info.ProtocolVersion = adapters.ProtocolVersion
+	return info, nil
+}
+
+// ExitCode32 returns the exit code of a command that ran to completion
+// as the 32-bit value Windows reports (an HRESULT such as 0x8A15002B, or
+// 3010), whether os/exec gave it as a negative int32 or as a uint32; ok is
+// false when the command did not run to completion.
+func ExitCode32(res command.Result, err error) (code uint32, ok bool) {
+	var ee *command.ExitError
+	if errors.As(err, &ee) {
+		return uint32(ee.ExitCode), true
+	}
+	if err != nil {
+		return 0, false
+	}
+	return uint32(res.ExitCode), true
+}
