@@ -116,6 +116,9 @@ type target struct {
 // must be a readable directory holding a dpkg database.
 func resolveTarget(t adapters.Target) (target, error) {
 	if t.Root == "" || t.Root == "/" {
+		if _, err := os.Stat("/var/lib/dpkg/status"); err != nil {
+			return target{}, fmt.Errorf("apt: this machine is not a system apt serves (no dpkg database: %v): %w", err, patchcore.ErrUnsupported)
+		}
 		return target{}, nil
 	}
 	root, err := filepath.Abs(t.Root)
@@ -129,13 +132,37 @@ func resolveTarget(t adapters.Target) (target, error) {
 	if !fi.IsDir() {
 		return target{}, fmt.Errorf("apt: root %s: %w: not a directory", root, patchcore.ErrInvalidInput)
 	}
-	status := filepath.Join(root, "var/lib/dpkg/status")
-	f, err := os.Open(status)
-	if err != nil {
-		return target{}, fmt.Errorf("apt: root %s: %w: no readable dpkg database: %w", root, patchcore.ErrInvalidInput, err)
+	rt := target{root: root}
+	if _, err := os.Stat(rt.path("/var/lib/dpkg/status")); err != nil {
+		return target{}, fmt.Errorf("apt: root %s is not a system apt serves (no dpkg database: %v): %w", root, err, patchcore.ErrUnsupported)
 	}
-	f.Close()
-	return target{root: root}, nil
+	return rt, nil
+}
+
+// checkSources refuses a target with no package source configured: what
+// it lacks cannot be known, and "no updates" would be a false answer.
+func (t target) checkSources() error {
+	files := []string{t.path("/etc/apt/sources.list")}
+	for _, pattern := range []string{"/etc/apt/sources.list.d/*.list", "/etc/apt/sources.list.d/*.sources"} {
+		m, _ := filepath.Glob(t.path(pattern))
+		files = append(files, m...)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				return nil
+			}
+		}
+	}
+	what := "this machine"
+	if !t.host() {
+		what = "root " + t.root
+	}
+	return fmt.Errorf("apt: %s has no package sources (nothing in /etc/apt/sources.list or sources.list.d): which updates are missing cannot be known: %w", what, patchcore.ErrUnsupported)
 }
 
 // host reports whether the target is the running system.

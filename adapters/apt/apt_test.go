@@ -281,15 +281,27 @@ func TestInstallPerItem(t *testing.T) {
 	}}
 	resp, err := New(Options{Runner: r}).Install(t.Context(), adapters.InstallRequest{
 		Target: adapters.Target{Root: testRoot(t)},
-		IDs:    []string{"unzip", "no-such-package", "adduser", "bad name"},
+		IDs:    []string{"unzip", "no-such-package", "adduser", "bad name", "DSA-5678-1"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []adapters.ItemStatus{adapters.ItemInstalled, adapters.ItemNotApplicable, adapters.ItemInstalled, adapters.ItemFailed}
+	want := []struct {
+		status adapters.ItemStatus
+		reason string
+	}{
+		{adapters.ItemInstalled, ""},
+		{adapters.ItemNotApplicable, "not installed: package no-such-package is not installed"},
+		{adapters.ItemInstalled, "no newer candidate"},
+		{adapters.ItemFailed, "is not a package name"},
+		{adapters.ItemNotApplicable, "not installed: apt cannot map the advisory DSA-5678-1 to packages"},
+	}
+	if len(resp.Items) != len(want) {
+		t.Fatalf("items = %+v", resp.Items)
+	}
 	for i, it := range resp.Items {
-		if it.Status != want[i] {
-			t.Errorf("item %d (%s) = %s (%s), want %s", i, it.ID, it.Status, it.Reason, want[i])
+		if it.Status != want[i].status || !strings.HasPrefix(it.Reason, want[i].reason) && !strings.Contains(it.Reason, want[i].reason) {
+			t.Errorf("item %d (%s) = %s (%s), want %s (%s)", i, it.ID, it.Status, it.Reason, want[i].status, want[i].reason)
 		}
 	}
 	if resp.Items[0].FromVersion != "6.0-28" || resp.Items[0].ToVersion != "6.0-28+deb12u1" {
@@ -360,10 +372,52 @@ func TestMissingTool(t *testing.T) {
 
 func TestBadRoot(t *testing.T) {
 	a := New(Options{Runner: debian12(t, nil)})
-	for _, root := range []string{"/nonexistent/root", t.TempDir(), "apt.go"} {
+	for _, root := range []string{"/nonexistent/root", "apt.go"} {
 		_, err := a.Inventory(t.Context(), adapters.InventoryRequest{Target: adapters.Target{Root: root}})
 		if !errors.Is(err, patchcore.ErrInvalidInput) {
 			t.Errorf("root %s: err = %v, want ErrInvalidInput", root, err)
+		}
+	}
+}
+
+// A root apt does not serve (no dpkg database), or one with no package
+// source, is refused with ErrUnsupported: never "no packages" or "no
+// updates".
+func TestRefusesWhatItDoesNotServe(t *testing.T) {
+	noSources := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(noSources, "var/lib/dpkg"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	status, err := os.ReadFile(filepath.Join(testRoot(t), "var/lib/dpkg/status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(noSources, "var/lib/dpkg/status"), status, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := New(Options{Runner: debian12(t, nil)})
+	tests := []struct {
+		name, root, want string
+		calls            []string
+	}{
+		{"no dpkg database", t.TempDir(), "is not a system apt serves", []string{"Inventory", "ListUpdates", "Install"}},
+		{"no package sources", noSources, "has no package sources", []string{"ListUpdates", "Install"}},
+	}
+	for _, tt := range tests {
+		tgt := adapters.Target{Root: tt.root}
+		for _, call := range tt.calls {
+			var err error
+			switch call {
+			case "Inventory":
+				_, err = a.Inventory(t.Context(), adapters.InventoryRequest{Target: tgt})
+			case "ListUpdates":
+				_, err = a.ListUpdates(t.Context(), adapters.ListUpdatesRequest{Target: tgt})
+			case "Install":
+				_, err = a.Install(t.Context(), adapters.InstallRequest{Target: tgt, IDs: []string{"bash"}})
+			}
+			if !errors.Is(err, patchcore.ErrUnsupported) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%s: %s: %v, want ErrUnsupported saying %q", tt.name, call, err, tt.want)
+			}
 		}
 	}
 }

@@ -57,9 +57,10 @@ func (a *Adapter) makePlan(ctx context.Context, t target, ids []string, force bo
 				item.Status = done
 				item.FromVersion, item.ToVersion = v, v
 				item.Reason = "no newer candidate: " + name + " " + v + " is the newest version apt offers"
+			} else if pm.IsAdvisoryID(id) {
+				item = pm.NotInstalled(id, "apt cannot map the advisory "+id+" to packages (apt reports no advisory IDs); name the packages it fixes")
 			} else {
-				item.Status = adapters.ItemNotApplicable
-				item.Reason = "package " + name + " is not installed"
+				item = pm.NotInstalled(id, "package "+name+" is not installed")
 			}
 		case u.Held && !force:
 			item.Status = adapters.ItemHeld

@@ -56,6 +56,9 @@ func (a *Adapter) refresh(ctx context.Context, t target) error {
 // listUpdates runs apt list --upgradable and dpkg-query on the target and
 // joins them with the Release files.
 func (a *Adapter) listUpdates(ctx context.Context, t target) ([]adapters.Update, error) {
+	if err := t.checkSources(); err != nil {
+		return nil, err
+	}
 	type result struct {
 		pkgs []patchcore.Package
 		arch string

@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/pm"
 	"github.com/patchcore/sdk/adapters/internal/rpmmeta"
 	"github.com/patchcore/sdk/patchcore"
 )
@@ -53,7 +53,7 @@ type Options struct {
 
 // Adapter is the dnf/yum adapter. Create it with New.
 type Adapter struct {
-	run      command.Runner
+	pm       pm.Runner
 	log      hclog.Logger
 	bin      string
 	procRoot string
@@ -65,16 +65,12 @@ var _ adapters.Adapter = (*Adapter)(nil)
 
 // New returns a dnf (or yum) adapter configured by opts.
 func New(opts Options) *Adapter {
-	a := &Adapter{run: opts.Runner, log: opts.Logger, bin: opts.Binary, procRoot: opts.ProcRoot, updateinfo: &rpmmeta.UpdateInfoCache{}}
-	if a.run == nil {
-		a.run = command.OS{}
-	}
-	if a.log == nil {
-		a.log = hclog.NewNullLogger()
-	}
+	a := &Adapter{bin: opts.Binary, procRoot: opts.ProcRoot, updateinfo: &rpmmeta.UpdateInfoCache{}}
 	if a.bin == "" {
 		a.bin = "dnf"
 	}
+	a.pm = pm.NewRunner(a.bin, opts.Runner, opts.Logger)
+	a.log = a.pm.Log()
 	if a.procRoot == "" {
 		a.procRoot = "/proc"
 	}
@@ -94,17 +90,13 @@ func YumFactory(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
 
 // Info describes the adapter. It runs no command.
 func (a *Adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
-	if err := ctx.Err(); err != nil {
-		return adapters.InfoResponse{}, err
-	}
-	return adapters.InfoResponse{
-		Name:            a.bin,
-		Version:         Version,
-		ProtocolVersion: ProtocolVersion,
-		Platforms:       []string{"rhel", "rocky", "almalinux", "centos", "fedora", "amzn", "ol"},
-		VersionScheme:   "rpm",
-		Capabilities:    []adapters.Capability{adapters.CapAlternateRoot, adapters.CapAdvisories},
-	}, nil
+	return pm.Info(ctx, adapters.InfoResponse{
+		Name:          a.bin,
+		Version:       Version,
+		Platforms:     []string{"rhel", "rocky", "almalinux", "centos", "fedora", "amzn", "ol"},
+		VersionScheme: "rpm",
+		Capabilities:  []adapters.Capability{adapters.CapAlternateRoot, adapters.CapAdvisories},
+	})
 }
 
 // target is a resolved request target.
@@ -156,13 +148,7 @@ func (a *Adapter) pmArgs(t target) []string {
 }
 
 func (a *Adapter) runCmd(ctx context.Context, c command.Command) (command.Result, error) {
-	a.log.Debug("running", "command", c.String())
-	res, err := a.run.Run(ctx, c)
-	a.log.Debug("finished", "command", c.Name, "duration", res.Duration, "exit", res.ExitCode)
-	if err != nil && errors.Is(err, exec.ErrNotFound) {
-		return res, fmt.Errorf("%s: %s is not installed on this machine (%w): %w", a.bin, c.Name, patchcore.ErrUnsupported, err)
-	}
-	return res, err
+	return a.pm.Query(ctx, c)
 }
 
 // classify maps dnf/yum/rpm failures onto patchcore sentinels.
@@ -196,22 +182,10 @@ func firstLine(out string) string {
 	return ""
 }
 
-// installed runs rpm -qa on the target.
+// installed runs rpm -qa on the target; a target whose rpm database is
+// empty is refused (patchcore.ErrUnsupported).
 func (a *Adapter) installed(ctx context.Context, t target) ([]rpmmeta.Installed, error) {
-	var args []string
-	if !t.Host() {
-		args = append(args, "--root="+t.Dir)
-	}
-	args = append(args, "-qa", "--queryformat", rpmmeta.QueryFormat)
-	res, err := a.runCmd(ctx, command.Command{Name: "rpm", Args: args})
-	if err != nil {
-		return nil, a.classify("listing installed packages with rpm -qa", res, err)
-	}
-	pkgs, err := rpmmeta.ParseQuery(res.Stdout)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", a.bin, err)
-	}
-	return pkgs, nil
+	return rpmmeta.ListInstalled(ctx, a.pm, t)
 }
 
 // Inventory lists the installed rpms, the platform from os-release, the

@@ -58,7 +58,7 @@ func (a *Adapter) makePlan(ctx context.Context, t target, ids []string, force bo
 			if slices.ContainsFunc(inst, func(p rpmmeta.Installed) bool { return p.Name == id }) {
 				item.Status, item.Reason = done, "no update available: "+id+" is at the newest version the repositories offer"
 			} else {
-				item.Status, item.Reason = adapters.ItemNotApplicable, id+" is neither an installed package nor an advisory with a pending update"
+				item = notInstalled(id)
 			}
 		default:
 			var held []string
@@ -198,4 +198,13 @@ func (a *Adapter) upgrade(ctx context.Context, t target, p plan, downloadOnly bo
 func isSentinel(err error) bool {
 	return errors.Is(err, patchcore.ErrPackageManagerLocked) || errors.Is(err, patchcore.ErrPermission) ||
 		errors.Is(err, patchcore.ErrUnsupported)
+}
+
+// notInstalled is the result for an ID that names neither an installed
+// package nor an advisory with a pending update.
+func notInstalled(id string) adapters.ItemResult {
+	if pm.IsAdvisoryID(id) {
+		return pm.NotInstalled(id, "no pending update belongs to the advisory "+id)
+	}
+	return pm.NotInstalled(id, id+" is neither an installed package nor an advisory with a pending update")
 }

@@ -87,12 +87,21 @@ func TestRealDNF(t *testing.T) {
 	})
 
 	t.Run("Install by advisory ID", func(t *testing.T) {
-		inst, err := a.Install(ctx, adapters.InstallRequest{Target: tgt, IDs: []string{rpmrepotest.AdvisoryID, "no-such-package"}})
+		inst, err := a.Install(ctx, adapters.InstallRequest{Target: tgt, IDs: []string{rpmrepotest.AdvisoryID, "no-such-package", "RHSA-2099:99999"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if inst.Items[0].Status != adapters.ItemInstalled || inst.Items[1].Status != adapters.ItemNotApplicable {
+		if len(inst.Items) != 3 || inst.Items[0].Status != adapters.ItemInstalled {
 			t.Fatalf("items = %+v", inst.Items)
+		}
+		// An ID that maps to nothing is "not installed", with the reason: never a success.
+		for _, it := range inst.Items[1:] {
+			if it.Status != adapters.ItemNotApplicable || !strings.HasPrefix(it.Reason, "not installed: ") || !strings.Contains(it.Reason, it.ID) {
+				t.Errorf("item %s = %+v, want not installed with a reason naming it", it.ID, it)
+			}
+		}
+		if !strings.Contains(inst.Items[2].Reason, "advisory") {
+			t.Errorf("unknown advisory: reason %q does not say it is an advisory", inst.Items[2].Reason)
 		}
 		if v := installed(t, a, tgt); v != rpmrepotest.NewVersion {
 			t.Errorf("rpm shows %s after Install, want %s", v, rpmrepotest.NewVersion)

@@ -122,6 +122,9 @@ func (a *Adapter) listUpdates(ctx context.Context, t target, refresh bool) ([]ad
 	res, err := a.runCmd(ctx, command.Command{Name: a.bin, Args: args})
 	inst := <-ch
 	<-prefetched
+	if errors.Is(inst.err, patchcore.ErrUnsupported) {
+		return nil, inst.err // not an rpm system: whatever dnf said is beside the point
+	}
 	var ee *command.ExitError
 	if err != nil && !(errors.As(err, &ee) && ee.ExitCode == 100) {
 		return nil, a.classify("listing updates with check-update", res, err)

@@ -48,7 +48,7 @@ func (a *Adapter) makePlan(ctx context.Context, t target, ids []string, done ada
 			if slices.ContainsFunc(inst, func(p rpmmeta.Installed) bool { return p.Name == id }) {
 				item.Status, item.Reason = done, "no update available: "+id+" is at the newest version the repositories offer"
 			} else {
-				item.Status, item.Reason = adapters.ItemNotApplicable, id+" is neither an installed package nor a needed patch"
+				item = notInstalled(id)
 			}
 		case slices.ContainsFunc(need, func(u adapters.Update) bool { return u.Held }):
 			item.Status, item.Reason = adapters.ItemHeld, "locked in /etc/zypp/locks; remove the lock (zypper removelock) to upgrade it"
@@ -182,4 +182,13 @@ func (a *Adapter) apply(ctx context.Context, t target, p plan, downloadOnly bool
 func isSentinel(err error) bool {
 	return errors.Is(err, patchcore.ErrPackageManagerLocked) || errors.Is(err, patchcore.ErrPermission) ||
 		errors.Is(err, patchcore.ErrUnsupported)
+}
+
+// notInstalled is the result for an ID that names neither an installed
+// package nor a needed patch.
+func notInstalled(id string) adapters.ItemResult {
+	if pm.IsAdvisoryID(id) {
+		return pm.NotInstalled(id, "no needed patch is the advisory "+id)
+	}
+	return pm.NotInstalled(id, id+" is neither an installed package nor a needed patch")
 }

@@ -37,6 +37,9 @@ func (a *Adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesReque
 }
 
 func (a *Adapter) listUpdates(ctx context.Context, t target) ([]adapters.Update, error) {
+	if _, err := a.installed(ctx, t); err != nil {
+		return nil, err // not an rpm system: no answer, rather than "no updates"
+	}
 	// Parse the cached updateinfo while zypper runs; a file zypper
 	// replaces meanwhile is read again by the call after it.
 	prefetched := make(chan struct{})
@@ -51,6 +54,9 @@ func (a *Adapter) listUpdates(ctx context.Context, t target) ([]adapters.Update,
 	<-prefetched
 	if err != nil {
 		return nil, err
+	}
+	if out := string(res.Stdout); strings.Contains(out, "No repositories defined") || strings.Contains(out, `status="no-update-repositories"`) {
+		return nil, fmt.Errorf("zypper: %s has no repositories: which updates are missing cannot be known: %w", where(t), patchcore.ErrUnsupported)
 	}
 	doc, err := ParseXML(res.Stdout)
 	if err != nil {
@@ -202,4 +208,12 @@ func (a *Adapter) heldUpdates(ctx context.Context, t target) ([]adapters.Update,
 func newer(a, b string) bool {
 	c, err := rpmScheme.Compare(a, b)
 	return err == nil && c > 0
+}
+
+// where names the target in messages.
+func where(t target) string {
+	if t.Host() {
+		return "this machine"
+	}
+	return "root " + t.Dir
 }

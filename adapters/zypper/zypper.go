@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/pm"
 	"github.com/patchcore/sdk/adapters/internal/rpmmeta"
 	"github.com/patchcore/sdk/patchcore"
 	"github.com/patchcore/sdk/patchcore/version"
@@ -50,7 +50,7 @@ type Options struct {
 
 // Adapter is the zypper adapter. Create it with New.
 type Adapter struct {
-	run      command.Runner
+	pm       pm.Runner
 	log      hclog.Logger
 	procRoot string
 	// updateinfo keeps the parsed updateinfo files between ListUpdates calls.
@@ -61,13 +61,8 @@ var _ adapters.Adapter = (*Adapter)(nil)
 
 // New returns a zypper adapter configured by opts.
 func New(opts Options) *Adapter {
-	a := &Adapter{run: opts.Runner, log: opts.Logger, procRoot: opts.ProcRoot, updateinfo: &rpmmeta.UpdateInfoCache{}}
-	if a.run == nil {
-		a.run = command.OS{}
-	}
-	if a.log == nil {
-		a.log = hclog.NewNullLogger()
-	}
+	a := &Adapter{pm: pm.NewRunner("zypper", opts.Runner, opts.Logger), procRoot: opts.ProcRoot, updateinfo: &rpmmeta.UpdateInfoCache{}}
+	a.log = a.pm.Log()
 	if a.procRoot == "" {
 		a.procRoot = "/proc"
 	}
@@ -81,15 +76,12 @@ func Factory(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
 
 // Info describes the adapter. It runs no command.
 func (a *Adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
-	if err := ctx.Err(); err != nil {
-		return adapters.InfoResponse{}, err
-	}
-	return adapters.InfoResponse{
-		Name: "zypper", Version: Version, ProtocolVersion: adapters.ProtocolVersion,
+	return pm.Info(ctx, adapters.InfoResponse{
+		Name: "zypper", Version: Version,
 		Platforms:     []string{"sles", "opensuse-leap", "opensuse-tumbleweed"},
 		VersionScheme: "rpm",
 		Capabilities:  []adapters.Capability{adapters.CapAlternateRoot, adapters.CapAdvisories},
-	}, nil
+	})
 }
 
 // target is a resolved request target.
@@ -107,15 +99,12 @@ func (a *Adapter) zypper(ctx context.Context, t target, what string, args ...str
 		full = append(full, "--root", t.Dir)
 	}
 	full = append(full, args...)
-	c := command.Command{Name: "zypper", Args: full}
-	a.log.Debug("running", "command", c.String())
-	res, err := a.run.Run(ctx, c)
-	a.log.Debug("finished", "command", "zypper", "duration", res.Duration, "exit", res.ExitCode)
+	res, err := a.pm.Query(ctx, command.Command{Name: "zypper", Args: full})
 	if err == nil {
 		return res, nil
 	}
-	if errors.Is(err, exec.ErrNotFound) {
-		return res, fmt.Errorf("zypper: zypper is not installed on this machine (%w): %w", patchcore.ErrUnsupported, err)
+	if errors.Is(err, patchcore.ErrUnsupported) {
+		return res, err
 	}
 	out := string(res.Stdout) + string(res.Stderr)
 	switch {
@@ -147,25 +136,10 @@ func xmlMessage(out string) string {
 	return ""
 }
 
+// installed runs rpm -qa on the target; a target whose rpm database is
+// empty is refused (patchcore.ErrUnsupported).
 func (a *Adapter) installed(ctx context.Context, t target) ([]rpmmeta.Installed, error) {
-	var args []string
-	if !t.Host() {
-		args = append(args, "--root="+t.Dir)
-	}
-	args = append(args, "-qa", "--queryformat", rpmmeta.QueryFormat)
-	c := command.Command{Name: "rpm", Args: args}
-	res, err := a.run.Run(ctx, c)
-	if err != nil {
-		if errors.Is(err, exec.ErrNotFound) {
-			return nil, fmt.Errorf("zypper: rpm is not installed on this machine (%w): %w", patchcore.ErrUnsupported, err)
-		}
-		return nil, fmt.Errorf("zypper: listing installed packages with rpm -qa: %w", err)
-	}
-	pkgs, err := rpmmeta.ParseQuery(res.Stdout)
-	if err != nil {
-		return nil, fmt.Errorf("zypper: %w", err)
-	}
-	return pkgs, nil
+	return rpmmeta.ListInstalled(ctx, a.pm, t)
 }
 
 // locks reads the package names locked in /etc/zypp/locks of the target.

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"regexp"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -110,3 +111,20 @@ func ExitCode32(res command.Result, err error) (code uint32, ok bool) {
 	}
 	return uint32(res.ExitCode), true
 }
+
+// NotInstalled is the result for a requested ID that Install installs
+// nothing for: a package that is not installed, or an ID the adapter cannot
+// map to packages. It is never a success: the status is ItemNotApplicable
+// and the reason begins "not installed: ".
+func NotInstalled(id, reason string) adapters.ItemResult {
+	return adapters.ItemResult{ID: id, Status: adapters.ItemNotApplicable, Reason: "not installed: " + reason}
+}
+
+// advisoryID matches the shapes of vendor advisory IDs: DSA-5678-1,
+// DLA-3456-1, USN-6000-1, RHSA-2024:1234, ALSA-2024:1234, FEDORA-2024-1a2b3c,
+// FEDORA-EPEL-2024-…, SUSE-SU-2024:1234-1, openSUSE-SU-2024:0001-1, ALAS-2024-001.
+var advisoryID = regexp.MustCompile(`^(?:DSA|DLA|DTSA|USN|RHSA|RHBA|RHEA|ALSA|ALBA|ALEA|RLSA|RLBA|RLEA|ELSA|ELBA|ELEA|CESA|ALAS\d*|FEDORA(?:-EPEL)?|SUSE|openSUSE)-[0-9A-Za-z][0-9A-Za-z:._-]*$`)
+
+// IsAdvisoryID reports whether id has the shape of a vendor advisory ID
+// rather than a package name.
+func IsAdvisoryID(id string) bool { return advisoryID.MatchString(id) }
