@@ -17,10 +17,8 @@ package apt
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -28,20 +26,18 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/pm"
 	"github.com/patchcore/sdk/patchcore"
 )
 
-// Name is the adapter's short name, as Info reports it and the host's
+// name is the adapter's short name, as Info reports it and the host's
 // built-in registry knows it.
-const Name = "apt"
+const name = "apt"
 
-// Version is the adapter's own version.
-const Version = "0.1.0"
+// adapterVersion is the adapter's own version.
+const adapterVersion = "0.1.0"
 
-// ProtocolVersion is the plugin protocol version the adapter speaks.
-const ProtocolVersion = adapters.ProtocolVersion
-
-// Options configure an Adapter. The zero value runs commands on this
+// Options configure an adapter. The zero value runs commands on this
 // machine and discards log output.
 type Options struct {
 	// Runner runs apt, apt-get, dpkg and dpkg-query. Nil means command.OS{}.
@@ -58,26 +54,21 @@ type Options struct {
 	ProcRoot string
 }
 
-// Adapter is the apt adapter. Create it with New; it is safe for
+// adapter is the apt adapter. Create it with New; it is safe for
 // concurrent use, but apt itself serialises installs with its lock.
-type Adapter struct {
-	run      command.Runner
+type adapter struct {
+	pm       pm.Runner
 	log      hclog.Logger
 	lockWait int
 	procRoot string
 }
 
-var _ adapters.Adapter = (*Adapter)(nil)
+var _ adapters.Adapter = (*adapter)(nil)
 
 // New returns an apt adapter configured by opts.
-func New(opts Options) *Adapter {
-	a := &Adapter{run: opts.Runner, log: opts.Logger, lockWait: opts.LockTimeoutSeconds, procRoot: opts.ProcRoot}
-	if a.run == nil {
-		a.run = command.OS{}
-	}
-	if a.log == nil {
-		a.log = hclog.NewNullLogger()
-	}
+func New(opts Options) adapters.Adapter {
+	a := &adapter{pm: pm.NewRunner(name, opts.Runner, opts.Logger), lockWait: opts.LockTimeoutSeconds, procRoot: opts.ProcRoot}
+	a.log = a.pm.Log()
 	if a.procRoot == "" {
 		a.procRoot = "/proc"
 	}
@@ -92,18 +83,14 @@ func Factory(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
 }
 
 // Info describes the adapter. It runs no command.
-func (a *Adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
-	if err := ctx.Err(); err != nil {
-		return adapters.InfoResponse{}, err
-	}
-	return adapters.InfoResponse{
-		Name:            Name,
-		Version:         Version,
-		ProtocolVersion: ProtocolVersion,
-		Platforms:       []string{"debian", "ubuntu"},
-		VersionScheme:   "deb",
-		Capabilities:    []adapters.Capability{adapters.CapAlternateRoot},
-	}, nil
+func (a *adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
+	return pm.Info(ctx, adapters.InfoResponse{
+		Name:          name,
+		Version:       adapterVersion,
+		Platforms:     []string{"debian", "ubuntu"},
+		VersionScheme: "deb",
+		Capabilities:  []adapters.Capability{adapters.CapAlternateRoot},
+	})
 }
 
 // target is a resolved request target: the root directory and the
@@ -197,14 +184,8 @@ func (t target) dpkgOptions() []string {
 }
 
 // runCmd runs c, logging it, and turns a missing program into a clear error.
-func (a *Adapter) runCmd(ctx context.Context, c command.Command) (command.Result, error) {
-	a.log.Debug("running", "command", c.String())
-	res, err := a.run.Run(ctx, c)
-	a.log.Debug("finished", "command", c.Name, "duration", res.Duration, "exit", res.ExitCode)
-	if err != nil && errors.Is(err, exec.ErrNotFound) {
-		return res, fmt.Errorf("apt: %s is not installed on this machine (%w): %w", c.Name, patchcore.ErrUnsupported, err)
-	}
-	return res, err
+func (a *adapter) runCmd(ctx context.Context, c command.Command) (command.Result, error) {
+	return a.pm.Query(ctx, c)
 }
 
 // classifyAptError maps apt and dpkg failures onto patchcore sentinels:

@@ -136,7 +136,7 @@ func TestInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Name != "apt" || info.VersionScheme != "deb" || info.ProtocolVersion != ProtocolVersion {
+	if info.Name != "apt" || info.VersionScheme != "deb" || info.ProtocolVersion != adapters.ProtocolVersion {
 		t.Errorf("Info = %+v", info)
 	}
 }

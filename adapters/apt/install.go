@@ -34,7 +34,7 @@ type plan struct {
 // is a package name ("unzip") or name:arch. Unknown or not installed
 // packages are not applicable; up-to-date ones already installed; held ones
 // held unless force.
-func (a *Adapter) makePlan(ctx context.Context, t target, ids []string, force bool, done adapters.ItemStatus) (plan, error) {
+func (a *adapter) makePlan(ctx context.Context, t target, ids []string, force bool, done adapters.ItemStatus) (plan, error) {
 	p := plan{index: map[string]int{}, candidates: map[string]string{}}
 	ups, err := a.listUpdates(ctx, t)
 	if err != nil {
@@ -98,7 +98,7 @@ func installedVersion(pkgs []patchcore.Package, name string) (string, bool) {
 }
 
 // aptGetArgs are the options every installing apt-get call gets.
-func (a *Adapter) aptGetArgs(t target, force bool) []string {
+func (a *adapter) aptGetArgs(t target, force bool) []string {
 	args := append(t.aptOptions(),
 		"-y", "-q",
 		"-o", "Dpkg::Options::=--force-confdef",
@@ -116,7 +116,7 @@ func (a *Adapter) aptGetArgs(t target, force bool) []string {
 
 // Download fetches the candidate packages of the named updates into apt's
 // archive cache without installing them.
-func (a *Adapter) Download(ctx context.Context, req adapters.DownloadRequest) (adapters.DownloadResponse, error) {
+func (a *adapter) Download(ctx context.Context, req adapters.DownloadRequest) (adapters.DownloadResponse, error) {
 	t, err := resolveTarget(req.Target)
 	if err != nil {
 		return adapters.DownloadResponse{}, err
@@ -154,7 +154,7 @@ func (a *Adapter) Download(ctx context.Context, req adapters.DownloadRequest) (a
 // dpkg --configure -a and tries once more. Once apt-get has started,
 // cancelling ctx lets the transaction finish before Install returns
 // ctx.Err().
-func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (adapters.InstallResponse, error) {
+func (a *adapter) Install(ctx context.Context, req adapters.InstallRequest) (adapters.InstallResponse, error) {
 	t, err := resolveTarget(req.Target)
 	if err != nil {
 		return adapters.InstallResponse{}, err
@@ -219,14 +219,14 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 }
 
 // aptInstall runs apt-get install --only-upgrade for names.
-func (a *Adapter) aptInstall(ctx context.Context, t target, names []string, force bool) (command.Result, error) {
+func (a *adapter) aptInstall(ctx context.Context, t target, names []string, force bool) (command.Result, error) {
 	args := append(a.aptGetArgs(t, force), "--no-remove", "install", "--only-upgrade")
 	args = append(args, names...)
 	return a.runCmd(ctx, command.Command{Name: "apt-get", Args: args, Env: nonInteractiveEnv})
 }
 
 // repair finishes an interrupted dpkg run with dpkg --configure -a.
-func (a *Adapter) repair(ctx context.Context, t target) error {
+func (a *adapter) repair(ctx context.Context, t target) error {
 	var args []string
 	if !t.host() {
 		args = append(args, "--root="+t.root)

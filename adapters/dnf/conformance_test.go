@@ -1,4 +1,4 @@
-package dnf_test
+package dnf
 
 import (
 	"testing"
@@ -6,7 +6,6 @@ import (
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/adaptertest"
 	"github.com/patchcore/sdk/adapters/command"
-	"github.com/patchcore/sdk/adapters/dnf"
 	"github.com/patchcore/sdk/adapters/dnf/rpmrepotest"
 )
 
@@ -22,6 +21,6 @@ func TestConformance(t *testing.T) {
 		Args: []string{"--root", root, "-U", "--nodeps", rpmrepotest.RPM(repo, rpmrepotest.NewVersion)}}); err != nil {
 		t.Fatalf("rpm -U: %v: %s", err, res.Stderr)
 	}
-	adaptertest.Run(t, dnf.Factory, adaptertest.WithTarget(adapters.Target{Root: root}),
+	adaptertest.Run(t, Factory, adaptertest.WithTarget(adapters.Target{Root: root}),
 		adaptertest.WithInstallID(rpmrepotest.Package))
 }

@@ -33,13 +33,10 @@ import (
 	"github.com/patchcore/sdk/patchcore"
 )
 
-// Version is the adapter's own version.
-const Version = "0.1.0"
+// adapterVersion is the adapter's own version.
+const adapterVersion = "0.1.0"
 
-// ProtocolVersion is the plugin protocol version the adapter speaks.
-const ProtocolVersion = adapters.ProtocolVersion
-
-// Options configure an Adapter.
+// Options configure an adapter.
 type Options struct {
 	// Runner runs dnf (or yum) and rpm. Nil means command.OS{}.
 	Runner command.Runner
@@ -51,8 +48,8 @@ type Options struct {
 	ProcRoot string
 }
 
-// Adapter is the dnf/yum adapter. Create it with New.
-type Adapter struct {
+// adapter is the dnf/yum adapter. Create it with New.
+type adapter struct {
 	pm       pm.Runner
 	log      hclog.Logger
 	bin      string
@@ -61,11 +58,11 @@ type Adapter struct {
 	updateinfo *rpmmeta.UpdateInfoCache
 }
 
-var _ adapters.Adapter = (*Adapter)(nil)
+var _ adapters.Adapter = (*adapter)(nil)
 
 // New returns a dnf (or yum) adapter configured by opts.
-func New(opts Options) *Adapter {
-	a := &Adapter{bin: opts.Binary, procRoot: opts.ProcRoot, updateinfo: &rpmmeta.UpdateInfoCache{}}
+func New(opts Options) adapters.Adapter {
+	a := &adapter{bin: opts.Binary, procRoot: opts.ProcRoot, updateinfo: &rpmmeta.UpdateInfoCache{}}
 	if a.bin == "" {
 		a.bin = "dnf"
 	}
@@ -89,10 +86,10 @@ func YumFactory(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
 }
 
 // Info describes the adapter. It runs no command.
-func (a *Adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
+func (a *adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
 	return pm.Info(ctx, adapters.InfoResponse{
 		Name:          a.bin,
-		Version:       Version,
+		Version:       adapterVersion,
 		Platforms:     []string{"rhel", "rocky", "almalinux", "centos", "fedora", "amzn", "ol"},
 		VersionScheme: "rpm",
 		Capabilities:  []adapters.Capability{adapters.CapAlternateRoot, adapters.CapAdvisories},
@@ -133,7 +130,7 @@ func osRelease(t target) map[string]string {
 
 // pmArgs are the options every dnf/yum call gets: quiet, never waiting on
 // another process's lock, and pointed at the target.
-func (a *Adapter) pmArgs(t target) []string {
+func (a *adapter) pmArgs(t target) []string {
 	args := []string{"-q"}
 	if a.bin == "dnf" {
 		args = append(args, "--setopt=exit_on_lock=True")
@@ -147,12 +144,12 @@ func (a *Adapter) pmArgs(t target) []string {
 	return args
 }
 
-func (a *Adapter) runCmd(ctx context.Context, c command.Command) (command.Result, error) {
+func (a *adapter) runCmd(ctx context.Context, c command.Command) (command.Result, error) {
 	return a.pm.Query(ctx, c)
 }
 
 // classify maps dnf/yum/rpm failures onto patchcore sentinels.
-func (a *Adapter) classify(what string, res command.Result, err error) error {
+func (a *adapter) classify(what string, res command.Result, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -184,13 +181,13 @@ func firstLine(out string) string {
 
 // installed runs rpm -qa on the target; a target whose rpm database is
 // empty is refused (patchcore.ErrUnsupported).
-func (a *Adapter) installed(ctx context.Context, t target) ([]rpmmeta.Installed, error) {
+func (a *adapter) installed(ctx context.Context, t target) ([]rpmmeta.Installed, error) {
 	return rpmmeta.ListInstalled(ctx, a.pm, t)
 }
 
 // Inventory lists the installed rpms, the platform from os-release, the
 // running kernel (running system only) and whether a reboot is pending.
-func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) (adapters.InventoryResponse, error) {
+func (a *adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) (adapters.InventoryResponse, error) {
 	start := time.Now()
 	t, err := resolveTarget(req.Target)
 	if err != nil {
@@ -216,7 +213,7 @@ func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) 
 	return adapters.InventoryResponse{Inventory: inv}, nil
 }
 
-func (a *Adapter) platform(t target) patchcore.Platform {
+func (a *adapter) platform(t target) patchcore.Platform {
 	osr := osRelease(t)
 	p := patchcore.Platform{Family: patchcore.FamilyLinux, Distro: osr["ID"], Version: osr["VERSION_ID"]}
 	if t.Host() {
@@ -228,7 +225,7 @@ func (a *Adapter) platform(t target) patchcore.Platform {
 }
 
 // versionlocks reads the dnf and yum versionlock lists of the target.
-func (a *Adapter) versionlocks(t target) []rpmmeta.Lock {
+func (a *adapter) versionlocks(t target) []rpmmeta.Lock {
 	var locks []rpmmeta.Lock
 	for _, p := range []string{"/etc/dnf/plugins/versionlock.list", "/etc/yum/pluginconf.d/versionlock.list"} {
 		if b, err := os.ReadFile(t.Path(p)); err == nil {
@@ -246,7 +243,7 @@ var rebootPackages = []string{"kernel", "kernel-core", "kernel-rt", "kernel-rt-c
 // rebootReasons compares the install time of the packages that need a
 // restart with the boot time. On an alternate root there is no boot to
 // compare with, so nothing is pending.
-func (a *Adapter) rebootReasons(t target, inst []rpmmeta.Installed) (bool, []string) {
+func (a *adapter) rebootReasons(t target, inst []rpmmeta.Installed) (bool, []string) {
 	if !t.Host() {
 		return false, nil
 	}
@@ -264,7 +261,7 @@ func (a *Adapter) rebootReasons(t target, inst []rpmmeta.Installed) (bool, []str
 	return len(reasons) > 0, reasons
 }
 
-func (a *Adapter) bootTime() (time.Time, error) {
+func (a *adapter) bootTime() (time.Time, error) {
 	b, err := os.ReadFile(filepath.Join(a.procRoot, "stat"))
 	if err != nil {
 		return time.Time{}, err
@@ -283,7 +280,7 @@ func (a *Adapter) bootTime() (time.Time, error) {
 
 // RebootRequired reports whether a package that needs a restart was
 // installed after the last boot.
-func (a *Adapter) RebootRequired(ctx context.Context, req adapters.RebootRequiredRequest) (adapters.RebootRequiredResponse, error) {
+func (a *adapter) RebootRequired(ctx context.Context, req adapters.RebootRequiredRequest) (adapters.RebootRequiredResponse, error) {
 	t, err := resolveTarget(req.Target)
 	if err != nil {
 		return adapters.RebootRequiredResponse{}, err

@@ -26,7 +26,7 @@ type plan struct {
 	exclude []string
 }
 
-func (a *Adapter) makePlan(ctx context.Context, t target, ids []string, force bool, done adapters.ItemStatus) (plan, error) {
+func (a *adapter) makePlan(ctx context.Context, t target, ids []string, force bool, done adapters.ItemStatus) (plan, error) {
 	p := plan{targets: map[int][]adapters.Update{}}
 	ups, err := a.listUpdates(ctx, t, false)
 	if err != nil {
@@ -88,7 +88,7 @@ func (a *Adapter) makePlan(ctx context.Context, t target, ids []string, force bo
 }
 
 // Download fetches the packages of the named updates into dnf's cache.
-func (a *Adapter) Download(ctx context.Context, req adapters.DownloadRequest) (adapters.DownloadResponse, error) {
+func (a *adapter) Download(ctx context.Context, req adapters.DownloadRequest) (adapters.DownloadResponse, error) {
 	t, err := resolveTarget(req.Target)
 	if err != nil {
 		return adapters.DownloadResponse{}, err
@@ -120,7 +120,7 @@ func (a *Adapter) Download(ctx context.Context, req adapters.DownloadRequest) (a
 // excluded unless the request says Force. Each ID gets a result checked
 // against rpm afterwards. Once dnf has started, cancelling ctx lets the
 // transaction finish before Install returns ctx.Err().
-func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (adapters.InstallResponse, error) {
+func (a *adapter) Install(ctx context.Context, req adapters.InstallRequest) (adapters.InstallResponse, error) {
 	t, err := resolveTarget(req.Target)
 	if err != nil {
 		return adapters.InstallResponse{}, err
@@ -175,7 +175,7 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 }
 
 // upgrade runs dnf upgrade (or --downloadonly) for the plan's packages.
-func (a *Adapter) upgrade(ctx context.Context, t target, p plan, downloadOnly bool) (command.Result, error) {
+func (a *adapter) upgrade(ctx context.Context, t target, p plan, downloadOnly bool) (command.Result, error) {
 	args := append(a.pmArgs(t), "-y")
 	if len(p.exclude) == 0 {
 		// Locks were lifted by force (or there are none): let dnf's own

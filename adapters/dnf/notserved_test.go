@@ -1,47 +1,26 @@
-package dnf_test
+package dnf
 
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/patchcore/sdk/adapters"
-	"github.com/patchcore/sdk/adapters/dnf"
 	"github.com/patchcore/sdk/adapters/dnf/rpmrepotest"
 	"github.com/patchcore/sdk/patchcore"
 )
-
-// debianRoot is a root of a Debian system: an os-release and a dpkg
-// database, no rpm database.
-func debianRoot(t *testing.T) string {
-	t.Helper()
-	root := t.TempDir()
-	for path, content := range map[string]string{
-		"etc/os-release":      "ID=debian\nVERSION_ID=\"12\"\n",
-		"var/lib/dpkg/status": "Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b2\nArchitecture: amd64\n",
-	} {
-		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(path)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(root, path), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
-}
 
 // dnf refuses a system it does not serve, rather than answering "no
 // packages, no updates": a Debian root, and (on a Debian machine) the
 // running system, whose rpm database is empty.
 func TestRefusesSystemsItDoesNotServe(t *testing.T) {
 	rpmrepotest.Require(t, "dnf")
-	targets := map[string]adapters.Target{"debian root": {Root: debianRoot(t)}}
+	targets := map[string]adapters.Target{"debian root": {Root: rpmrepotest.DebianRoot(t)}}
 	if _, err := os.Stat("/etc/debian_version"); err == nil {
 		targets["debian host"] = adapters.Target{}
 	}
-	a := dnf.New(dnf.Options{})
+	a := New(Options{})
 	for name, tgt := range targets {
 		t.Run(name, func(t *testing.T) {
 			_, ierr := a.Inventory(t.Context(), adapters.InventoryRequest{Target: tgt})

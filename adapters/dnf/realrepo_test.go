@@ -1,4 +1,4 @@
-package dnf_test
+package dnf
 
 import (
 	"errors"
@@ -10,17 +10,16 @@ import (
 	"time"
 
 	"github.com/patchcore/sdk/adapters"
-	"github.com/patchcore/sdk/adapters/dnf"
 	"github.com/patchcore/sdk/adapters/dnf/rpmrepotest"
 	"github.com/patchcore/sdk/patchcore"
 )
 
-func dnfRoot(t *testing.T) (string, *dnf.Adapter) {
+func dnfRoot(t *testing.T) (string, adapters.Adapter) {
 	rpmrepotest.Require(t, "dnf")
 	repo := rpmrepotest.Repo(t)
 	root := rpmrepotest.Root(t, repo)
 	rpmrepotest.DNFRepoFile(t, root, repo)
-	return root, dnf.New(dnf.Options{})
+	return root, New(Options{})
 }
 
 // TestRealDNF drives the real dnf and rpm against a local repository with a
@@ -113,7 +112,7 @@ func TestRealDNF(t *testing.T) {
 	})
 }
 
-func installed(t *testing.T, a *dnf.Adapter, tgt adapters.Target) string {
+func installed(t *testing.T, a adapters.Adapter, tgt adapters.Target) string {
 	inv, err := a.Inventory(t.Context(), adapters.InventoryRequest{Target: tgt})
 	if err != nil {
 		t.Fatal(err)

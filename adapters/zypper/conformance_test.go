@@ -1,4 +1,4 @@
-package zypper_test
+package zypper
 
 import (
 	"path/filepath"
@@ -8,7 +8,6 @@ import (
 	"github.com/patchcore/sdk/adapters/adaptertest"
 	"github.com/patchcore/sdk/adapters/command"
 	"github.com/patchcore/sdk/adapters/dnf/rpmrepotest"
-	"github.com/patchcore/sdk/adapters/zypper"
 )
 
 // TestConformance runs the conformance kit over gRPC against the real
@@ -25,7 +24,7 @@ func TestConformance(t *testing.T) {
 		t.Fatalf("rpm -U: %v: %s", err, res.Stderr)
 	}
 	rpmrepotest.ZypperRepo(t, root, repo)
-	adaptertest.Run(t, zypper.Factory, adaptertest.WithTarget(adapters.Target{Root: root}),
+	adaptertest.Run(t, Factory, adaptertest.WithTarget(adapters.Target{Root: root}),
 		adaptertest.WithInstallID(rpmrepotest.LargeName(2)),
 		adaptertest.WithCancelInstallID(rpmrepotest.LargeName(1)))
 }

@@ -20,7 +20,7 @@ type plan struct {
 	patches  []string // for zypper install -t patch
 }
 
-func (a *Adapter) makePlan(ctx context.Context, t target, ids []string, done adapters.ItemStatus) (plan, []rpmmeta.Installed, error) {
+func (a *adapter) makePlan(ctx context.Context, t target, ids []string, done adapters.ItemStatus) (plan, []rpmmeta.Installed, error) {
 	p := plan{targets: map[int][]adapters.Update{}}
 	ups, err := a.listUpdates(ctx, t)
 	if err != nil {
@@ -69,7 +69,7 @@ func (a *Adapter) makePlan(ctx context.Context, t target, ids []string, done ada
 }
 
 // Download fetches the packages of the named updates into zypper's cache.
-func (a *Adapter) Download(ctx context.Context, req adapters.DownloadRequest) (adapters.DownloadResponse, error) {
+func (a *adapter) Download(ctx context.Context, req adapters.DownloadRequest) (adapters.DownloadResponse, error) {
 	t, err := resolveTarget(req.Target)
 	if err != nil {
 		return adapters.DownloadResponse{}, err
@@ -96,7 +96,7 @@ func (a *Adapter) Download(ctx context.Context, req adapters.DownloadRequest) (a
 // named patches (zypper install -t patch). Locked packages are reported
 // held: zypper's locks are the administrator's, so even Force does not
 // lift them. Results are checked against rpm afterwards.
-func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (adapters.InstallResponse, error) {
+func (a *adapter) Install(ctx context.Context, req adapters.InstallRequest) (adapters.InstallResponse, error) {
 	t, err := resolveTarget(req.Target)
 	if err != nil {
 		return adapters.InstallResponse{}, err
@@ -158,7 +158,7 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 
 // apply runs zypper update for the packages and zypper install -t patch
 // for the patches of a plan.
-func (a *Adapter) apply(ctx context.Context, t target, p plan, downloadOnly bool) error {
+func (a *adapter) apply(ctx context.Context, t target, p plan, downloadOnly bool) error {
 	var extra []string
 	if downloadOnly {
 		extra = []string{"--download-only"}

@@ -1,4 +1,4 @@
-package zypper_test
+package zypper
 
 import (
 	"context"
@@ -13,7 +13,6 @@ import (
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
 	"github.com/patchcore/sdk/adapters/dnf/rpmrepotest"
-	"github.com/patchcore/sdk/adapters/zypper"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -24,7 +23,7 @@ func TestRealZypper(t *testing.T) {
 	repo := rpmrepotest.Repo(t)
 	root := rpmrepotest.Root(t, repo)
 	rpmrepotest.ZypperRepo(t, root, repo)
-	a := zypper.New(zypper.Options{})
+	a := New(Options{})
 	ctx := t.Context()
 	tgt := adapters.Target{Root: root}
 
@@ -45,7 +44,7 @@ func TestRealZypper(t *testing.T) {
 
 	t.Run("one zypper run lists packages and patches", func(t *testing.T) {
 		r := &countingRunner{}
-		resp, err := zypper.New(zypper.Options{Runner: r}).ListUpdates(ctx, adapters.ListUpdatesRequest{Target: tgt})
+		resp, err := New(Options{Runner: r}).ListUpdates(ctx, adapters.ListUpdatesRequest{Target: tgt})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +121,7 @@ func zyp(t *testing.T, root string, args ...string) {
 	}
 }
 
-func installed(t *testing.T, a *zypper.Adapter, tgt adapters.Target) string {
+func installed(t *testing.T, a adapters.Adapter, tgt adapters.Target) string {
 	inv, err := a.Inventory(t.Context(), adapters.InventoryRequest{Target: tgt})
 	if err != nil {
 		t.Fatal(err)

@@ -248,3 +248,22 @@ func LargeRoot(tb testing.TB, repo string, n int) string {
 	run(tb, "rpm", args...)
 	return root
 }
+
+// DebianRoot makes a root of a Debian system: an os-release and a dpkg
+// database, no rpm database.
+func DebianRoot(tb testing.TB) string {
+	tb.Helper()
+	root := tb.TempDir()
+	for path, content := range map[string]string{
+		"etc/os-release":      "ID=debian\nVERSION_ID=\"12\"\n",
+		"var/lib/dpkg/status": "Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b2\nArchitecture: amd64\n",
+	} {
+		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(path)), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, path), []byte(content), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return root
+}
