@@ -188,28 +188,20 @@ func (a *adapter) runCmd(ctx context.Context, c command.Command) (command.Result
 	return a.pm.Query(ctx, c)
 }
 
+// aptSigns are how apt and dpkg say another process holds the lock, or
+// that they lack privileges.
+func aptSigns() pm.Signs {
+	return pm.Signs{
+		Lock: []string{"Could not get lock", "Unable to acquire the dpkg frontend lock",
+			"dpkg status database is locked by another process", "is another process using it?"},
+		Permission: []string{"Permission denied", "are you root?"},
+	}
+}
+
 // classifyAptError maps apt and dpkg failures onto patchcore sentinels:
 // a lock held by another process, or missing privileges.
 func classifyAptError(what string, res command.Result, err error) error {
-	if err == nil {
-		return nil
-	}
-	out := string(res.Stderr) + "\n" + string(res.Stdout)
-	switch {
-	case isLockMessage(out):
-		return fmt.Errorf("apt: %s: %w: %s", what, patchcore.ErrPackageManagerLocked, firstErrorLine(out))
-	case strings.Contains(out, "Permission denied") || strings.Contains(out, "are you root?"):
-		return fmt.Errorf("apt: %s: %w: %s", what, patchcore.ErrPermission, firstErrorLine(out))
-	}
-	return fmt.Errorf("apt: %s: %w", what, err)
-}
-
-// isLockMessage reports whether apt or dpkg output says another process holds the lock.
-func isLockMessage(out string) bool {
-	return strings.Contains(out, "Could not get lock") ||
-		strings.Contains(out, "Unable to acquire the dpkg frontend lock") ||
-		strings.Contains(out, "dpkg status database is locked by another process") ||
-		strings.Contains(out, "is another process using it?")
+	return aptSigns().Classify(name, what, res, err)
 }
 
 // firstErrorLine returns the first "E: " or "dpkg: error" line of out, or

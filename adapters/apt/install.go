@@ -130,7 +130,7 @@ func (a *adapter) Download(ctx context.Context, req adapters.DownloadRequest) (a
 		args = append(args, p.names...)
 		res, err := a.runCmd(ctx, command.Command{Name: "apt-get", Args: args, Env: nonInteractiveEnv})
 		if err := classifyAptError("downloading with apt-get", res, err); err != nil {
-			if ctx.Err() != nil || isLockMessage(string(res.Stderr)) || res.ExitCode == 0 {
+			if ctx.Err() != nil || aptSigns().Locked(res) || res.ExitCode == 0 {
 				return adapters.DownloadResponse{}, err
 			}
 			for _, n := range p.names {
@@ -179,7 +179,7 @@ func (a *adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 		}
 		if runErr != nil {
 			out := string(res.Stderr) + "\n" + string(res.Stdout)
-			if isLockMessage(out) || res.ExitCode == 0 {
+			if aptSigns().Locked(res) || res.ExitCode == 0 {
 				return adapters.InstallResponse{}, classifyAptError("installing with apt-get", res, runErr)
 			}
 			a.log.Error("apt-get install failed", "exit", res.ExitCode, "error", firstErrorLine(out))

@@ -150,18 +150,11 @@ func (a *adapter) runCmd(ctx context.Context, c command.Command) (command.Result
 
 // classify maps dnf/yum/rpm failures onto patchcore sentinels.
 func (a *adapter) classify(what string, res command.Result, err error) error {
-	if err == nil {
-		return nil
-	}
-	out := string(res.Stderr) + "\n" + string(res.Stdout)
-	switch {
-	case res.ExitCode == 200 || strings.Contains(out, "already locked by") || strings.Contains(out, "Another app is currently holding the yum lock") ||
-		strings.Contains(out, "can't create transaction lock"):
-		return fmt.Errorf("%s: %s: %w: %s", a.bin, what, patchcore.ErrPackageManagerLocked, firstLine(out))
-	case strings.Contains(out, "This command has to be run with superuser privileges") || strings.Contains(out, "Permission denied"):
-		return fmt.Errorf("%s: %s: %w: %s", a.bin, what, patchcore.ErrPermission, firstLine(out))
-	}
-	return fmt.Errorf("%s: %s: %w", a.bin, what, err)
+	return pm.Signs{
+		LockCodes:  []int{200},
+		Lock:       []string{"already locked by", "Another app is currently holding the yum lock", "can't create transaction lock"},
+		Permission: []string{"This command has to be run with superuser privileges", "Permission denied"},
+	}.Classify(a.bin, what, res, err)
 }
 
 func firstLine(out string) string {

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"os/exec"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -128,3 +130,58 @@ var advisoryID = regexp.MustCompile(`^(?:DSA|DLA|DTSA|USN|RHSA|RHBA|RHEA|ALSA|AL
 // IsAdvisoryID reports whether id has the shape of a vendor advisory ID
 // rather than a package name.
 func IsAdvisoryID(id string) bool { return advisoryID.MatchString(id) }
+
+// Signs are how a package manager says, in its output or exit code, that
+// another process holds its lock or that it lacks privileges.
+type Signs struct {
+	// LockCodes are exit codes that mean the lock is held (dnf's 200).
+	LockCodes []int
+	// Lock and Permission are messages the output contains.
+	Lock       []string
+	Permission []string
+}
+
+// Locked reports whether the output or exit code of res says the lock is held.
+func (s Signs) Locked(res command.Result) bool {
+	return slices.Contains(s.LockCodes, res.ExitCode) || matchLine(res, s.Lock) != ""
+}
+
+// Classify turns the failure err of a command (res is what it printed)
+// into the call's error: one wrapping patchcore.ErrPackageManagerLocked or
+// ErrPermission, quoting the line that says so, when the signs show it, and
+// err otherwise, prefixed with the adapter's name and what was being done
+// ("installing"). A nil err gives nil.
+func (s Signs) Classify(adapter, what string, res command.Result, err error) error {
+	if err == nil {
+		return nil
+	}
+	if line := matchLine(res, s.Lock); line != "" || slices.Contains(s.LockCodes, res.ExitCode) {
+		return fmt.Errorf("%s: %s: %w: %s", adapter, what, patchcore.ErrPackageManagerLocked, orExit(line, res))
+	}
+	if line := matchLine(res, s.Permission); line != "" {
+		return fmt.Errorf("%s: %s: %w: %s", adapter, what, patchcore.ErrPermission, line)
+	}
+	return fmt.Errorf("%s: %s: %w", adapter, what, err)
+}
+
+// matchLine returns the first line of res's stderr, then stdout, that
+// holds one of msgs, trimmed; "" when none does.
+func matchLine(res command.Result, msgs []string) string {
+	for _, out := range [][]byte{res.Stderr, res.Stdout} {
+		for _, line := range strings.Split(string(out), "\n") {
+			for _, m := range msgs {
+				if strings.Contains(line, m) {
+					return strings.TrimSpace(line)
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func orExit(line string, res command.Result) string {
+	if line != "" {
+		return line
+	}
+	return fmt.Sprintf("exit status %d", res.ExitCode)
+}
