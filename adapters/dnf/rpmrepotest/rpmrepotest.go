@@ -267,3 +267,15 @@ func DebianRoot(tb testing.TB) string {
 	}
 	return root
 }
+
+// MixedRoot makes, from a LargeRepo of two packages, a root with
+// LargeName(1) at OldVersion (an update pending, with its advisory) and
+// LargeName(2) already at NewVersion: what the conformance kit needs to
+// run its install checks. It returns the root and the repository.
+func MixedRoot(tb testing.TB) (root, repo string) {
+	tb.Helper()
+	repo = LargeRepo(tb, 2)
+	root = LargeRoot(tb, repo, 2)
+	run(tb, "rpm", "--root", root, "-U", "--nodeps", filepath.Join(repo, "noarch", LargeName(2)+"-"+NewVersion+".noarch.rpm"))
+	return root, repo
+}
