@@ -2,20 +2,19 @@ package apt
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/goldenfile"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -90,41 +89,7 @@ func testRoot(t testing.TB) string {
 // golden compares v, as indented JSON, with testdata/name (rewritten with -update).
 func golden(t *testing.T, name string, v any) {
 	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from the golden file (run go test -update after checking):\n%s", name, firstDiff(string(want), string(got)))
-	}
-}
-
-func firstDiff(want, got string) string {
-	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(wl) || i < len(gl); i++ {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			return "line " + strconv.Itoa(i+1) + ":\n  want " + w + "\n  got  " + g
-		}
-	}
-	return ""
+	goldenfile.JSON(t, name, v, *update)
 }
 
 func TestInfo(t *testing.T) {

@@ -2,7 +2,6 @@ package softwareupdate
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/commandtest"
+	"github.com/patchcore/sdk/adapters/internal/goldenfile"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -20,24 +20,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 func golden(t *testing.T, name string, v any) {
 	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs:\n got: %s\nwant: %s", name, got, want)
-	}
+	goldenfile.JSON(t, name, v, *update)
 }
 
 func load(t *testing.T, file string) (adapters.Adapter, *commandtest.Runner) {
