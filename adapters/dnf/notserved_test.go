@@ -34,3 +34,13 @@ func TestRefusesSystemsItDoesNotServe(t *testing.T) {
 		})
 	}
 }
+
+// A root with rpms but no repository: what is missing cannot be known.
+func TestRefusesRootWithoutRepositories(t *testing.T) {
+	rpmrepotest.Require(t, "dnf")
+	root := rpmrepotest.Root(t, rpmrepotest.Repo(t))
+	_, err := New(Options{}).ListUpdates(t.Context(), adapters.ListUpdatesRequest{Target: adapters.Target{Root: root}})
+	if !errors.Is(err, patchcore.ErrUnsupported) || !strings.Contains(err.Error(), "no enabled repositories") {
+		t.Errorf("ListUpdates: %v, want a refusal naming the missing repositories", err)
+	}
+}

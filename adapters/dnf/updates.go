@@ -126,6 +126,9 @@ func (a *adapter) listUpdates(ctx context.Context, t target, refresh bool) ([]ad
 		return nil, inst.err // not an rpm system: whatever dnf said is beside the point
 	}
 	var ee *command.ExitError
+	if err != nil && strings.Contains(string(res.Stderr)+string(res.Stdout), "There are no enabled repositories") {
+		return nil, t.Unserved(a.bin, "has no enabled repositories: which updates are missing cannot be known")
+	}
 	if err != nil && !(errors.As(err, &ee) && ee.ExitCode == 100) {
 		return nil, a.classify("listing updates with check-update", res, err)
 	}

@@ -56,7 +56,7 @@ func (a *adapter) listUpdates(ctx context.Context, t target) ([]adapters.Update,
 		return nil, err
 	}
 	if out := string(res.Stdout); strings.Contains(out, "No repositories defined") || strings.Contains(out, `status="no-update-repositories"`) {
-		return nil, fmt.Errorf("zypper: %s has no repositories: which updates are missing cannot be known: %w", where(t), patchcore.ErrUnsupported)
+		return nil, t.Unserved("zypper", "has no repositories: which updates are missing cannot be known")
 	}
 	doc, err := parseXML(res.Stdout)
 	if err != nil {
@@ -208,12 +208,4 @@ func (a *adapter) heldUpdates(ctx context.Context, t target) ([]adapters.Update,
 func newer(a, b string) bool {
 	c, err := rpmScheme.Compare(a, b)
 	return err == nil && c > 0
-}
-
-// where names the target in messages.
-func where(t target) string {
-	if t.Host() {
-		return "this machine"
-	}
-	return "root " + t.Dir
 }

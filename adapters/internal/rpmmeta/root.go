@@ -71,11 +71,17 @@ func ListInstalled(ctx context.Context, run pm.Runner, r Root) ([]Installed, err
 	return pkgs, nil
 }
 
-// NotServed is the error of an adapter refusing r, for reason.
-func (r Root) NotServed(adapter, reason string) error {
+// Unserved is the error of an adapter that cannot answer for r: "<adapter>:
+// root <dir> <problem>", wrapping patchcore.ErrUnsupported.
+func (r Root) Unserved(adapter, problem string) error {
 	what := "this machine"
 	if !r.Host() {
 		what = "root " + r.Dir
 	}
-	return fmt.Errorf("%s: %s is not a system %s serves (%s): %w", adapter, what, adapter, reason, patchcore.ErrUnsupported)
+	return fmt.Errorf("%s: %s %s: %w", adapter, what, problem, patchcore.ErrUnsupported)
+}
+
+// NotServed is the error of an adapter refusing r, for reason.
+func (r Root) NotServed(adapter, reason string) error {
+	return r.Unserved(adapter, "is not a system "+adapter+" serves ("+reason+")")
 }
