@@ -57,6 +57,15 @@ func processAlive(pid int) bool {
 	return syscall.Kill(pid, 0) == nil
 }
 
+// processState is the state letter /proc gives pid (R, S, T, Z, ...), or 0.
+func processState(pid int) byte {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if i := strings.LastIndexByte(string(b), ')'); err == nil && i > 0 && i+2 < len(b) {
+		return b[i+2]
+	}
+	return 0
+}
+
 // waitGone fails the test if pid is still alive after d.
 func waitGone(t *testing.T, pid int, d time.Duration) {
 	t.Helper()
@@ -481,6 +490,13 @@ func TestHostKillsFrozenPlugin(t *testing.T) {
 	pid := h.Pid()
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat("/proc/self"); err == nil { // wait until the kernel shows it stopped
+		for deadline := time.Now().Add(2 * time.Second); processState(pid) != 'T' && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		}
+		if st := processState(pid); st != 'T' {
+			t.Fatalf("plugin %d is in state %q after SIGSTOP, want stopped", pid, st)
+		}
 	}
 	_, err := h.ListUpdates(ctx, ListUpdatesRequest{})
 	if !errors.Is(err, patchcore.ErrAdapterExited) || !errors.Is(err, patchcore.ErrTimeout) {
