@@ -19,6 +19,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/go-plugin/runner"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -184,12 +185,27 @@ type Host struct {
 	cfg    hostConfig
 	logger hclog.Logger
 
+	// closing is closed when Close begins: a start under way gives up.
+	closing chan struct{}
+	// life ends when Close gives up waiting (its context ended) or has
+	// finished: it bounds the drain of retired processes.
+	life    context.Context
+	endLife context.CancelFunc
+
 	mu       sync.Mutex
 	proc     *pluginProc
+	starting *startAttempt
 	local    Adapter
 	closed   bool
 	retiring sync.WaitGroup
 	retired  []*pluginProc
+}
+
+// startAttempt is a plugin start under way, which other callers wait for
+// without holding the Host's mutex.
+type startAttempt struct {
+	done chan struct{}
+	err  error
 }
 
 // pluginProc is one running plugin process (or reattached server).
@@ -200,6 +216,12 @@ type pluginProc struct {
 	stderr   *stderrLog
 	pid      int
 	version  int
+	// proc is the process runner (nil for a reattached server).
+	proc *procRunner
+	// mutating counts the Download, Install and Uninstall calls that may
+	// still run in the plugin: a call counts until it returns, and one whose
+	// caller gave up keeps counting, since the plugin finishes the
+	// transaction. A retired process is drained only when it is not zero.
 	mutating atomic.Int32
 }
 
@@ -216,7 +238,8 @@ func NewHost(src Source, opts ...HostOption) *Host {
 	if cfg.runner == nil {
 		cfg.runner = command.OS{}
 	}
-	return &Host{src: src, cfg: cfg, logger: cfg.logger.Named(src.name)}
+	life, endLife := context.WithCancel(context.Background())
+	return &Host{src: src, cfg: cfg, logger: cfg.logger.Named(src.name), closing: make(chan struct{}), life: life, endLife: endLife}
 }
 
 // Start launches the adapter now (calls start it lazily otherwise), so
@@ -251,49 +274,115 @@ func (h *Host) NegotiatedVersion() int {
 	return 0
 }
 
-// acquire returns the adapter to call, starting a plugin process if none runs.
+func (h *Host) closedError() error {
+	return fmt.Errorf("adapter %s: host is closed: %w", h.src.name, patchcore.ErrAdapterExited)
+}
+
+// acquire returns the adapter to call, starting a plugin process if none
+// runs. The mutex is not held while a process starts: concurrent callers
+// wait for the same start (each as long as its own context allows), and
+// Close neither waits for it nor lets it finish.
 func (h *Host) acquire(ctx context.Context) (Adapter, *pluginProc, error) {
+	for {
+		a, p, s, err := h.acquireLocked(ctx)
+		if s == nil || err != nil {
+			return a, p, err
+		}
+		if s.done != nil {
+			// Another call is starting the process.
+			select {
+			case <-s.done:
+			case <-ctx.Done():
+				return nil, nil, fmt.Errorf("adapter %s: starting: %w", h.src.name, ctx.Err())
+			}
+			if s.err != nil && !errors.Is(s.err, context.Canceled) && !errors.Is(s.err, context.DeadlineExceeded) {
+				return nil, nil, s.err
+			}
+			continue // started, or the starter gave up: look again
+		}
+		return h.start(ctx)
+	}
+}
+
+// acquireLocked looks under the mutex for an adapter to call. It returns a
+// start attempt to wait for (done set) or an empty one meaning "start one".
+func (h *Host) acquireLocked(ctx context.Context) (Adapter, *pluginProc, *startAttempt, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return nil, nil, fmt.Errorf("adapter %s: host is closed: %w", h.src.name, patchcore.ErrAdapterExited)
+		return nil, nil, nil, h.closedError()
 	}
 	if h.src.kind == sourceInProcess {
 		if h.local == nil {
 			a, err := h.src.factory(ctx, Env{Runner: h.cfg.runner, Logger: h.logger})
 			if err != nil {
-				return nil, nil, fmt.Errorf("adapter %s: building the adapter: %w", h.src.name, err)
+				return nil, nil, nil, fmt.Errorf("adapter %s: building the adapter: %w", h.src.name, err)
 			}
 			if a == nil {
-				return nil, nil, fmt.Errorf("adapter %s: factory returned a nil Adapter: %w", h.src.name, patchcore.ErrInvalidInput)
+				return nil, nil, nil, fmt.Errorf("adapter %s: factory returned a nil Adapter: %w", h.src.name, patchcore.ErrInvalidInput)
 			}
 			h.local = a
 		}
-		return h.local, nil, nil
+		return h.local, nil, nil, nil
 	}
 	if p := h.proc; p != nil {
 		if !p.client.Exited() {
-			return p.rpc, p, nil
+			return p.rpc, p, nil, nil
 		}
 		h.proc = nil
-		p.client.Kill() // collects its goroutines; the process is gone
+		go p.client.Kill() // collects its goroutines; the process is gone
 		if h.src.kind == sourceReattach {
-			return nil, nil, &ExitError{Adapter: h.src.name, Pid: p.pid, Stderr: p.stderr.Lines(),
+			return nil, nil, nil, &ExitError{Adapter: h.src.name, Pid: p.pid, Stderr: p.stderr.Lines(),
 				Err: errors.New("the reattached adapter is gone and cannot be restarted")}
 		}
 		h.logger.Warn("adapter process had exited; starting a new one", "pid", p.pid)
 	}
+	if h.starting != nil {
+		return nil, nil, h.starting, nil
+	}
+	h.starting = &startAttempt{done: make(chan struct{})}
+	return nil, nil, &startAttempt{}, nil
+}
+
+// start launches a process for the attempt acquireLocked registered.
+func (h *Host) start(ctx context.Context) (Adapter, *pluginProc, error) {
 	p, err := h.launch(ctx)
+	h.mu.Lock()
+	s := h.starting
+	h.starting = nil
+	if err == nil && h.closed {
+		err = h.closedError()
+		go p.client.Kill()
+	}
+	if err == nil {
+		h.proc = p
+	}
+	s.err = err
+	close(s.done)
+	h.mu.Unlock()
 	if err != nil {
 		return nil, nil, err
 	}
-	h.proc = p
 	return p.rpc, p, nil
 }
 
 // launch starts the plugin process and performs the handshake.
 func (h *Host) launch(ctx context.Context) (*pluginProc, error) {
 	stderr := newStderrLog(h.logger, h.cfg.stderrLines)
+	// proc is the process runner, once go-plugin has asked for it; killing
+	// it ends a start that will not finish.
+	var (
+		procMu sync.Mutex
+		proc   *procRunner
+	)
+	killProc := func() {
+		procMu.Lock()
+		r := proc
+		procMu.Unlock()
+		if r != nil {
+			r.kill()
+		}
+	}
 	cc := &plugin.ClientConfig{
 		HandshakeConfig:  handshake(),
 		VersionedPlugins: hostPluginSets(),
@@ -332,13 +421,23 @@ func (h *Host) launch(ctx context.Context) (*pluginProc, error) {
 		cc.Cmd = cmd
 		cc.SkipHostEnv = true // command put it first
 		cc.TLSConfig = tlsConfig
-		if h.src.sha256 != nil {
-			cc.SecureConfig = &plugin.SecureConfig{Checksum: h.src.sha256, Hash: sha256.New()}
-		}
 	default:
 		return nil, fmt.Errorf("adapter %s: empty Source: %w", h.src.name, patchcore.ErrInvalidInput)
 	}
 
+	if h.src.kind != sourceReattach {
+		cmd := cc.Cmd
+		cc.Cmd = nil
+		cc.RunnerFunc = func(_ hclog.Logger, spec *exec.Cmd, _ string) (runner.Runner, error) {
+			r, err := newProcRunner(cmd, spec, h.src.sha256)
+			if err == nil {
+				procMu.Lock()
+				proc = r
+				procMu.Unlock()
+			}
+			return r, err
+		}
+	}
 	client := plugin.NewClient(cc)
 	type started struct {
 		protocol plugin.ClientProtocol
@@ -365,8 +464,14 @@ func (h *Host) launch(ctx context.Context) (*pluginProc, error) {
 	select {
 	case s = <-done:
 	case <-ctx.Done():
+		killProc()
 		go func() { <-done; client.Kill() }()
 		return nil, fmt.Errorf("adapter %s: starting: %w", h.src.name, ctx.Err())
+	case <-h.closing:
+		killProc()
+		go func() { <-done; client.Kill() }()
+		return nil, &ExitError{Adapter: h.src.name, Method: "start", Stderr: stderr.Lines(),
+			Err: errors.New("the host was closed during the start")}
 	}
 	if s.err != nil {
 		client.Kill() // also waits for the stderr reader, so stderr is complete
@@ -376,6 +481,11 @@ func (h *Host) launch(ctx context.Context) (*pluginProc, error) {
 	if rc := client.ReattachConfig(); rc != nil {
 		p.pid = rc.Pid
 	}
+	procMu.Lock()
+	if proc != nil {
+		p.proc, p.pid = proc, proc.cmd.Process.Pid
+	}
+	procMu.Unlock()
 	h.logger.Debug("adapter started", "pid", p.pid, "protocol", p.version)
 	return p, nil
 }
@@ -483,7 +593,12 @@ func (h *Host) do(ctx context.Context, method string, kind callKind, fn func(con
 	case callMutating:
 		if p != nil {
 			p.mutating.Add(1)
-			defer p.mutating.Add(-1)
+			defer func() {
+				// A call the caller gave up on may still run in the plugin.
+				if ctx.Err() == nil {
+					p.mutating.Add(-1)
+				}
+			}()
 		}
 	}
 	cctx, cancel := ctx, context.CancelFunc(func() {})
@@ -529,7 +644,10 @@ func (h *Host) do(ctx context.Context, method string, kind callKind, fn func(con
 }
 
 // retire detaches p so the next call starts a new process, and stops p in
-// the background: after its running installs finish, if any.
+// the background. A process that may still run an install of ours
+// (mutating) is drained first, for as long as the host lives (Close bounds
+// it with its context); any other is killed at once: it is hung or broken,
+// and asking it to drain could wait for ever.
 func (h *Host) retire(p *pluginProc) {
 	h.mu.Lock()
 	if h.proc == p {
@@ -540,7 +658,11 @@ func (h *Host) retire(p *pluginProc) {
 	h.mu.Unlock()
 	go func() {
 		defer h.retiring.Done()
-		h.stop(context.Background(), p)
+		if p.mutating.Load() == 0 {
+			p.kill()
+			return
+		}
+		_ = h.stop(h.life, p)
 	}()
 }
 
@@ -565,8 +687,20 @@ func (h *Host) stop(ctx context.Context, p *pluginProc) error {
 			err = fmt.Errorf("adapter %s: closing: %w", h.src.name, cerr)
 		}
 	}
+	if err != nil {
+		p.kill()
+	}
 	p.client.Kill()
 	return err
+}
+
+// kill ends the process at once. go-plugin's Kill alone first asks the
+// plugin to shut down, which a frozen process never answers.
+func (p *pluginProc) kill() {
+	if p.proc != nil {
+		p.proc.kill()
+	}
+	p.client.Kill()
 }
 
 // Close stops the adapter: it asks the plugin to finish running installs
@@ -582,7 +716,9 @@ func (h *Host) Close(ctx context.Context) error {
 	h.closed = true
 	p := h.proc
 	h.proc = nil
+	close(h.closing)
 	h.mu.Unlock()
+	defer h.endLife()
 	var errs []error
 	if p != nil {
 		errs = append(errs, h.stop(ctx, p))
@@ -592,11 +728,12 @@ func (h *Host) Close(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
+		h.endLife()
 		h.mu.Lock()
 		retired := h.retired
 		h.mu.Unlock()
 		for _, r := range retired {
-			r.client.Kill()
+			r.kill()
 		}
 		<-done
 		errs = append(errs, fmt.Errorf("adapter %s: waiting for stopped processes: %w", h.src.name, ctx.Err()))

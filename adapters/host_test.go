@@ -57,6 +57,15 @@ func processAlive(pid int) bool {
 	return syscall.Kill(pid, 0) == nil
 }
 
+// processState is the state letter /proc gives pid (R, S, T, Z, ...), or 0.
+func processState(pid int) byte {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if i := strings.LastIndexByte(string(b), ')'); err == nil && i > 0 && i+2 < len(b) {
+		return b[i+2]
+	}
+	return 0
+}
+
 // waitGone fails the test if pid is still alive after d.
 func waitGone(t *testing.T, pid int, d time.Duration) {
 	t.Helper()
@@ -390,4 +399,151 @@ func TestNoOrphanWhenHostDies(t *testing.T) {
 	}
 	_ = cmd.Wait()
 	waitGone(t, pid, 5*time.Second)
+}
+
+// readPids waits for the test plugin to write its pids to path.
+func readPids(t *testing.T, path string) []int {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		b, err := os.ReadFile(path)
+		if err != nil || len(b) == 0 {
+			continue
+		}
+		var pids []int
+		for _, f := range strings.Fields(string(b)) {
+			pid, err := strconv.Atoi(f)
+			if err != nil {
+				t.Fatalf("pid file %s: %q", path, b)
+			}
+			pids = append(pids, pid)
+		}
+		return pids
+	}
+	t.Fatalf("the plugin wrote no pid to %s", path)
+	return nil
+}
+
+// A program that is not a plugin (it prints to stdout, here without a
+// newline, and keeps running, with a helper holding its stdout) is refused
+// and stopped, helper and all, within two seconds: not after the start
+// timeout, nor when the helper ends.
+func TestHostRefusesNonPluginAtOnce(t *testing.T) {
+	t.Parallel()
+	marker := filepath.Join(t.TempDir(), "pid")
+	h, _ := newTestHost(t, Builtin("not-a-plugin"), WithPluginEnv(envTestMarker+"="+marker))
+	start := time.Now()
+	err := h.Start(context.Background())
+	took := time.Since(start)
+	if !errors.Is(err, patchcore.ErrAdapterExited) || !strings.Contains(err.Error(), "usage: frobnicate") {
+		t.Fatalf("Start error = %v, want an ExitError quoting the stdout line", err)
+	}
+	if took > 2*time.Second {
+		t.Errorf("refused after %s, want within 2s", took)
+	}
+	for _, pid := range readPids(t, marker) {
+		waitGone(t, pid, max(2*time.Second-took, 100*time.Millisecond))
+	}
+}
+
+// Close does not wait behind a start that hangs (a plugin that never
+// performs the handshake): it returns promptly, the start fails, and the
+// half-started process is stopped.
+func TestHostCloseDuringHungStart(t *testing.T) {
+	t.Parallel()
+	h := NewHost(Builtin("silent"), WithTimeouts(Timeouts{Start: 20 * time.Second}))
+	started := make(chan error, 1)
+	go func() { started <- h.Start(context.Background()) }()
+	time.Sleep(300 * time.Millisecond) // the start is under way
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	begin := time.Now()
+	if err := h.Close(ctx); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if d := time.Since(begin); d > 2*time.Second {
+		t.Errorf("Close took %s behind a hung start", d)
+	}
+	select {
+	case err := <-started:
+		if !errors.Is(err, patchcore.ErrAdapterExited) {
+			t.Errorf("Start interrupted by Close: %v, want ErrAdapterExited", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Errorf("Start still running 3s after Close")
+	}
+	// Other calls are not blocked behind the start either.
+	if h.Pid() != 0 {
+		t.Errorf("Pid after Close = %d", h.Pid())
+	}
+}
+
+// A retired process that no install of ours may still run in is killed at
+// once, not asked to drain: a frozen plugin (here stopped with SIGSTOP)
+// would never answer the drain.
+func TestHostKillsFrozenPlugin(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	h, _ := newTestHost(t, Builtin("fake"), WithTimeouts(Timeouts{Read: 300 * time.Millisecond}))
+	if err := h.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pid := h.Pid()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat("/proc/self"); err == nil { // wait until the kernel shows it stopped
+		for deadline := time.Now().Add(2 * time.Second); processState(pid) != 'T' && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		}
+		if st := processState(pid); st != 'T' {
+			t.Fatalf("plugin %d is in state %q after SIGSTOP, want stopped", pid, st)
+		}
+	}
+	_, err := h.ListUpdates(ctx, ListUpdatesRequest{})
+	if !errors.Is(err, patchcore.ErrAdapterExited) || !errors.Is(err, patchcore.ErrTimeout) {
+		t.Fatalf("ListUpdates of a frozen plugin: %v, want ErrAdapterExited and ErrTimeout", err)
+	}
+	waitGone(t, pid, 3*time.Second)
+}
+
+// A retired process in which an install of ours may still run is drained:
+// the install, which its caller gave up on, finishes before the process is
+// stopped, although the read that found the process hung has long returned.
+func TestHostDrainsRetiredInstall(t *testing.T) {
+	t.Parallel()
+	marker := filepath.Join(t.TempDir(), "installed")
+	h, _ := newTestHost(t, Builtin("fake"), WithPluginEnv(envTestMarker+"="+marker), WithTimeouts(Timeouts{Read: 300 * time.Millisecond}))
+	ctx := context.Background()
+	if err := h.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pid := h.Pid()
+	ictx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	installed := make(chan error, 1)
+	go func() {
+		_, err := h.Install(ictx, InstallRequest{Target: Target{Root: "/slowinstall"}, IDs: []string{"openssl"}})
+		installed <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	if err := <-installed; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Install: %v", err)
+	}
+	if _, err := h.ListUpdates(ctx, ListUpdatesRequest{Target: Target{Root: "/hang"}}); !errors.Is(err, patchcore.ErrTimeout) {
+		t.Fatalf("ListUpdates /hang: %v", err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if !processAlive(pid) {
+		t.Fatal("the retired process was stopped while an install ran in it")
+	}
+	_ = os.WriteFile(marker+".release", nil, 0o600)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if b, err := os.ReadFile(marker); err == nil && string(b) == "finished" {
+			break
+		}
+	}
+	if b, err := os.ReadFile(marker); err != nil || string(b) != "finished" {
+		t.Errorf("the install did not finish: %v", err)
+	}
+	waitGone(t, pid, 3*time.Second)
 }

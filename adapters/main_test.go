@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"strconv"
 	"testing"
 	"time"
 
@@ -74,6 +76,20 @@ func servePluginForTest(name string) {
 		Serve(fakeFactory)
 	case "silent":
 		time.Sleep(time.Minute) // never performs the handshake
+	case "not-a-plugin":
+		// A program that is no plugin: it talks on stdout, without ending
+		// the line, starts a helper that inherits its stdout, and keeps
+		// running. It writes both pids to the marker file.
+		helper := exec.Command("sleep", "60")
+		helper.Stdout, helper.Stderr = os.Stdout, os.Stderr
+		if err := helper.Start(); err != nil {
+			os.Exit(3)
+		}
+		if m := os.Getenv(envTestMarker); m != "" {
+			_ = os.WriteFile(m, []byte(strconv.Itoa(os.Getpid())+" "+strconv.Itoa(helper.Process.Pid)), 0o600)
+		}
+		fmt.Print("usage: frobnicate [options] FILE")
+		time.Sleep(time.Minute)
 	default:
 		fmt.Fprintf(os.Stderr, "unknown test plugin %q\n", name)
 		os.Exit(2)

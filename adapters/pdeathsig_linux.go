@@ -10,5 +10,8 @@ import (
 // setParentDeathSignal asks the kernel to send the plugin SIGTERM when the
 // host dies, so Serve drains and exits instead of being orphaned.
 func setParentDeathSignal(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGTERM
 }

@@ -15,7 +15,11 @@
 // ListUpdates are sorted and deterministic, a cancelled context is honoured
 // promptly, errors wrap patchcore sentinels, and Install of something
 // already installed succeeds. Checks that would change the system (Install)
-// run only when an ID to install is given.
+// run only when an ID to install is given. Once a package-manager
+// transaction has started, cancelling Install must not kill it: the
+// install-cancel-midway check (WithCancelInstallID) slows the install
+// command down, cancels Install while it runs and fails if the command's
+// context ended before it finished.
 package adaptertest
 
 import (
@@ -26,6 +30,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,6 +69,8 @@ type config struct {
 	cancelDeadline time.Duration
 	callTimeout    time.Duration
 	runner         command.Runner
+	cancelID       string
+	watch          *watchRunner
 }
 
 // WithTarget runs every check against t (an alternate root) instead of the
@@ -88,6 +95,18 @@ func WithCallTimeout(d time.Duration) Option { return func(c *config) { c.callTi
 // Check ignores it.
 func WithRunner(r command.Runner) Option { return func(c *config) { c.runner = r } }
 
+// WithCancelInstallID adds the install-cancel-midway check: id names an
+// update that Install would install (a newer version is available) through
+// the runner. The check runs only under Run, whose runner it watches: every
+// command Install runs that none of the earlier calls ran is taken as part
+// of the transaction; the first is held back for a second, Install's context
+// is cancelled meanwhile, and the check fails when the command's own context
+// ends (a real runner would kill the package manager mid-transaction). With
+// a real runner (no WithRunner) the install really happens, on the target.
+func WithCancelInstallID(id string) Option { return func(c *config) { c.cancelID = id } }
+
+func withWatch(w *watchRunner) Option { return func(c *config) { c.watch = w } }
+
 func newConfig(opts []Option) config {
 	c := config{cancelDeadline: 2 * time.Second, callTimeout: 2 * time.Minute}
 	for _, o := range opts {
@@ -102,18 +121,19 @@ func Run(t *testing.T, f adapters.Factory, opts ...Option) {
 	t.Helper()
 	cfg := newConfig(opts)
 	ctx := t.Context()
-	var serveOpts []adapters.ServeOption
-	if cfg.runner != nil {
-		serveOpts = append(serveOpts, adapters.WithRunner(cfg.runner))
+	inner := cfg.runner
+	if inner == nil {
+		inner = command.OS{}
 	}
-	rc, stop, err := adapters.ServeTest(ctx, f, serveOpts...)
+	w := &watchRunner{inner: inner, seen: map[string]bool{}}
+	rc, stop, err := adapters.ServeTest(ctx, f, adapters.WithRunner(w))
 	if err != nil {
 		t.Fatalf("serving the adapter: %v", err)
 	}
 	t.Cleanup(stop)
 	h := adapters.NewHost(adapters.Reattach("conformance", rc))
 	t.Cleanup(func() { _ = h.Close(context.Background()) })
-	for _, r := range Check(ctx, h, opts...) {
+	for _, r := range Check(ctx, h, append(slices.Clone(opts), withWatch(w))...) {
 		t.Run(r.Name, func(t *testing.T) {
 			switch r.Outcome {
 			case Skipped:
@@ -161,16 +181,22 @@ func checks() []check {
 		{"errors-are-sentinels", checkErrorsAreSentinels},
 		{"install-already-installed", checkInstallInstalled},
 		{"install-unknown", checkInstallUnknown},
+		{"install-cancel-midway", checkInstallCancelMidway},
 	}
 }
 
 // Check runs every conformance check against a (typically an
 // *adapters.Host) and returns one Result per check, in a fixed order. It
 // never stops early: a failed check does not hide the others.
+// install-cancel-midway, which needs to watch the adapter's runner, runs
+// only under Run and only when WithCancelInstallID names an update.
 func Check(ctx context.Context, a adapters.Adapter, opts ...Option) []Result {
 	s := &session{a: a, cfg: newConfig(opts)}
 	var results []Result
 	for _, c := range checks() {
+		if c.name == "install-cancel-midway" && (s.cfg.watch == nil || s.cfg.cancelID == "") {
+			continue
+		}
 		start := time.Now()
 		detail := c.run(ctx, s)
 		r := Result{Name: c.name, Outcome: Passed, Duration: time.Since(start)}
@@ -507,6 +533,119 @@ func checkInstallUnknown(ctx context.Context, s *session) string {
 	}
 	if r.Items[0].Reason == "" {
 		return "Install of an unknown ID gave no Reason"
+	}
+	return ""
+}
+
+// watchRunner is the runner Run gives the adapter: it passes commands on,
+// remembering their lines, and once armed holds back the first command it
+// has not seen before (the transaction), calling onTxn as it starts.
+type watchRunner struct {
+	inner command.Runner
+
+	mu     sync.Mutex
+	seen   map[string]bool
+	armed  bool
+	onTxn  func()
+	hold   time.Duration
+	events chan txnEvent
+}
+
+// txnEvent is what became of the held-back command.
+type txnEvent struct {
+	line   string
+	killed bool // its context ended while it was held back
+}
+
+func (w *watchRunner) Run(ctx context.Context, c command.Command) (command.Result, error) {
+	line := c.String()
+	w.mu.Lock()
+	if !w.armed || w.seen[line] {
+		w.seen[line] = true
+		w.mu.Unlock()
+		return w.inner.Run(ctx, c)
+	}
+	w.armed = false
+	onTxn, hold, events := w.onTxn, w.hold, w.events
+	w.mu.Unlock()
+	onTxn()
+	t := time.NewTimer(hold)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		events <- txnEvent{line: line, killed: true}
+		return command.Result{}, fmt.Errorf("running %s: %w", c, ctx.Err())
+	case <-t.C:
+	}
+	events <- txnEvent{line: line}
+	return w.inner.Run(ctx, c)
+}
+
+// arm makes the next unseen command the held-back transaction.
+func (w *watchRunner) arm(onTxn func(), hold time.Duration) <-chan txnEvent {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.armed, w.onTxn, w.hold, w.events = true, onTxn, hold, make(chan txnEvent, 1)
+	return w.events
+}
+
+func (w *watchRunner) disarm() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.armed = false
+}
+
+func checkInstallCancelMidway(ctx context.Context, s *session) string {
+	// Every read the adapter makes is seen before the transaction is armed.
+	for _, read := range []func(context.Context) error{
+		func(ctx context.Context) error {
+			_, err := s.a.Inventory(ctx, adapters.InventoryRequest{Target: s.cfg.target})
+			return err
+		},
+		func(ctx context.Context) error {
+			_, err := s.a.ListUpdates(ctx, adapters.ListUpdatesRequest{Target: s.cfg.target})
+			return err
+		},
+		func(ctx context.Context) error {
+			_, err := s.a.RebootRequired(ctx, adapters.RebootRequiredRequest{Target: s.cfg.target})
+			return err
+		},
+	} {
+		cctx, cancel := s.call(ctx)
+		err := read(cctx)
+		cancel()
+		if err != nil {
+			return fmt.Sprintf("reading before the install: %v", err)
+		}
+	}
+	cctx, cancel := s.call(ctx)
+	defer cancel()
+	hold := max(s.cfg.cancelDeadline/2, time.Second)
+	events := s.cfg.watch.arm(cancel, hold)
+	defer s.cfg.watch.disarm()
+	returned := make(chan error, 1)
+	go func() {
+		_, err := s.a.Install(cctx, adapters.InstallRequest{Target: s.cfg.target, IDs: []string{s.cfg.cancelID}})
+		returned <- err
+	}()
+	var ev txnEvent
+	select {
+	case ev = <-events:
+	case err := <-returned:
+		// The call returns as soon as it is cancelled; the command it
+		// started is still held back.
+		select {
+		case ev = <-events:
+		case <-time.After(hold + s.cfg.cancelDeadline):
+			return fmt.Sprintf("Install of %q (%v) ran no command that Inventory, ListUpdates and RebootRequired had not run: "+
+				"give WithCancelInstallID an update the adapter would install", s.cfg.cancelID, err)
+		}
+	case <-time.After(s.cfg.callTimeout):
+		return fmt.Sprintf("Install of %q ran no transaction within %s", s.cfg.cancelID, s.cfg.callTimeout)
+	}
+	if ev.killed {
+		return fmt.Sprintf("cancelling Install of %q cancelled the context of %q, which was running: "+
+			"the package manager would be killed mid-transaction; once it has started, run it to completion", s.cfg.cancelID, ev.line)
 	}
 	return ""
 }

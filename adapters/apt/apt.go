@@ -17,10 +17,8 @@ package apt
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -28,20 +26,18 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/pm"
 	"github.com/patchcore/sdk/patchcore"
 )
 
-// Name is the adapter's short name, as Info reports it and the host's
+// name is the adapter's short name, as Info reports it and the host's
 // built-in registry knows it.
-const Name = "apt"
+const name = "apt"
 
-// Version is the adapter's own version.
-const Version = "0.1.0"
+// adapterVersion is the adapter's own version.
+const adapterVersion = "0.1.0"
 
-// ProtocolVersion is the plugin protocol version the adapter speaks.
-const ProtocolVersion = adapters.ProtocolVersion
-
-// Options configure an Adapter. The zero value runs commands on this
+// Options configure an adapter. The zero value runs commands on this
 // machine and discards log output.
 type Options struct {
 	// Runner runs apt, apt-get, dpkg and dpkg-query. Nil means command.OS{}.
@@ -58,26 +54,21 @@ type Options struct {
 	ProcRoot string
 }
 
-// Adapter is the apt adapter. Create it with New; it is safe for
+// adapter is the apt adapter. Create it with New; it is safe for
 // concurrent use, but apt itself serialises installs with its lock.
-type Adapter struct {
-	run      command.Runner
+type adapter struct {
+	pm       pm.Runner
 	log      hclog.Logger
 	lockWait int
 	procRoot string
 }
 
-var _ adapters.Adapter = (*Adapter)(nil)
+var _ adapters.Adapter = (*adapter)(nil)
 
 // New returns an apt adapter configured by opts.
-func New(opts Options) *Adapter {
-	a := &Adapter{run: opts.Runner, log: opts.Logger, lockWait: opts.LockTimeoutSeconds, procRoot: opts.ProcRoot}
-	if a.run == nil {
-		a.run = command.OS{}
-	}
-	if a.log == nil {
-		a.log = hclog.NewNullLogger()
-	}
+func New(opts Options) adapters.Adapter {
+	a := &adapter{pm: pm.NewRunner(name, opts.Runner, opts.Logger), lockWait: opts.LockTimeoutSeconds, procRoot: opts.ProcRoot}
+	a.log = a.pm.Log()
 	if a.procRoot == "" {
 		a.procRoot = "/proc"
 	}
@@ -92,18 +83,14 @@ func Factory(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
 }
 
 // Info describes the adapter. It runs no command.
-func (a *Adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
-	if err := ctx.Err(); err != nil {
-		return adapters.InfoResponse{}, err
-	}
-	return adapters.InfoResponse{
-		Name:            Name,
-		Version:         Version,
-		ProtocolVersion: ProtocolVersion,
-		Platforms:       []string{"debian", "ubuntu"},
-		VersionScheme:   "deb",
-		Capabilities:    []adapters.Capability{adapters.CapAlternateRoot},
-	}, nil
+func (a *adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
+	return pm.Info(ctx, adapters.InfoResponse{
+		Name:          name,
+		Version:       adapterVersion,
+		Platforms:     []string{"debian", "ubuntu"},
+		VersionScheme: "deb",
+		Capabilities:  []adapters.Capability{adapters.CapAlternateRoot},
+	})
 }
 
 // target is a resolved request target: the root directory and the
@@ -116,6 +103,9 @@ type target struct {
 // must be a readable directory holding a dpkg database.
 func resolveTarget(t adapters.Target) (target, error) {
 	if t.Root == "" || t.Root == "/" {
+		if _, err := os.Stat("/var/lib/dpkg/status"); err != nil {
+			return target{}, fmt.Errorf("apt: this machine is not a system apt serves (no dpkg database: %v): %w", err, patchcore.ErrUnsupported)
+		}
 		return target{}, nil
 	}
 	root, err := filepath.Abs(t.Root)
@@ -129,13 +119,37 @@ func resolveTarget(t adapters.Target) (target, error) {
 	if !fi.IsDir() {
 		return target{}, fmt.Errorf("apt: root %s: %w: not a directory", root, patchcore.ErrInvalidInput)
 	}
-	status := filepath.Join(root, "var/lib/dpkg/status")
-	f, err := os.Open(status)
-	if err != nil {
-		return target{}, fmt.Errorf("apt: root %s: %w: no readable dpkg database: %w", root, patchcore.ErrInvalidInput, err)
+	rt := target{root: root}
+	if _, err := os.Stat(rt.path("/var/lib/dpkg/status")); err != nil {
+		return target{}, fmt.Errorf("apt: root %s is not a system apt serves (no dpkg database: %v): %w", root, err, patchcore.ErrUnsupported)
 	}
-	f.Close()
-	return target{root: root}, nil
+	return rt, nil
+}
+
+// checkSources refuses a target with no package source configured: what
+// it lacks cannot be known, and "no updates" would be a false answer.
+func (t target) checkSources() error {
+	files := []string{t.path("/etc/apt/sources.list")}
+	for _, pattern := range []string{"/etc/apt/sources.list.d/*.list", "/etc/apt/sources.list.d/*.sources"} {
+		m, _ := filepath.Glob(t.path(pattern))
+		files = append(files, m...)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				return nil
+			}
+		}
+	}
+	what := "this machine"
+	if !t.host() {
+		what = "root " + t.root
+	}
+	return fmt.Errorf("apt: %s has no package sources (nothing in /etc/apt/sources.list or sources.list.d): which updates are missing cannot be known: %w", what, patchcore.ErrUnsupported)
 }
 
 // host reports whether the target is the running system.
@@ -170,38 +184,24 @@ func (t target) dpkgOptions() []string {
 }
 
 // runCmd runs c, logging it, and turns a missing program into a clear error.
-func (a *Adapter) runCmd(ctx context.Context, c command.Command) (command.Result, error) {
-	a.log.Debug("running", "command", c.String())
-	res, err := a.run.Run(ctx, c)
-	a.log.Debug("finished", "command", c.Name, "duration", res.Duration, "exit", res.ExitCode)
-	if err != nil && errors.Is(err, exec.ErrNotFound) {
-		return res, fmt.Errorf("apt: %s is not installed on this machine (%w): %w", c.Name, patchcore.ErrUnsupported, err)
+func (a *adapter) runCmd(ctx context.Context, c command.Command) (command.Result, error) {
+	return a.pm.Query(ctx, c)
+}
+
+// aptSigns are how apt and dpkg say another process holds the lock, or
+// that they lack privileges.
+func aptSigns() pm.Signs {
+	return pm.Signs{
+		Lock: []string{"Could not get lock", "Unable to acquire the dpkg frontend lock",
+			"dpkg status database is locked by another process", "is another process using it?"},
+		Permission: []string{"Permission denied", "are you root?"},
 	}
-	return res, err
 }
 
 // classifyAptError maps apt and dpkg failures onto patchcore sentinels:
 // a lock held by another process, or missing privileges.
 func classifyAptError(what string, res command.Result, err error) error {
-	if err == nil {
-		return nil
-	}
-	out := string(res.Stderr) + "\n" + string(res.Stdout)
-	switch {
-	case isLockMessage(out):
-		return fmt.Errorf("apt: %s: %w: %s", what, patchcore.ErrPackageManagerLocked, firstErrorLine(out))
-	case strings.Contains(out, "Permission denied") || strings.Contains(out, "are you root?"):
-		return fmt.Errorf("apt: %s: %w: %s", what, patchcore.ErrPermission, firstErrorLine(out))
-	}
-	return fmt.Errorf("apt: %s: %w", what, err)
-}
-
-// isLockMessage reports whether apt or dpkg output says another process holds the lock.
-func isLockMessage(out string) bool {
-	return strings.Contains(out, "Could not get lock") ||
-		strings.Contains(out, "Unable to acquire the dpkg frontend lock") ||
-		strings.Contains(out, "dpkg status database is locked by another process") ||
-		strings.Contains(out, "is another process using it?")
+	return aptSigns().Classify(name, what, res, err)
 }
 
 // firstErrorLine returns the first "E: " or "dpkg: error" line of out, or

@@ -33,7 +33,7 @@ func benchTarget(b *testing.B, tgt adapters.Target) {
 		b.Fatal(err)
 	}
 	inproc := New(Options{})
-	plugin := pmbench.Plugin(b, Name)
+	plugin := pmbench.Plugin(b, name)
 
 	b.Run("Inventory", func(b *testing.B) {
 		native := pmbench.Native{Command: command.Command{Name: "dpkg-query", Args: append(t.dpkgOptions(), "-W", "-f="+dpkgQueryFormat)}}
@@ -56,7 +56,7 @@ func benchTarget(b *testing.B, tgt adapters.Target) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		ups, err := ParseAptList(out)
+		ups, err := parseAptList(out)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -82,7 +82,7 @@ func nativeInstalled(b *testing.B, native pmbench.Native) int {
 	if err != nil {
 		b.Fatal(err)
 	}
-	pkgs, err := ParseDpkgQuery(out)
+	pkgs, err := parseDpkgQuery(out)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,20 +2,19 @@ package apt
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/goldenfile"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -90,41 +89,7 @@ func testRoot(t testing.TB) string {
 // golden compares v, as indented JSON, with testdata/name (rewritten with -update).
 func golden(t *testing.T, name string, v any) {
 	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from the golden file (run go test -update after checking):\n%s", name, firstDiff(string(want), string(got)))
-	}
-}
-
-func firstDiff(want, got string) string {
-	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(wl) || i < len(gl); i++ {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			return "line " + strconv.Itoa(i+1) + ":\n  want " + w + "\n  got  " + g
-		}
-	}
-	return ""
+	goldenfile.JSON(t, name, v, *update)
 }
 
 func TestInfo(t *testing.T) {
@@ -136,7 +101,7 @@ func TestInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Name != "apt" || info.VersionScheme != "deb" || info.ProtocolVersion != ProtocolVersion {
+	if info.Name != "apt" || info.VersionScheme != "deb" || info.ProtocolVersion != adapters.ProtocolVersion {
 		t.Errorf("Info = %+v", info)
 	}
 }
@@ -281,15 +246,27 @@ func TestInstallPerItem(t *testing.T) {
 	}}
 	resp, err := New(Options{Runner: r}).Install(t.Context(), adapters.InstallRequest{
 		Target: adapters.Target{Root: testRoot(t)},
-		IDs:    []string{"unzip", "no-such-package", "adduser", "bad name"},
+		IDs:    []string{"unzip", "no-such-package", "adduser", "bad name", "DSA-5678-1"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []adapters.ItemStatus{adapters.ItemInstalled, adapters.ItemNotApplicable, adapters.ItemInstalled, adapters.ItemFailed}
+	want := []struct {
+		status adapters.ItemStatus
+		reason string
+	}{
+		{adapters.ItemInstalled, ""},
+		{adapters.ItemNotApplicable, "not installed: package no-such-package is not installed"},
+		{adapters.ItemInstalled, "no newer candidate"},
+		{adapters.ItemFailed, "is not a package name"},
+		{adapters.ItemNotApplicable, "not installed: apt cannot map the advisory DSA-5678-1 to packages"},
+	}
+	if len(resp.Items) != len(want) {
+		t.Fatalf("items = %+v", resp.Items)
+	}
 	for i, it := range resp.Items {
-		if it.Status != want[i] {
-			t.Errorf("item %d (%s) = %s (%s), want %s", i, it.ID, it.Status, it.Reason, want[i])
+		if it.Status != want[i].status || !strings.HasPrefix(it.Reason, want[i].reason) && !strings.Contains(it.Reason, want[i].reason) {
+			t.Errorf("item %d (%s) = %s (%s), want %s (%s)", i, it.ID, it.Status, it.Reason, want[i].status, want[i].reason)
 		}
 	}
 	if resp.Items[0].FromVersion != "6.0-28" || resp.Items[0].ToVersion != "6.0-28+deb12u1" {
@@ -360,10 +337,52 @@ func TestMissingTool(t *testing.T) {
 
 func TestBadRoot(t *testing.T) {
 	a := New(Options{Runner: debian12(t, nil)})
-	for _, root := range []string{"/nonexistent/root", t.TempDir(), "apt.go"} {
+	for _, root := range []string{"/nonexistent/root", "apt.go"} {
 		_, err := a.Inventory(t.Context(), adapters.InventoryRequest{Target: adapters.Target{Root: root}})
 		if !errors.Is(err, patchcore.ErrInvalidInput) {
 			t.Errorf("root %s: err = %v, want ErrInvalidInput", root, err)
+		}
+	}
+}
+
+// A root apt does not serve (no dpkg database), or one with no package
+// source, is refused with ErrUnsupported: never "no packages" or "no
+// updates".
+func TestRefusesWhatItDoesNotServe(t *testing.T) {
+	noSources := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(noSources, "var/lib/dpkg"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	status, err := os.ReadFile(filepath.Join(testRoot(t), "var/lib/dpkg/status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(noSources, "var/lib/dpkg/status"), status, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := New(Options{Runner: debian12(t, nil)})
+	tests := []struct {
+		name, root, want string
+		calls            []string
+	}{
+		{"no dpkg database", t.TempDir(), "is not a system apt serves", []string{"Inventory", "ListUpdates", "Install"}},
+		{"no package sources", noSources, "has no package sources", []string{"ListUpdates", "Install"}},
+	}
+	for _, tt := range tests {
+		tgt := adapters.Target{Root: tt.root}
+		for _, call := range tt.calls {
+			var err error
+			switch call {
+			case "Inventory":
+				_, err = a.Inventory(t.Context(), adapters.InventoryRequest{Target: tgt})
+			case "ListUpdates":
+				_, err = a.ListUpdates(t.Context(), adapters.ListUpdatesRequest{Target: tgt})
+			case "Install":
+				_, err = a.Install(t.Context(), adapters.InstallRequest{Target: tgt, IDs: []string{"bash"}})
+			}
+			if !errors.Is(err, patchcore.ErrUnsupported) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%s: %s: %v, want ErrUnsupported saying %q", tt.name, call, err, tt.want)
+			}
 		}
 	}
 }

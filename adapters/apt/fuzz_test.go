@@ -19,7 +19,7 @@ func FuzzParseDpkgQuery(f *testing.F) {
 	f.Add([]byte("unzip\t6.0-28\tamd64\tunzip\t6.0-28\thi \n"))
 	f.Add([]byte("x\t1\tall\t\t\tic\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		pkgs, err := ParseDpkgQuery(b)
+		pkgs, err := parseDpkgQuery(b)
 		if err != nil {
 			return
 		}
@@ -35,7 +35,7 @@ func FuzzParseAptList(f *testing.F) {
 	addTestdata(f, "debian12/apt-list-upgradable.txt")
 	f.Add([]byte("krb5-locales/oldstable,oldstable-security 1.20.1-2+deb12u5 all [upgradable from: 1.20.1-2+deb12u3]\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		ups, err := ParseAptList(b)
+		ups, err := parseAptList(b)
 		if err != nil {
 			return
 		}
@@ -50,9 +50,9 @@ func FuzzParseAptList(f *testing.F) {
 func FuzzParseRelease(f *testing.F) {
 	addTestdata(f, "debian12/root/var/lib/apt/lists/deb.debian.org_debian-security_dists_bookworm-security_InRelease")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r := ParseRelease(b)
+		r := parseRelease(b)
 		_ = r.String()
-		_ = classify([]string{r.Suite}, []Release{r})
+		_ = classify([]string{r.Suite}, []aptRelease{r})
 	})
 }
 
@@ -60,6 +60,6 @@ func FuzzParseOSRelease(f *testing.F) {
 	addTestdata(f, "debian12/root/etc/os-release")
 	f.Add([]byte("NAME='x'\nID=\"a\\\"b\"\n#c\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _ = ParseOSRelease(b)
+		_, _ = parseOSRelease(b)
 	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/pm"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -33,7 +34,7 @@ type plan struct {
 // is a package name ("unzip") or name:arch. Unknown or not installed
 // packages are not applicable; up-to-date ones already installed; held ones
 // held unless force.
-func (a *Adapter) makePlan(ctx context.Context, t target, ids []string, force bool, done adapters.ItemStatus) (plan, error) {
+func (a *adapter) makePlan(ctx context.Context, t target, ids []string, force bool, done adapters.ItemStatus) (plan, error) {
 	p := plan{index: map[string]int{}, candidates: map[string]string{}}
 	ups, err := a.listUpdates(ctx, t)
 	if err != nil {
@@ -56,9 +57,10 @@ func (a *Adapter) makePlan(ctx context.Context, t target, ids []string, force bo
 				item.Status = done
 				item.FromVersion, item.ToVersion = v, v
 				item.Reason = "no newer candidate: " + name + " " + v + " is the newest version apt offers"
+			} else if pm.IsAdvisoryID(id) {
+				item = pm.NotInstalled(id, "apt cannot map the advisory "+id+" to packages (apt reports no advisory IDs); name the packages it fixes")
 			} else {
-				item.Status = adapters.ItemNotApplicable
-				item.Reason = "package " + name + " is not installed"
+				item = pm.NotInstalled(id, "package "+name+" is not installed")
 			}
 		case u.Held && !force:
 			item.Status = adapters.ItemHeld
@@ -96,7 +98,7 @@ func installedVersion(pkgs []patchcore.Package, name string) (string, bool) {
 }
 
 // aptGetArgs are the options every installing apt-get call gets.
-func (a *Adapter) aptGetArgs(t target, force bool) []string {
+func (a *adapter) aptGetArgs(t target, force bool) []string {
 	args := append(t.aptOptions(),
 		"-y", "-q",
 		"-o", "Dpkg::Options::=--force-confdef",
@@ -114,7 +116,7 @@ func (a *Adapter) aptGetArgs(t target, force bool) []string {
 
 // Download fetches the candidate packages of the named updates into apt's
 // archive cache without installing them.
-func (a *Adapter) Download(ctx context.Context, req adapters.DownloadRequest) (adapters.DownloadResponse, error) {
+func (a *adapter) Download(ctx context.Context, req adapters.DownloadRequest) (adapters.DownloadResponse, error) {
 	t, err := resolveTarget(req.Target)
 	if err != nil {
 		return adapters.DownloadResponse{}, err
@@ -128,7 +130,7 @@ func (a *Adapter) Download(ctx context.Context, req adapters.DownloadRequest) (a
 		args = append(args, p.names...)
 		res, err := a.runCmd(ctx, command.Command{Name: "apt-get", Args: args, Env: nonInteractiveEnv})
 		if err := classifyAptError("downloading with apt-get", res, err); err != nil {
-			if ctx.Err() != nil || isLockMessage(string(res.Stderr)) || res.ExitCode == 0 {
+			if ctx.Err() != nil || aptSigns().Locked(res) || res.ExitCode == 0 {
 				return adapters.DownloadResponse{}, err
 			}
 			for _, n := range p.names {
@@ -152,7 +154,7 @@ func (a *Adapter) Download(ctx context.Context, req adapters.DownloadRequest) (a
 // dpkg --configure -a and tries once more. Once apt-get has started,
 // cancelling ctx lets the transaction finish before Install returns
 // ctx.Err().
-func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (adapters.InstallResponse, error) {
+func (a *adapter) Install(ctx context.Context, req adapters.InstallRequest) (adapters.InstallResponse, error) {
 	t, err := resolveTarget(req.Target)
 	if err != nil {
 		return adapters.InstallResponse{}, err
@@ -162,11 +164,11 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 		return adapters.InstallResponse{}, err
 	}
 	if len(p.names) > 0 {
-		if err := ctx.Err(); err != nil {
+		// From here on the package manager runs to completion.
+		txCtx, err := pm.Begin(ctx)
+		if err != nil {
 			return adapters.InstallResponse{}, err
 		}
-		// From here on apt-get and dpkg run to completion.
-		txCtx := context.WithoutCancel(ctx)
 		res, runErr := a.aptInstall(txCtx, t, p.names, req.Force)
 		if runErr != nil && strings.Contains(string(res.Stderr)+string(res.Stdout), "dpkg --configure -a") {
 			a.log.Warn("dpkg was interrupted; repairing with dpkg --configure -a", "root", t.root)
@@ -177,7 +179,7 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 		}
 		if runErr != nil {
 			out := string(res.Stderr) + "\n" + string(res.Stdout)
-			if isLockMessage(out) || res.ExitCode == 0 {
+			if aptSigns().Locked(res) || res.ExitCode == 0 {
 				return adapters.InstallResponse{}, classifyAptError("installing with apt-get", res, runErr)
 			}
 			a.log.Error("apt-get install failed", "exit", res.ExitCode, "error", firstErrorLine(out))
@@ -217,14 +219,14 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 }
 
 // aptInstall runs apt-get install --only-upgrade for names.
-func (a *Adapter) aptInstall(ctx context.Context, t target, names []string, force bool) (command.Result, error) {
+func (a *adapter) aptInstall(ctx context.Context, t target, names []string, force bool) (command.Result, error) {
 	args := append(a.aptGetArgs(t, force), "--no-remove", "install", "--only-upgrade")
 	args = append(args, names...)
 	return a.runCmd(ctx, command.Command{Name: "apt-get", Args: args, Env: nonInteractiveEnv})
 }
 
 // repair finishes an interrupted dpkg run with dpkg --configure -a.
-func (a *Adapter) repair(ctx context.Context, t target) error {
+func (a *adapter) repair(ctx context.Context, t target) error {
 	var args []string
 	if !t.host() {
 		args = append(args, "--root="+t.root)

@@ -26,7 +26,7 @@ const dpkgQueryFormat = `${Package}\t${Version}\t${Architecture}\t${source:Packa
 // Inventory lists the installed packages (with source package name and
 // version, and the hold flag), the platform from os-release, the running
 // kernel (for the running system only) and whether a reboot is pending.
-func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) (adapters.InventoryResponse, error) {
+func (a *adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) (adapters.InventoryResponse, error) {
 	start := time.Now()
 	t, err := resolveTarget(req.Target)
 	if err != nil {
@@ -54,20 +54,20 @@ func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) 
 }
 
 // installed runs dpkg-query on the target and parses its output.
-func (a *Adapter) installed(ctx context.Context, t target) ([]patchcore.Package, error) {
+func (a *adapter) installed(ctx context.Context, t target) ([]patchcore.Package, error) {
 	args := append(t.dpkgOptions(), "-W", "-f="+dpkgQueryFormat)
 	res, err := a.runCmd(ctx, command.Command{Name: "dpkg-query", Args: args})
 	if err != nil {
 		return nil, classifyAptError("listing installed packages with dpkg-query", res, err)
 	}
-	pkgs, err := ParseDpkgQuery(res.Stdout)
+	pkgs, err := parseDpkgQuery(res.Stdout)
 	if err != nil {
 		return nil, fmt.Errorf("apt: reading dpkg-query output: %w", err)
 	}
 	return pkgs, nil
 }
 
-// ParseDpkgQuery parses the output of dpkg-query -W with the adapter's
+// parseDpkgQuery parses the output of dpkg-query -W with the adapter's
 // format template (Package, Version, Architecture, source:Package,
 // source:Version, db:Status-Abbrev, tab-separated) into the installed
 // packages, sorted by name then architecture.
@@ -76,7 +76,7 @@ func (a *Adapter) installed(ctx context.Context, t target) ([]patchcore.Package,
 // package whose selection is "hold" (the first letter of db:Status-Abbrev is
 // h) has Held set. A malformed line is an error naming its line number and
 // wrapping patchcore.ErrInvalidInput.
-func ParseDpkgQuery(out []byte) ([]patchcore.Package, error) {
+func parseDpkgQuery(out []byte) ([]patchcore.Package, error) {
 	var pkgs []patchcore.Package
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
@@ -137,7 +137,7 @@ func ParseDpkgQuery(out []byte) ([]patchcore.Package, error) {
 // platform reads os-release and the dpkg architecture of the target (from
 // pkgs, its installed packages, when it can), and the running kernel when
 // the target is the running system.
-func (a *Adapter) platform(ctx context.Context, t target, pkgs []patchcore.Package) (patchcore.Platform, error) {
+func (a *adapter) platform(ctx context.Context, t target, pkgs []patchcore.Package) (patchcore.Platform, error) {
 	p := patchcore.Platform{Family: patchcore.FamilyLinux}
 	osr, err := readOSRelease(t)
 	if err != nil {
@@ -164,7 +164,7 @@ func (a *Adapter) platform(ctx context.Context, t target, pkgs []patchcore.Packa
 // nativeArch is dpkg's native architecture ("amd64"): the architecture of
 // the installed dpkg package among pkgs, else what dpkg --print-architecture
 // prints.
-func (a *Adapter) nativeArch(ctx context.Context, t target, pkgs []patchcore.Package) (string, error) {
+func (a *adapter) nativeArch(ctx context.Context, t target, pkgs []patchcore.Package) (string, error) {
 	if arch, ok := dpkgArch(pkgs); ok {
 		return arch, nil
 	}
@@ -202,7 +202,7 @@ func readOSRelease(t target) (map[string]string, error) {
 	for _, p := range []string{"etc/os-release", "usr/lib/os-release"} {
 		b, err := readInTarget(t, p)
 		if err == nil {
-			m, err := ParseOSRelease(b)
+			m, err := parseOSRelease(b)
 			if err != nil {
 				return nil, fmt.Errorf("apt: reading %s: %w", t.path("/"+p), err)
 			}
@@ -227,10 +227,10 @@ func readInTarget(t target, rel string) ([]byte, error) {
 	return r.ReadFile(rel)
 }
 
-// ParseOSRelease parses an os-release file (KEY=value lines, values
+// parseOSRelease parses an os-release file (KEY=value lines, values
 // optionally quoted with shell quoting) into a map. Comments and blank
 // lines are skipped; a line without "=" is an error naming its number.
-func ParseOSRelease(b []byte) (map[string]string, error) {
+func parseOSRelease(b []byte) (map[string]string, error) {
 	m := make(map[string]string)
 	for i, line := range strings.Split(string(b), "\n") {
 		line = strings.TrimSpace(line)
@@ -260,7 +260,7 @@ func ParseOSRelease(b []byte) (map[string]string, error) {
 // RebootRequired reports whether the target asks for a restart: Debian and
 // Ubuntu packages create /run/reboot-required (and list themselves in
 // /run/reboot-required.pkgs) when they need one.
-func (a *Adapter) RebootRequired(ctx context.Context, req adapters.RebootRequiredRequest) (adapters.RebootRequiredResponse, error) {
+func (a *adapter) RebootRequired(ctx context.Context, req adapters.RebootRequiredRequest) (adapters.RebootRequiredResponse, error) {
 	if err := ctx.Err(); err != nil {
 		return adapters.RebootRequiredResponse{}, err
 	}

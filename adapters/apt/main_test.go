@@ -10,6 +10,6 @@ import (
 // TestMain lets the benchmarks start this adapter as a go-plugin
 // subprocess: re-executed by pmbench.Plugin, the test binary serves it.
 func TestMain(m *testing.M) {
-	pmbench.ServeIfAsked(Name, Factory)
+	pmbench.ServeIfAsked(name, Factory)
 	os.Exit(m.Run())
 }

@@ -1,6 +1,6 @@
 //go:build linux
 
-package apt_test
+package apt
 
 import (
 	"bufio"
@@ -16,7 +16,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/patchcore/sdk/adapters"
-	"github.com/patchcore/sdk/adapters/apt"
 	"github.com/patchcore/sdk/adapters/apt/apttest"
 	"github.com/patchcore/sdk/adapters/command"
 	"github.com/patchcore/sdk/patchcore"
@@ -28,7 +27,7 @@ import (
 func TestRealBookwormRoot(t *testing.T) {
 	root := apttest.BookwormRoot(t)
 	ctx := t.Context()
-	a := apt.New(apt.Options{Logger: hclog.New(&hclog.LoggerOptions{Output: testWriter{t}, Level: hclog.Debug})})
+	a := New(Options{Logger: hclog.New(&hclog.LoggerOptions{Output: testWriter{t}, Level: hclog.Debug})})
 	tgt := adapters.Target{Root: root}
 
 	inv, err := a.Inventory(ctx, adapters.InventoryRequest{Target: tgt})
@@ -166,7 +165,7 @@ func aptListUpgradable(t *testing.T, root string) []string {
 	if err != nil {
 		t.Fatalf("apt list: %v", err)
 	}
-	ups, err := apt.ParseAptList(res.Stdout)
+	ups, err := parseAptList(res.Stdout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,8 +180,8 @@ func aptListUpgradable(t *testing.T, root string) []string {
 	return out
 }
 
-// securityRelease reads the bookworm-security Release header in root.
-func securityRelease(t *testing.T, root string) apt.Release {
+// securityRelease reads the bookworm-security aptRelease header in root.
+func securityRelease(t *testing.T, root string) aptRelease {
 	m, _ := filepath.Glob(filepath.Join(root, "var/lib/apt/lists/*debian-security*_InRelease"))
 	if len(m) != 1 {
 		t.Fatalf("want one debian-security InRelease in the root, found %v", m)
@@ -191,7 +190,7 @@ func securityRelease(t *testing.T, root string) apt.Release {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return apt.ParseRelease(b)
+	return parseRelease(b)
 }
 
 func setSelection(t *testing.T, root, sel string) {

@@ -21,12 +21,12 @@ import (
 // ("Debian-Security:12/oldstable-security"), its classification, and whether
 // the package is held.
 //
-// The origin comes from the Release files of the archives apt names for the
+// The origin comes from the aptRelease files of the archives apt names for the
 // candidate; a candidate found in a "-security" suite is ClassSecurity, one
 // only in "-backports" ClassEnhancement, any other ClassBugfix (stable
 // Debian and Ubuntu suites take fixes only). apt does not rate severity, so
 // Severity is unknown.
-func (a *Adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesRequest) (adapters.ListUpdatesResponse, error) {
+func (a *adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesRequest) (adapters.ListUpdatesResponse, error) {
 	t, err := resolveTarget(req.Target)
 	if err != nil {
 		return adapters.ListUpdatesResponse{}, err
@@ -47,15 +47,18 @@ func (a *Adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesReque
 }
 
 // refresh runs apt-get update on the target.
-func (a *Adapter) refresh(ctx context.Context, t target) error {
+func (a *adapter) refresh(ctx context.Context, t target) error {
 	args := append(t.aptOptions(), "-q", "update")
 	res, err := a.runCmd(ctx, command.Command{Name: "apt-get", Args: args, Env: nonInteractiveEnv})
 	return classifyAptError("refreshing package lists with apt-get update", res, err)
 }
 
 // listUpdates runs apt list --upgradable and dpkg-query on the target and
-// joins them with the Release files.
-func (a *Adapter) listUpdates(ctx context.Context, t target) ([]adapters.Update, error) {
+// joins them with the aptRelease files.
+func (a *adapter) listUpdates(ctx context.Context, t target) ([]adapters.Update, error) {
+	if err := t.checkSources(); err != nil {
+		return nil, err
+	}
 	type result struct {
 		pkgs []patchcore.Package
 		arch string
@@ -80,7 +83,7 @@ func (a *Adapter) listUpdates(ctx context.Context, t target) ([]adapters.Update,
 	if inst.err != nil {
 		return nil, inst.err
 	}
-	ups, err := ParseAptList(res.Stdout)
+	ups, err := parseAptList(res.Stdout)
 	if err != nil {
 		return nil, fmt.Errorf("apt: reading apt list --upgradable output: %w", err)
 	}
@@ -115,8 +118,8 @@ func (a *Adapter) listUpdates(ctx context.Context, t target) ([]adapters.Update,
 	return out, nil
 }
 
-// Upgradable is one line of `apt list --upgradable`.
-type Upgradable struct {
+// upgradable is one line of `apt list --upgradable`.
+type upgradable struct {
 	Name string
 	// Archives are the suites the candidate is found in ("oldstable",
 	// "oldstable-security"), as apt prints them.
@@ -126,13 +129,13 @@ type Upgradable struct {
 	Installed string
 }
 
-// ParseAptList parses the output of `apt list --upgradable` (under
+// parseAptList parses the output of `apt list --upgradable` (under
 // LC_ALL=C): lines "name/archive[,archive...] candidate arch [upgradable
 // from: installed]", after a "Listing..." line. Blank lines and the
 // "Listing..." line are skipped; any other line that does not have this form
 // is an error naming its line number and wrapping patchcore.ErrInvalidInput.
-func ParseAptList(out []byte) ([]Upgradable, error) {
-	var ups []Upgradable
+func parseAptList(out []byte) ([]upgradable, error) {
+	var ups []upgradable
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
 	line := 0
@@ -154,25 +157,25 @@ func ParseAptList(out []byte) ([]Upgradable, error) {
 	return ups, nil
 }
 
-func parseAptListLine(text string) (Upgradable, error) {
+func parseAptListLine(text string) (upgradable, error) {
 	const marker = " [upgradable from: "
 	head, tail, ok := strings.Cut(text, marker)
 	if !ok || !strings.HasSuffix(tail, "]") {
-		return Upgradable{}, fmt.Errorf("no %q", strings.TrimSpace(marker)+"...]")
+		return upgradable{}, fmt.Errorf("no %q", strings.TrimSpace(marker)+"...]")
 	}
 	installed := strings.TrimSuffix(tail, "]")
 	f := strings.Fields(head)
 	if len(f) != 3 {
-		return Upgradable{}, fmt.Errorf("want \"name/archive version arch\" before the bracket, got %d fields", len(f))
+		return upgradable{}, fmt.Errorf("want \"name/archive version arch\" before the bracket, got %d fields", len(f))
 	}
 	name, archives, ok := strings.Cut(f[0], "/")
 	if !ok || name == "" {
-		return Upgradable{}, fmt.Errorf("no \"/\" between package and archive")
+		return upgradable{}, fmt.Errorf("no \"/\" between package and archive")
 	}
 	if installed == "" || strings.ContainsAny(installed, " \t") {
-		return Upgradable{}, fmt.Errorf("bad installed version %q", installed)
+		return upgradable{}, fmt.Errorf("bad installed version %q", installed)
 	}
-	u := Upgradable{Name: name, Candidate: f[1], Arch: f[2], Installed: installed}
+	u := upgradable{Name: name, Candidate: f[1], Arch: f[2], Installed: installed}
 	for _, a := range strings.Split(archives, ",") {
 		if a != "" {
 			u.Archives = append(u.Archives, a)
@@ -181,14 +184,14 @@ func parseAptListLine(text string) (Upgradable, error) {
 	return u, nil
 }
 
-// Release is the header of an archive's Release or InRelease file.
-type Release struct {
+// aptRelease is the header of an archive's aptRelease or InRelease file.
+type aptRelease struct {
 	Origin, Label, Suite, Codename, Version string
 }
 
 // String renders the release the way apt-get -s does: "Label:Version/Suite"
 // ("Debian-Security:12/oldstable-security").
-func (r Release) String() string {
+func (r aptRelease) String() string {
 	s := r.Label
 	if s == "" {
 		s = r.Origin
@@ -203,14 +206,14 @@ func (r Release) String() string {
 }
 
 // security reports whether the release is a security pocket.
-func (r Release) security() bool {
+func (r aptRelease) security() bool {
 	return strings.HasSuffix(r.Suite, "-security") || strings.HasSuffix(r.Codename, "-security") ||
 		strings.HasSuffix(r.Label, "-Security")
 }
 
-// readReleases reads the headers of every Release and InRelease file in the
+// readReleases reads the headers of every aptRelease and InRelease file in the
 // apt lists directory. A missing directory gives none.
-func readReleases(dir string) ([]Release, error) {
+func readReleases(dir string) ([]aptRelease, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		if os.IsNotExist(err) {
@@ -218,7 +221,7 @@ func readReleases(dir string) ([]Release, error) {
 		}
 		return nil, fmt.Errorf("apt: reading the package lists in %s: %w", dir, err)
 	}
-	var rels []Release
+	var rels []aptRelease
 	for _, e := range entries {
 		n := e.Name()
 		if !e.Type().IsRegular() || !(strings.HasSuffix(n, "_InRelease") || strings.HasSuffix(n, "_Release")) {
@@ -228,12 +231,12 @@ func readReleases(dir string) ([]Release, error) {
 		if err != nil {
 			return nil, fmt.Errorf("apt: reading %s: %w", filepath.Join(dir, n), err)
 		}
-		rels = append(rels, ParseRelease(b))
+		rels = append(rels, parseRelease(b))
 	}
 	return rels, nil
 }
 
-// readHead reads at most n bytes of a file: a Release header is far smaller
+// readHead reads at most n bytes of a file: a aptRelease header is far smaller
 // than its checksum list.
 func readHead(path string, n int) ([]byte, error) {
 	f, err := os.Open(path)
@@ -249,11 +252,11 @@ func readHead(path string, n int) ([]byte, error) {
 	return buf[:m], err
 }
 
-// ParseRelease reads the Origin, Label, Suite, Codename and Version fields
-// of a Release or InRelease file (the latter inside its PGP armour). It
+// parseRelease reads the Origin, Label, Suite, Codename and Version fields
+// of a aptRelease or InRelease file (the latter inside its PGP armour). It
 // never fails: fields it cannot find stay empty.
-func ParseRelease(b []byte) Release {
-	var r Release
+func parseRelease(b []byte) aptRelease {
+	var r aptRelease
 	for _, line := range strings.Split(string(b), "\n") {
 		if line == "" || line[0] == ' ' || line[0] == '\t' {
 			continue
@@ -282,8 +285,8 @@ func ParseRelease(b []byte) Release {
 }
 
 // releasesFor returns the releases whose Suite (or Codename) is one of archives.
-func releasesFor(archives []string, releases []Release) []Release {
-	var out []Release
+func releasesFor(archives []string, releases []aptRelease) []aptRelease {
+	var out []aptRelease
 	for _, a := range archives {
 		for _, r := range releases {
 			if (r.Suite == a || (r.Suite == "" && r.Codename == a)) && !slices.Contains(out, r) {
@@ -296,8 +299,8 @@ func releasesFor(archives []string, releases []Release) []Release {
 
 // origin renders where a candidate comes from: the releases of its archives
 // ("Debian:12.15/oldstable, Debian-Security:12/oldstable-security"), or the
-// archive names themselves when no Release file describes them.
-func origin(archives []string, releases []Release) string {
+// archive names themselves when no aptRelease file describes them.
+func origin(archives []string, releases []aptRelease) string {
 	var parts []string
 	for _, a := range archives {
 		rs := releasesFor([]string{a}, releases)
@@ -313,7 +316,7 @@ func origin(archives []string, releases []Release) string {
 }
 
 // classify says what kind of update a candidate from archives is.
-func classify(archives []string, releases []Release) patchcore.Classification {
+func classify(archives []string, releases []aptRelease) patchcore.Classification {
 	backports := false
 	for _, a := range archives {
 		if strings.HasSuffix(a, "-security") {

@@ -17,7 +17,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"slices"
 	"strings"
 	"time"
@@ -26,14 +25,15 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/pm"
 	"github.com/patchcore/sdk/patchcore"
 	"github.com/patchcore/sdk/patchcore/version"
 )
 
-// Version is the adapter's own version.
-const Version = "0.1.0"
+// adapterVersion is the adapter's own version.
+const adapterVersion = "0.1.0"
 
-// Options configure an Adapter.
+// Options configure an adapter.
 type Options struct {
 	// Runner runs brew. Nil means command.OS{}.
 	Runner command.Runner
@@ -49,26 +49,21 @@ type Options struct {
 	Greedy bool
 }
 
-// Adapter is the Homebrew adapter. Create it with New.
-type Adapter struct {
-	run    command.Runner
+// adapter is the Homebrew adapter. Create it with New.
+type adapter struct {
+	pm     pm.Runner
 	log    hclog.Logger
 	bin    string
 	user   string
 	greedy bool
 }
 
-var _ adapters.Adapter = (*Adapter)(nil)
+var _ adapters.Adapter = (*adapter)(nil)
 
 // New returns a Homebrew adapter configured by opts.
-func New(opts Options) *Adapter {
-	a := &Adapter{run: opts.Runner, log: opts.Logger, bin: opts.Binary, user: opts.User, greedy: opts.Greedy}
-	if a.run == nil {
-		a.run = command.OS{}
-	}
-	if a.log == nil {
-		a.log = hclog.NewNullLogger()
-	}
+func New(opts Options) adapters.Adapter {
+	a := &adapter{pm: pm.NewRunner("brew", opts.Runner, opts.Logger), bin: opts.Binary, user: opts.User, greedy: opts.Greedy}
+	a.log = a.pm.Log()
 	if a.bin == "" {
 		a.bin = "brew"
 	}
@@ -81,17 +76,13 @@ func Factory(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
 }
 
 // Info describes the adapter. It runs no command.
-func (a *Adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
-	if err := ctx.Err(); err != nil {
-		return adapters.InfoResponse{}, err
-	}
-	return adapters.InfoResponse{
-		Name:            "brew",
-		Version:         Version,
-		ProtocolVersion: adapters.ProtocolVersion,
-		Platforms:       []string{"macos"},
-		VersionScheme:   version.Homebrew,
-	}, nil
+func (a *adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
+	return pm.Info(ctx, adapters.InfoResponse{
+		Name:          "brew",
+		Version:       adapterVersion,
+		Platforms:     []string{"macos"},
+		VersionScheme: version.Homebrew,
+	})
 }
 
 // brewEnv is the environment every brew command gets.
@@ -102,7 +93,7 @@ func brewEnv() []string {
 	}
 }
 
-func (a *Adapter) command(args ...string) command.Command {
+func (a *adapter) command(args ...string) command.Command {
 	if a.user == "" {
 		return command.Command{Name: a.bin, Args: args, Env: brewEnv()}
 	}
@@ -112,19 +103,13 @@ func (a *Adapter) command(args ...string) command.Command {
 	return command.Command{Name: "sudo", Args: append(full, args...)}
 }
 
-func (a *Adapter) runCmd(ctx context.Context, c command.Command) (command.Result, error) {
-	a.log.Debug("running", "command", c.String())
-	res, err := a.run.Run(ctx, c)
-	a.log.Debug("finished", "command", c.String(), "duration", res.Duration, "exit", res.ExitCode)
-	if err != nil && errors.Is(err, exec.ErrNotFound) {
-		return res, fmt.Errorf("brew: %s is not installed on this machine (%w): %w", c.Name, patchcore.ErrUnsupported, err)
-	}
-	return res, err
+func (a *adapter) runCmd(ctx context.Context, c command.Command) (command.Result, error) {
+	return a.pm.Query(ctx, c)
 }
 
 // query runs a read-only brew command and returns its stdout; failures
 // become errors wrapping the matching sentinel.
-func (a *Adapter) query(ctx context.Context, what string, args ...string) ([]byte, error) {
+func (a *adapter) query(ctx context.Context, what string, args ...string) ([]byte, error) {
 	res, err := a.runCmd(ctx, a.command(args...))
 	if err == nil {
 		return res.Stdout, nil
@@ -133,32 +118,32 @@ func (a *Adapter) query(ctx context.Context, what string, args ...string) ([]byt
 	if !errors.As(err, &ee) {
 		return nil, fmt.Errorf("brew: %s: %w", what, err)
 	}
-	if cerr := callError(Classify(append(res.Stderr, res.Stdout...), res.ExitCode)); cerr != nil {
+	if cerr := callError(classify(append(res.Stderr, res.Stdout...), res.ExitCode)); cerr != nil {
 		return nil, fmt.Errorf("brew: %s: %w", what, cerr)
 	}
 	return nil, fmt.Errorf("brew: %s: %w", what, err)
 }
 
 // callError turns the outcomes that concern the whole call into errors.
-func callError(o Outcome, line string) error {
+func callError(o brewOutcome, line string) error {
 	switch o {
-	case OutcomeLocked:
+	case outcomeLocked:
 		return fmt.Errorf("%w: %s", patchcore.ErrPackageManagerLocked, line)
-	case OutcomeRoot:
+	case outcomeRoot:
 		return fmt.Errorf("%w: %s (set Options.User to the owner of the Homebrew prefix)", patchcore.ErrPermission, line)
 	}
 	return nil
 }
 
-func (a *Adapter) installed(ctx context.Context) ([]InstalledItem, error) {
+func (a *adapter) installed(ctx context.Context) ([]installedItem, error) {
 	out, err := a.query(ctx, "listing installed packages", "info", "--json=v2", "--installed")
 	if err != nil {
 		return nil, err
 	}
-	return ParseInfo(out)
+	return parseInfo(out)
 }
 
-func (a *Adapter) outdated(ctx context.Context) ([]OutdatedItem, error) {
+func (a *adapter) outdated(ctx context.Context) ([]outdatedItem, error) {
 	args := []string{"outdated", "--json=v2"}
 	if a.greedy {
 		args = append(args, "--greedy")
@@ -167,7 +152,7 @@ func (a *Adapter) outdated(ctx context.Context) ([]OutdatedItem, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ParseOutdated(out)
+	return parseOutdated(out)
 }
 
 func checkTarget(what string, t adapters.Target) error {
@@ -178,7 +163,7 @@ func checkTarget(what string, t adapters.Target) error {
 }
 
 // Inventory lists the installed formulae and casks.
-func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) (adapters.InventoryResponse, error) {
+func (a *adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) (adapters.InventoryResponse, error) {
 	if err := checkTarget("inventory", req.Target); err != nil {
 		return adapters.InventoryResponse{}, err
 	}
@@ -195,7 +180,7 @@ func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) 
 	for _, it := range items {
 		name := it.Name
 		if it.Cask {
-			name = CaskPrefix + name
+			name = caskPrefix + name
 		}
 		inv.Packages = append(inv.Packages, patchcore.Package{Name: name, Version: it.Version, Ecosystem: patchcore.EcosystemHomebrew, Held: it.Pinned})
 	}
@@ -206,7 +191,7 @@ func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) 
 
 // ListUpdates lists outdated formulae and casks. Refresh runs `brew
 // update` first.
-func (a *Adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesRequest) (adapters.ListUpdatesResponse, error) {
+func (a *adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesRequest) (adapters.ListUpdatesResponse, error) {
 	if err := checkTarget("listing updates", req.Target); err != nil {
 		return adapters.ListUpdatesResponse{}, err
 	}
@@ -231,7 +216,7 @@ func (a *Adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesReque
 		if it.Cask {
 			u.Origin = "homebrew/cask"
 		}
-		u.InstalledVersion = NewestVersion(it.InstalledVersions)
+		u.InstalledVersion = newestVersion(it.InstalledVersions)
 		ups = append(ups, u)
 	}
 	slices.SortFunc(ups, func(x, y adapters.Update) int { return strings.Compare(x.ID, y.ID) })
@@ -242,7 +227,7 @@ func (a *Adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesReque
 // "--cask firefox"; ok is false for IDs brew must not see.
 func splitID(id string) (kind, name string, ok bool) {
 	kind, name = "--formula", id
-	if n, isCask := strings.CutPrefix(id, CaskPrefix); isCask {
+	if n, isCask := strings.CutPrefix(id, caskPrefix); isCask {
 		kind, name = "--cask", n
 	}
 	if name == "" || strings.HasPrefix(name, "-") || len(name) > 256 || strings.ContainsFunc(name, func(r rune) bool {
@@ -254,7 +239,7 @@ func splitID(id string) (kind, name string, ok bool) {
 }
 
 // Download fetches each package's bottle or cask artifact with `brew fetch`.
-func (a *Adapter) Download(ctx context.Context, req adapters.DownloadRequest) (adapters.DownloadResponse, error) {
+func (a *adapter) Download(ctx context.Context, req adapters.DownloadRequest) (adapters.DownloadResponse, error) {
 	if err := checkTarget("download", req.Target); err != nil {
 		return adapters.DownloadResponse{}, err
 	}
@@ -283,14 +268,14 @@ func fetchResult(id string, res command.Result, err error) (adapters.ItemResult,
 	if err != nil && !errors.As(err, &ee) {
 		return adapters.ItemResult{}, err
 	}
-	o, line := Classify(append(res.Stderr, res.Stdout...), res.ExitCode)
+	o, line := classify(append(res.Stderr, res.Stdout...), res.ExitCode)
 	if cerr := callError(o, line); cerr != nil {
 		return adapters.ItemResult{}, cerr
 	}
 	switch o {
-	case OutcomeNoSuchPackage:
+	case outcomeNoSuchPackage:
 		return adapters.ItemResult{ID: id, Status: adapters.ItemNotApplicable, Reason: line}, nil
-	case OutcomeFailed:
+	case outcomeFailed:
 		return adapters.ItemResult{ID: id, Status: adapters.ItemFailed, Reason: fmt.Sprintf("brew fetch exit %d: %s", res.ExitCode, line)}, nil
 	}
 	return adapters.ItemResult{ID: id, Status: adapters.ItemDownloaded}, nil
@@ -300,7 +285,7 @@ func fetchResult(id string, res command.Result, err error) (adapters.ItemResult,
 // a time. A package already at its newest version is ItemInstalled without
 // running anything; a pinned formula is ItemHeld unless Force, which
 // unpins, upgrades and pins it again. Homebrew never asks for a restart.
-func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (adapters.InstallResponse, error) {
+func (a *adapter) Install(ctx context.Context, req adapters.InstallRequest) (adapters.InstallResponse, error) {
 	if err := checkTarget("install", req.Target); err != nil {
 		return adapters.InstallResponse{}, err
 	}
@@ -312,15 +297,15 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 	if err != nil {
 		return adapters.InstallResponse{}, err
 	}
-	have := map[string]InstalledItem{}
+	have := map[string]installedItem{}
 	for _, it := range installed {
 		id := it.Name
 		if it.Cask {
-			id = CaskPrefix + id
+			id = caskPrefix + id
 		}
 		have[id] = it
 	}
-	newer := map[string]OutdatedItem{}
+	newer := map[string]outdatedItem{}
 	for _, it := range outdated {
 		newer[it.ID()] = it
 	}
@@ -358,23 +343,29 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 	return resp, nil
 }
 
-func (a *Adapter) upgrade(ctx context.Context, id, kind, name string, pinned bool) (adapters.ItemResult, error) {
+func (a *adapter) upgrade(ctx context.Context, id, kind, name string, pinned bool) (adapters.ItemResult, error) {
+	// Unpinning, upgrading and pinning again are one transaction: once
+	// begun it runs to its end whatever ctx says.
+	tctx, err := pm.Begin(ctx)
+	if err != nil {
+		return adapters.ItemResult{}, err
+	}
 	if pinned {
-		if _, err := a.query(ctx, "unpinning "+name, "unpin", name); err != nil {
+		if _, err := a.query(tctx, "unpinning "+name, "unpin", name); err != nil {
 			return adapters.ItemResult{}, err
 		}
 		defer func() {
-			if _, err := a.query(context.WithoutCancel(ctx), "pinning "+name+" again", "pin", name); err != nil {
+			if _, err := a.query(tctx, "pinning "+name+" again", "pin", name); err != nil {
 				a.log.Error("could not restore pin", "formula", name, "error", err)
 			}
 		}()
 	}
-	res, err := a.runCmd(ctx, a.command("upgrade", kind, name))
+	res, err := a.runCmd(tctx, a.command("upgrade", kind, name))
 	var ee *command.ExitError
 	if err != nil && !errors.As(err, &ee) {
 		return adapters.ItemResult{}, fmt.Errorf("brew: upgrading %s: %w", id, err)
 	}
-	item, cerr := UpgradeResult(id, res.ExitCode, append(res.Stderr, res.Stdout...))
+	item, cerr := upgradeResult(id, res.ExitCode, append(res.Stderr, res.Stdout...))
 	if cerr != nil {
 		return adapters.ItemResult{}, fmt.Errorf("brew: upgrading %s: %w", id, cerr)
 	}
@@ -384,23 +375,23 @@ func (a *Adapter) upgrade(ctx context.Context, id, kind, name string, pinned boo
 	return item, nil
 }
 
-// UpgradeResult maps the exit code and output of `brew upgrade` for one
+// upgradeResult maps the exit code and output of `brew upgrade` for one
 // package to its result. A lock held by another brew and running as root
 // are errors for the whole call.
-func UpgradeResult(id string, exitCode int, out []byte) (adapters.ItemResult, error) {
-	o, line := Classify(out, exitCode)
+func upgradeResult(id string, exitCode int, out []byte) (adapters.ItemResult, error) {
+	o, line := classify(out, exitCode)
 	if err := callError(o, line); err != nil {
 		return adapters.ItemResult{}, err
 	}
 	item := adapters.ItemResult{ID: id}
 	switch o {
-	case OutcomeOK:
+	case outcomeOK:
 		item.Status = adapters.ItemInstalled
-	case OutcomeAlreadyInstalled:
+	case outcomeAlreadyInstalled:
 		item.Status, item.Reason = adapters.ItemInstalled, "already installed: "+line
-	case OutcomeNotInstalled, OutcomeNoSuchPackage:
+	case outcomeNotInstalled, outcomeNoSuchPackage:
 		item.Status, item.Reason = adapters.ItemNotApplicable, line
-	case OutcomePinned:
+	case outcomePinned:
 		item.Status, item.Reason = adapters.ItemHeld, line
 	default:
 		item.Status, item.Reason = adapters.ItemFailed, fmt.Sprintf("brew upgrade exit %d: %s", exitCode, line)
@@ -410,7 +401,7 @@ func UpgradeResult(id string, exitCode int, out []byte) (adapters.ItemResult, er
 
 // RebootRequired always answers false: Homebrew packages never need a
 // restart of the machine.
-func (a *Adapter) RebootRequired(ctx context.Context, req adapters.RebootRequiredRequest) (adapters.RebootRequiredResponse, error) {
+func (a *adapter) RebootRequired(ctx context.Context, req adapters.RebootRequiredRequest) (adapters.RebootRequiredResponse, error) {
 	if err := ctx.Err(); err != nil {
 		return adapters.RebootRequiredResponse{}, err
 	}

@@ -1,11 +1,9 @@
-package brew_test
+package brew
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,8 +11,8 @@ import (
 	"time"
 
 	"github.com/patchcore/sdk/adapters"
-	"github.com/patchcore/sdk/adapters/brew"
 	"github.com/patchcore/sdk/adapters/commandtest"
+	"github.com/patchcore/sdk/adapters/internal/goldenfile"
 	"github.com/patchcore/sdk/patchcore"
 	"github.com/patchcore/sdk/patchcore/version"
 )
@@ -23,29 +21,12 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 func golden(t *testing.T, name string, v any) {
 	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs:\n got: %s\nwant: %s", name, got, want)
-	}
+	goldenfile.JSON(t, name, v, *update)
 }
 
-func sonoma(t *testing.T) (*brew.Adapter, *commandtest.Runner) {
+func sonoma(t *testing.T) (adapters.Adapter, *commandtest.Runner) {
 	r := commandtest.Load(t, filepath.Join("testdata", "sonoma.txt"))
-	return brew.New(brew.Options{Runner: r}), r
+	return New(Options{Runner: r}), r
 }
 
 func TestInventory(t *testing.T) {
@@ -170,11 +151,11 @@ func TestDownload(t *testing.T) {
 func TestCallErrors(t *testing.T) {
 	r := commandtest.Load(t, filepath.Join("testdata", "errors.txt"))
 	ctx := context.Background()
-	_, err := brew.New(brew.Options{Runner: r}).Inventory(ctx, adapters.InventoryRequest{})
+	_, err := New(Options{Runner: r}).Inventory(ctx, adapters.InventoryRequest{})
 	if !errors.Is(err, patchcore.ErrPermission) {
 		t.Errorf("as root: err = %v, want ErrPermission", err)
 	}
-	_, err = brew.New(brew.Options{Runner: r, User: "admin"}).ListUpdates(ctx, adapters.ListUpdatesRequest{})
+	_, err = New(Options{Runner: r, User: "admin"}).ListUpdates(ctx, adapters.ListUpdatesRequest{})
 	if !errors.Is(err, patchcore.ErrPackageManagerLocked) {
 		t.Errorf("locked: err = %v, want ErrPackageManagerLocked", err)
 	}
@@ -200,7 +181,7 @@ func TestUpgradeResult(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			item, err := brew.UpgradeResult("x", tt.exit, []byte(tt.out))
+			item, err := upgradeResult("x", tt.exit, []byte(tt.out))
 			if !errors.Is(err, tt.err) || (tt.err == nil && err != nil) {
 				t.Fatalf("err = %v, want %v", err, tt.err)
 			}
@@ -212,7 +193,7 @@ func TestUpgradeResult(t *testing.T) {
 }
 
 func TestParseOutdatedOlderCaskForm(t *testing.T) {
-	items, err := brew.ParseOutdated([]byte(`{"formulae":[],"casks":[{"name":"zoom","installed_versions":"5.16.10.26186","current_version":"5.17.0.28375"}]}`))
+	items, err := parseOutdated([]byte(`{"formulae":[],"casks":[{"name":"zoom","installed_versions":"5.16.10.26186","current_version":"5.17.0.28375"}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,24 +204,24 @@ func TestParseOutdatedOlderCaskForm(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	for _, in := range []string{`{"formulae":[{"name":"curl"}]}`, `{"formulae":[`, `{"formulae":{}}`, `[]`} {
-		if _, err := brew.ParseOutdated([]byte(in)); !errors.Is(err, patchcore.ErrInvalidInput) {
+		if _, err := parseOutdated([]byte(in)); !errors.Is(err, patchcore.ErrInvalidInput) {
 			t.Errorf("ParseOutdated(%s): err = %v, want ErrInvalidInput", in, err)
 		}
 	}
-	if _, err := brew.ParseInfo([]byte(`{"casks":[{"version":"1"}]}`)); !errors.Is(err, patchcore.ErrInvalidInput) {
+	if _, err := parseInfo([]byte(`{"casks":[{"version":"1"}]}`)); !errors.Is(err, patchcore.ErrInvalidInput) {
 		t.Errorf("ParseInfo without token: err = %v", err)
 	}
 }
 
 func TestRebootRequiredIsFalse(t *testing.T) {
-	resp, err := brew.New(brew.Options{Runner: commandtest.New(t)}).RebootRequired(context.Background(), adapters.RebootRequiredRequest{})
+	resp, err := New(Options{Runner: commandtest.New(t)}).RebootRequired(context.Background(), adapters.RebootRequiredRequest{})
 	if err != nil || resp.Required {
 		t.Errorf("resp = %+v, err = %v", resp, err)
 	}
 }
 
 func TestInfoDeclaresHomebrewScheme(t *testing.T) {
-	info, err := brew.New(brew.Options{Runner: commandtest.New(t)}).Info(context.Background(), adapters.InfoRequest{})
+	info, err := New(Options{Runner: commandtest.New(t)}).Info(context.Background(), adapters.InfoRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,14 +254,14 @@ func TestNewestVersion(t *testing.T) {
 		{[]string{"HEAD-4a1b2c3"}, "HEAD-4a1b2c3"},
 		{[]string{"latest"}, "latest"},
 	} {
-		if got := brew.NewestVersion(tt.in); got != tt.want {
+		if got := newestVersion(tt.in); got != tt.want {
 			t.Errorf("NewestVersion(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
 
 func TestParseInfoUnlinkedKegs(t *testing.T) {
-	items, err := brew.ParseInfo([]byte(`{"formulae":[
+	items, err := parseInfo([]byte(`{"formulae":[
 	 {"name":"openssl@3","tap":"homebrew/core","linked_keg":null,"installed":[
 	  {"version":"3.1.4","installed_on_request":true},{"version":"3.2.0_1","installed_on_request":false},{"version":"3.2.0","installed_on_request":true}]},
 	 {"name":"neovim","tap":"homebrew/core","linked_keg":"HEAD-4a1b2c3","installed":[{"version":"HEAD-4a1b2c3","installed_on_request":true}]}],
@@ -288,7 +269,7 @@ func TestParseInfoUnlinkedKegs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]brew.InstalledItem{}
+	got := map[string]installedItem{}
 	for _, it := range items {
 		got[it.Name] = it
 	}
@@ -305,7 +286,7 @@ func TestParseInfoUnlinkedKegs(t *testing.T) {
 func TestListUpdatesNewestInstalledVersion(t *testing.T) {
 	r := commandtest.New(t,
 		commandtest.Recording{Line: "brew outdated --json=v2", Stdout: []byte(`{"formulae":[{"name":"openssl@3","installed_versions":["3.2.0_1","3.1.4"],"current_version":"3.2.1","pinned":false}],"casks":[]}`)})
-	resp, err := brew.New(brew.Options{Runner: r}).ListUpdates(context.Background(), adapters.ListUpdatesRequest{})
+	resp, err := New(Options{Runner: r}).ListUpdates(context.Background(), adapters.ListUpdatesRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}

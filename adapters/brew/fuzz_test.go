@@ -1,11 +1,10 @@
-package brew_test
+package brew
 
 import (
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/patchcore/sdk/adapters/brew"
 	"github.com/patchcore/sdk/adapters/commandtest"
 )
 
@@ -28,7 +27,7 @@ func seeds(f *testing.F) {
 func FuzzParseOutdated(f *testing.F) {
 	seeds(f)
 	f.Fuzz(func(t *testing.T, b []byte, _ int) {
-		items, err := brew.ParseOutdated(b)
+		items, err := parseOutdated(b)
 		if err == nil {
 			for _, it := range items {
 				if it.Name == "" || it.CurrentVersion == "" {
@@ -42,7 +41,7 @@ func FuzzParseOutdated(f *testing.F) {
 func FuzzParseInfo(f *testing.F) {
 	seeds(f)
 	f.Fuzz(func(t *testing.T, b []byte, _ int) {
-		items, err := brew.ParseInfo(b)
+		items, err := parseInfo(b)
 		if err == nil {
 			for _, it := range items {
 				if it.Name == "" || it.Version == "" {
@@ -56,7 +55,7 @@ func FuzzParseInfo(f *testing.F) {
 func FuzzUpgradeResult(f *testing.F) {
 	seeds(f)
 	f.Fuzz(func(t *testing.T, b []byte, exit int) {
-		item, err := brew.UpgradeResult("x", exit, b)
+		item, err := upgradeResult("x", exit, b)
 		if err == nil && item.Status == "" {
 			t.Error("no status")
 		}

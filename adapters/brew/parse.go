@@ -10,16 +10,16 @@ import (
 	"github.com/patchcore/sdk/patchcore/version"
 )
 
-// CaskPrefix marks cask tokens in IDs and package names, so a cask and a
+// caskPrefix marks cask tokens in IDs and package names, so a cask and a
 // formula of the same name ("docker") stay apart: "cask:firefox".
-const CaskPrefix = "cask:"
+const caskPrefix = "cask:"
 
 // maxJSON bounds the JSON brew may print (a full `brew info --installed`
 // of a large machine is a few MB).
 const maxJSON = 256 << 20
 
-// OutdatedItem is one formula or cask of `brew outdated --json=v2`.
-type OutdatedItem struct {
+// outdatedItem is one formula or cask of `brew outdated --json=v2`.
+type outdatedItem struct {
 	// Name is the formula name or the cask token.
 	Name              string
 	Cask              bool
@@ -29,10 +29,10 @@ type OutdatedItem struct {
 	PinnedVersion     string
 }
 
-// ID is the item's update ID: the formula name or CaskPrefix + token.
-func (o OutdatedItem) ID() string {
+// ID is the item's update ID: the formula name or caskPrefix + token.
+func (o outdatedItem) ID() string {
 	if o.Cask {
-		return CaskPrefix + o.Name
+		return caskPrefix + o.Name
 	}
 	return o.Name
 }
@@ -94,8 +94,8 @@ func jsonError(what string, data []byte, err error) error {
 	}
 }
 
-// ParseOutdated reads `brew outdated --json=v2`.
-func ParseOutdated(data []byte) ([]OutdatedItem, error) {
+// parseOutdated reads `brew outdated --json=v2`.
+func parseOutdated(data []byte) ([]outdatedItem, error) {
 	if len(data) > maxJSON {
 		return nil, jsonError("outdated", data, nil)
 	}
@@ -103,12 +103,12 @@ func ParseOutdated(data []byte) ([]OutdatedItem, error) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, jsonError("outdated", data, err)
 	}
-	var items []OutdatedItem
+	var items []outdatedItem
 	for i, f := range doc.Formulae {
 		if f.Name == "" || f.CurrentVersion == "" {
 			return nil, fmt.Errorf("brew outdated: formulae[%d]: %w: name or current_version missing", i, patchcore.ErrInvalidInput)
 		}
-		it := OutdatedItem{Name: f.Name, InstalledVersions: f.InstalledVersions, CurrentVersion: f.CurrentVersion, Pinned: f.Pinned}
+		it := outdatedItem{Name: f.Name, InstalledVersions: f.InstalledVersions, CurrentVersion: f.CurrentVersion, Pinned: f.Pinned}
 		if f.PinnedVersion != nil {
 			it.PinnedVersion = *f.PinnedVersion
 		}
@@ -118,13 +118,13 @@ func ParseOutdated(data []byte) ([]OutdatedItem, error) {
 		if c.Name == "" || c.CurrentVersion == "" {
 			return nil, fmt.Errorf("brew outdated: casks[%d]: %w: name or current_version missing", i, patchcore.ErrInvalidInput)
 		}
-		items = append(items, OutdatedItem{Name: c.Name, Cask: true, InstalledVersions: c.InstalledVersions, CurrentVersion: c.CurrentVersion})
+		items = append(items, outdatedItem{Name: c.Name, Cask: true, InstalledVersions: c.InstalledVersions, CurrentVersion: c.CurrentVersion})
 	}
 	return items, nil
 }
 
-// InstalledItem is one formula or cask of `brew info --json=v2 --installed`.
-type InstalledItem struct {
+// installedItem is one formula or cask of `brew info --json=v2 --installed`.
+type installedItem struct {
 	Name    string
 	Cask    bool
 	Version string
@@ -157,13 +157,13 @@ type infoJSON struct {
 	} `json:"casks"`
 }
 
-// ParseInfo reads `brew info --json=v2 --installed`. A formula's version is
-// its linked keg, or the newest installed keg (NewestVersion) when none is
+// parseInfo reads `brew info --json=v2 --installed`. A formula's version is
+// its linked keg, or the newest installed keg (newestVersion) when none is
 // linked; a cask's is its installed version. Versions are reported as brew
 // prints them, including those without an order ("HEAD-<commit>",
 // "latest"), so that detection reports them as Unknown rather than never
 // seeing the package.
-func ParseInfo(data []byte) ([]InstalledItem, error) {
+func parseInfo(data []byte) ([]installedItem, error) {
 	if len(data) > maxJSON {
 		return nil, jsonError("info", data, nil)
 	}
@@ -171,7 +171,7 @@ func ParseInfo(data []byte) ([]InstalledItem, error) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, jsonError("info", data, err)
 	}
-	var items []InstalledItem
+	var items []installedItem
 	for i, f := range doc.Formulae {
 		name := f.FullName
 		if name == "" || f.Tap == "homebrew/core" {
@@ -180,7 +180,7 @@ func ParseInfo(data []byte) ([]InstalledItem, error) {
 		if name == "" {
 			return nil, fmt.Errorf("brew info: formulae[%d]: %w: no name", i, patchcore.ErrInvalidInput)
 		}
-		it := InstalledItem{Name: name, Tap: f.Tap, Pinned: f.Pinned}
+		it := installedItem{Name: name, Tap: f.Tap, Pinned: f.Pinned}
 		if f.LinkedKeg != nil && *f.LinkedKeg != "" {
 			it.Version = *f.LinkedKeg
 		} else {
@@ -188,7 +188,7 @@ func ParseInfo(data []byte) ([]InstalledItem, error) {
 			for _, k := range f.Installed {
 				kegs = append(kegs, k.Version)
 			}
-			it.Version = NewestVersion(kegs)
+			it.Version = newestVersion(kegs)
 		}
 		for _, k := range f.Installed {
 			if k.Version == it.Version {
@@ -207,66 +207,66 @@ func ParseInfo(data []byte) ([]InstalledItem, error) {
 		if c.Installed == nil || *c.Installed == "" {
 			continue
 		}
-		items = append(items, InstalledItem{Name: c.Token, Cask: true, Version: *c.Installed, Tap: c.Tap, OnRequest: true})
+		items = append(items, installedItem{Name: c.Token, Cask: true, Version: *c.Installed, Tap: c.Tap, OnRequest: true})
 	}
 	return items, nil
 }
 
-// Outcome classifies what `brew upgrade` or `brew fetch` printed.
-type Outcome int
+// brewOutcome classifies what `brew upgrade` or `brew fetch` printed.
+type brewOutcome int
 
 // Outcomes of a brew command, from its output.
 const (
-	OutcomeOK Outcome = iota
-	OutcomeAlreadyInstalled
-	OutcomeNotInstalled
-	OutcomeNoSuchPackage
-	OutcomeLocked
-	OutcomeRoot
-	OutcomePinned
-	OutcomeFailed
+	outcomeOK brewOutcome = iota
+	outcomeAlreadyInstalled
+	outcomeNotInstalled
+	outcomeNoSuchPackage
+	outcomeLocked
+	outcomeRoot
+	outcomePinned
+	outcomeFailed
 )
 
-// Classify reads brew's output (stdout and stderr together) and its exit
+// classify reads brew's output (stdout and stderr together) and its exit
 // code. It returns the outcome and the line that decided it.
-func Classify(out []byte, exitCode int) (Outcome, string) {
+func classify(out []byte, exitCode int) (brewOutcome, string) {
 	var failLine string
 	for _, raw := range strings.Split(string(out), "\n") {
 		line := strings.TrimSpace(raw)
 		low := strings.ToLower(line)
 		switch {
 		case strings.Contains(low, "running homebrew as root is extremely dangerous"):
-			return OutcomeRoot, line
+			return outcomeRoot, line
 		case strings.Contains(low, "has already locked") || strings.Contains(low, "another active homebrew") ||
 			(strings.Contains(low, "another `brew") && strings.Contains(low, "already running")):
-			return OutcomeLocked, line
+			return outcomeLocked, line
 		case strings.HasPrefix(low, "error: no available formula") || strings.HasPrefix(low, "error: no available cask") ||
 			strings.HasPrefix(low, "error: cask '") && strings.Contains(low, "is unavailable"):
-			return OutcomeNoSuchPackage, line
+			return outcomeNoSuchPackage, line
 		case (strings.HasPrefix(low, "error: ") || strings.HasPrefix(low, "warning: ")) && strings.HasSuffix(low, " not installed"):
-			return OutcomeNotInstalled, line
+			return outcomeNotInstalled, line
 		case strings.HasPrefix(low, "error: not upgrading") && strings.Contains(low, "pinned"):
-			return OutcomePinned, line
+			return outcomePinned, line
 		case strings.HasPrefix(low, "warning: ") && (strings.Contains(low, "already installed") || strings.Contains(low, "latest version is already installed")):
 			if exitCode == 0 {
-				return OutcomeAlreadyInstalled, line
+				return outcomeAlreadyInstalled, line
 			}
 		case strings.HasPrefix(low, "error: ") && failLine == "":
 			failLine = line
 		}
 	}
 	if exitCode != 0 {
-		return OutcomeFailed, failLine
+		return outcomeFailed, failLine
 	}
-	return OutcomeOK, ""
+	return outcomeOK, ""
 }
 
-// NewestVersion returns the newest of the versions brew lists for one
+// newestVersion returns the newest of the versions brew lists for one
 // formula or cask (installed kegs, installed_versions), in the Homebrew
 // version order, whatever order brew printed them in. Versions without an
 // order (HEAD builds, "latest") are returned only when there is nothing
 // else, the last listed winning; "" for none.
-func NewestVersion(versions []string) string {
+func newestVersion(versions []string) string {
 	scheme := version.HomebrewScheme()
 	var newest version.Version
 	for _, s := range versions {

@@ -14,9 +14,7 @@ package choco
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,28 +25,29 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/pm"
 	"github.com/patchcore/sdk/adapters/wua/winreboot"
 	"github.com/patchcore/sdk/patchcore"
 )
 
-// Version is the adapter's own version.
-const Version = "0.1.0"
+// adapterVersion is the adapter's own version.
+const adapterVersion = "0.1.0"
 
 // Exit codes of choco and of the installers its packages run.
 const (
-	// ExitNothingToDo is choco's "enhanced" exit code: no package was outdated.
-	ExitNothingToDo = 2
-	// ExitRebootInitiated (ERROR_SUCCESS_REBOOT_INITIATED): installed, the installer started a restart.
-	ExitRebootInitiated = 1641
-	// ExitRebootRequired (ERROR_SUCCESS_REBOOT_REQUIRED): installed, a restart completes it.
-	ExitRebootRequired = 3010
-	// ExitMSIFatal (ERROR_INSTALL_FAILURE): the MSI installer failed.
-	ExitMSIFatal = 1603
-	// ExitMSIBusy (ERROR_INSTALL_ALREADY_RUNNING): another MSI installation is in progress.
-	ExitMSIBusy = 1618
+	// exitNothingToDo is choco's "enhanced" exit code: no package was outdated.
+	exitNothingToDo = 2
+	// exitRebootInitiated (ERROR_SUCCESS_REBOOT_INITIATED): installed, the installer started a restart.
+	exitRebootInitiated = 1641
+	// exitRebootRequired (ERROR_SUCCESS_REBOOT_REQUIRED): installed, a restart completes it.
+	exitRebootRequired = 3010
+	// exitMSIFatal (ERROR_INSTALL_FAILURE): the MSI installer failed.
+	exitMSIFatal = 1603
+	// exitMSIBusy (ERROR_INSTALL_ALREADY_RUNNING): another MSI installation is in progress.
+	exitMSIBusy = 1618
 )
 
-// Options configure an Adapter.
+// Options configure an adapter.
 type Options struct {
 	// Runner runs choco. Nil means command.OS{}.
 	Runner command.Runner
@@ -62,9 +61,9 @@ type Options struct {
 	Sources []string
 }
 
-// Adapter is the Chocolatey adapter. Create it with New.
-type Adapter struct {
-	run     command.Runner
+// adapter is the Chocolatey adapter. Create it with New.
+type adapter struct {
+	pm      pm.Runner
 	log     hclog.Logger
 	bin     string
 	reg     winreboot.Registry
@@ -74,17 +73,12 @@ type Adapter struct {
 	major int // choco's major version, 0 until known
 }
 
-var _ adapters.Adapter = (*Adapter)(nil)
+var _ adapters.Adapter = (*adapter)(nil)
 
 // New returns a Chocolatey adapter configured by opts.
-func New(opts Options) *Adapter {
-	a := &Adapter{run: opts.Runner, log: opts.Logger, bin: opts.Binary, reg: opts.Registry, sources: opts.Sources}
-	if a.run == nil {
-		a.run = command.OS{}
-	}
-	if a.log == nil {
-		a.log = hclog.NewNullLogger()
-	}
+func New(opts Options) adapters.Adapter {
+	a := &adapter{pm: pm.NewRunner("choco", opts.Runner, opts.Logger), bin: opts.Binary, reg: opts.Registry, sources: opts.Sources}
+	a.log = a.pm.Log()
 	if a.bin == "" {
 		a.bin = "choco"
 	}
@@ -100,56 +94,40 @@ func Factory(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
 }
 
 // Info describes the adapter. It runs no command.
-func (a *Adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
-	if err := ctx.Err(); err != nil {
-		return adapters.InfoResponse{}, err
-	}
-	return adapters.InfoResponse{
-		Name:            "choco",
-		Version:         Version,
-		ProtocolVersion: adapters.ProtocolVersion,
-		Platforms:       []string{"windows"},
-		VersionScheme:   "dotted",
-	}, nil
+func (a *adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
+	return pm.Info(ctx, adapters.InfoResponse{
+		Name:          "choco",
+		Version:       adapterVersion,
+		Platforms:     []string{"windows"},
+		VersionScheme: "dotted",
+	})
 }
 
-func (a *Adapter) command(args ...string) command.Command {
+func (a *adapter) command(args ...string) command.Command {
 	return command.Command{Name: a.bin, Args: args}
 }
 
-func (a *Adapter) runCmd(ctx context.Context, c command.Command) (command.Result, error) {
-	a.log.Debug("running", "command", c.String())
-	res, err := a.run.Run(ctx, c)
-	a.log.Debug("finished", "command", c.String(), "duration", res.Duration, "exit", res.ExitCode)
-	if err != nil && errors.Is(err, exec.ErrNotFound) {
-		return res, fmt.Errorf("choco: %s is not installed on this machine (%w): %w", c.Name, patchcore.ErrUnsupported, err)
-	}
-	return res, err
+func (a *adapter) runCmd(ctx context.Context, c command.Command) (command.Result, error) {
+	return a.pm.Query(ctx, c)
 }
 
 // exitCode returns the command's exit code as Windows reports it: a
 // process that exits -1 reads 4294967295 through os/exec on Windows.
 func exitCode(res command.Result, err error) (int, bool) {
-	var ee *command.ExitError
-	if errors.As(err, &ee) {
-		return int(int32(uint32(ee.ExitCode))), true
-	}
-	if err != nil {
-		return 0, false
-	}
-	return int(int32(uint32(res.ExitCode))), true
+	code, ok := pm.ExitCode32(res, err)
+	return int(int32(code)), ok
 }
 
 // query runs a read-only choco command, accepting exit 2 ("nothing
 // found", enhanced exit codes) as success.
-func (a *Adapter) query(ctx context.Context, what string, args ...string) ([]byte, error) {
+func (a *adapter) query(ctx context.Context, what string, args ...string) ([]byte, error) {
 	res, err := a.runCmd(ctx, a.command(args...))
 	code, exited := exitCode(res, err)
 	if !exited {
 		return nil, fmt.Errorf("choco: %s: %w", what, err)
 	}
-	if code != 0 && code != ExitNothingToDo {
-		rep := ParseUpgrade(append(res.Stdout, res.Stderr...))
+	if code != 0 && code != exitNothingToDo {
+		rep := parseUpgrade(append(res.Stdout, res.Stderr...))
 		switch {
 		case rep.Locked:
 			return nil, fmt.Errorf("choco: %s: %w: %w", what, patchcore.ErrPackageManagerLocked, err)
@@ -163,7 +141,7 @@ func (a *Adapter) query(ctx context.Context, what string, args ...string) ([]byt
 
 // majorVersion returns choco's major version, asking `choco --version`
 // once per adapter.
-func (a *Adapter) majorVersion(ctx context.Context) (int, error) {
+func (a *adapter) majorVersion(ctx context.Context) (int, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.major != 0 {
@@ -186,7 +164,7 @@ func (a *Adapter) majorVersion(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func (a *Adapter) sourceArgs() []string {
+func (a *adapter) sourceArgs() []string {
 	if len(a.sources) == 0 {
 		return nil
 	}
@@ -194,7 +172,7 @@ func (a *Adapter) sourceArgs() []string {
 }
 
 // installed lists the local packages.
-func (a *Adapter) installed(ctx context.Context) ([]Installed, error) {
+func (a *adapter) installed(ctx context.Context) ([]localPkg, error) {
 	major, err := a.majorVersion(ctx)
 	if err != nil {
 		return nil, err
@@ -207,7 +185,7 @@ func (a *Adapter) installed(ctx context.Context) ([]Installed, error) {
 	if err != nil {
 		return nil, err
 	}
-	pkgs, err := ParseList(out)
+	pkgs, err := parseList(out)
 	if err != nil {
 		return nil, fmt.Errorf("choco: listing installed packages: %w", err)
 	}
@@ -215,12 +193,12 @@ func (a *Adapter) installed(ctx context.Context) ([]Installed, error) {
 }
 
 // pinned returns the names of pinned packages.
-func (a *Adapter) pinned(ctx context.Context) (map[string]bool, error) {
+func (a *adapter) pinned(ctx context.Context) (map[string]bool, error) {
 	out, err := a.query(ctx, "listing pins", "pin", "list", "--limit-output")
 	if err != nil {
 		return nil, err
 	}
-	pins, err := ParseList(out)
+	pins, err := parseList(out)
 	if err != nil {
 		return nil, fmt.Errorf("choco: listing pins: %w", err)
 	}
@@ -232,13 +210,13 @@ func (a *Adapter) pinned(ctx context.Context) (map[string]bool, error) {
 }
 
 // outdated lists the packages with a newer version in the sources.
-func (a *Adapter) outdated(ctx context.Context) ([]Outdated, error) {
+func (a *adapter) outdated(ctx context.Context) ([]outdatedPkg, error) {
 	args := append([]string{"outdated", "--limit-output", "--ignore-unfound"}, a.sourceArgs()...)
 	out, err := a.query(ctx, "listing outdated packages", args...)
 	if err != nil {
 		return nil, err
 	}
-	pkgs, err := ParseOutdated(out)
+	pkgs, err := parseOutdated(out)
 	if err != nil {
 		return nil, fmt.Errorf("choco: listing outdated packages: %w", err)
 	}
@@ -246,7 +224,7 @@ func (a *Adapter) outdated(ctx context.Context) ([]Outdated, error) {
 }
 
 // Inventory lists the Chocolatey packages installed, pinned ones Held.
-func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) (adapters.InventoryResponse, error) {
+func (a *adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) (adapters.InventoryResponse, error) {
 	if req.Root != "" {
 		return adapters.InventoryResponse{}, fmt.Errorf("choco: alternate root %q: %w", req.Root, patchcore.ErrUnsupported)
 	}
@@ -276,7 +254,7 @@ func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) 
 
 // ListUpdates lists outdated packages; the update ID is the package name.
 // Chocolatey queries its sources live, so Refresh changes nothing.
-func (a *Adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesRequest) (adapters.ListUpdatesResponse, error) {
+func (a *adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesRequest) (adapters.ListUpdatesResponse, error) {
 	if req.Root != "" {
 		return adapters.ListUpdatesResponse{}, fmt.Errorf("choco: alternate root %q: %w", req.Root, patchcore.ErrUnsupported)
 	}
@@ -302,7 +280,7 @@ func (a *Adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesReque
 }
 
 // Download is not offered: `choco download` needs a licensed edition.
-func (a *Adapter) Download(ctx context.Context, req adapters.DownloadRequest) (adapters.DownloadResponse, error) {
+func (a *adapter) Download(ctx context.Context, req adapters.DownloadRequest) (adapters.DownloadResponse, error) {
 	if err := ctx.Err(); err != nil {
 		return adapters.DownloadResponse{}, err
 	}
@@ -324,7 +302,7 @@ func validID(id string) bool {
 // NAME --yes`, one at a time. A package already at its latest version is
 // ItemInstalled without running anything; a pinned package is ItemHeld
 // unless Force, which unpins, upgrades and pins it again.
-func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (adapters.InstallResponse, error) {
+func (a *adapter) Install(ctx context.Context, req adapters.InstallRequest) (adapters.InstallResponse, error) {
 	if req.Root != "" {
 		return adapters.InstallResponse{}, fmt.Errorf("choco: alternate root %q: %w", req.Root, patchcore.ErrUnsupported)
 	}
@@ -340,11 +318,11 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 	if err != nil {
 		return adapters.InstallResponse{}, err
 	}
-	have := map[string]Installed{}
+	have := map[string]localPkg{}
 	for _, p := range installed {
 		have[strings.ToLower(p.Name)] = p
 	}
-	newer := map[string]Outdated{}
+	newer := map[string]outdatedPkg{}
 	for _, o := range outdated {
 		if o.Available != o.Current {
 			newer[strings.ToLower(o.Name)] = o
@@ -390,25 +368,31 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 
 // upgrade runs choco upgrade for one package (unpinning and pinning it
 // again around the upgrade when it is pinned) and maps the outcome.
-func (a *Adapter) upgrade(ctx context.Context, id string, pinned bool) (adapters.ItemResult, error) {
+func (a *adapter) upgrade(ctx context.Context, id string, pinned bool) (adapters.ItemResult, error) {
+	// Unpinning, upgrading and pinning again are one transaction: once
+	// begun it runs to its end whatever ctx says (the pin is the user's
+	// policy, and choco killed mid-upgrade leaves a half-installed package).
+	tctx, err := pm.Begin(ctx)
+	if err != nil {
+		return adapters.ItemResult{}, err
+	}
 	if pinned {
-		if _, err := a.query(ctx, "unpinning "+id, "pin", "remove", "--name", id); err != nil {
+		if _, err := a.query(tctx, "unpinning "+id, "pin", "remove", "--name", id); err != nil {
 			return adapters.ItemResult{}, err
 		}
 		defer func() {
-			// Pin again even when the context ended: the pin is the user's policy.
-			if _, err := a.query(context.WithoutCancel(ctx), "pinning "+id+" again", "pin", "add", "--name", id); err != nil {
+			if _, err := a.query(tctx, "pinning "+id+" again", "pin", "add", "--name", id); err != nil {
 				a.log.Error("could not restore pin", "package", id, "error", err)
 			}
 		}()
 	}
 	args := append([]string{"upgrade", id, "--yes", "--no-progress"}, a.sourceArgs()...)
-	res, err := a.runCmd(ctx, a.command(args...))
+	res, err := a.runCmd(tctx, a.command(args...))
 	code, exited := exitCode(res, err)
 	if !exited {
 		return adapters.ItemResult{}, fmt.Errorf("choco: upgrading %s: %w", id, err)
 	}
-	item, callErr := UpgradeResult(id, code, ParseUpgrade(append(res.Stdout, res.Stderr...)))
+	item, callErr := upgradeResult(id, code, parseUpgrade(append(res.Stdout, res.Stderr...)))
 	if callErr != nil {
 		return adapters.ItemResult{}, fmt.Errorf("choco: upgrading %s: %w", id, callErr)
 	}
@@ -419,11 +403,11 @@ func (a *Adapter) upgrade(ctx context.Context, id string, pinned bool) (adapters
 	return item, nil
 }
 
-// UpgradeResult maps the exit code and output of `choco upgrade ID` to the
+// upgradeResult maps the exit code and output of `choco upgrade ID` to the
 // item's result. Lock and permission problems are errors for the whole
 // call (wrapping patchcore.ErrPackageManagerLocked or ErrPermission), not
 // item results.
-func UpgradeResult(id string, code int, rep UpgradeReport) (adapters.ItemResult, error) {
+func upgradeResult(id string, code int, rep upgradeReport) (adapters.ItemResult, error) {
 	item := adapters.ItemResult{ID: id}
 	key := strings.ToLower(id)
 	lookup := func(m map[string]string) (string, bool) {
@@ -439,22 +423,22 @@ func UpgradeResult(id string, code int, rep UpgradeReport) (adapters.ItemResult,
 	_, reboot := lookup(rep.Reboot)
 	latest, isLatest := lookup(rep.Latest)
 	switch {
-	case rep.Locked || code == ExitMSIBusy:
+	case rep.Locked || code == exitMSIBusy:
 		return item, fmt.Errorf("%w (exit %d)", patchcore.ErrPackageManagerLocked, code)
 	case rep.AccessDenied:
 		return item, fmt.Errorf("%w: cannot write Chocolatey's folders; run elevated (exit %d)", patchcore.ErrPermission, code)
 	case notFound:
 		item.Status, item.Reason = adapters.ItemNotApplicable, "package not found in the configured sources"
-	case code == ExitRebootRequired || code == ExitRebootInitiated || (reboot && !failed):
+	case code == exitRebootRequired || code == exitRebootInitiated || (reboot && !failed):
 		item.Status = adapters.ItemInstalledPendingReboot
 		item.Reason = fmt.Sprintf("installed; a restart completes it (exit %d)", code)
-		if code == ExitRebootInitiated {
+		if code == exitRebootInitiated {
 			item.Reason = "installed; the installer started a restart (exit 1641)"
 		}
-	case failed || (code != 0 && code != ExitNothingToDo):
+	case failed || (code != 0 && code != exitNothingToDo):
 		item.Status = adapters.ItemFailed
 		item.Reason = fmt.Sprintf("choco upgrade exit %d", code)
-		if code == ExitMSIFatal {
+		if code == exitMSIFatal {
 			item.Reason += " (MSI fatal error 1603)"
 		}
 		if failure != "" {
@@ -463,7 +447,7 @@ func UpgradeResult(id string, code int, rep UpgradeReport) (adapters.ItemResult,
 	case isLatest:
 		item.Status, item.FromVersion, item.ToVersion = adapters.ItemInstalled, latest, latest
 		item.Reason = "already installed at the latest version " + latest
-	case code == ExitNothingToDo:
+	case code == exitNothingToDo:
 		item.Status, item.Reason = adapters.ItemInstalled, "nothing to upgrade (exit 2)"
 	default:
 		item.Status = adapters.ItemInstalled
@@ -472,7 +456,7 @@ func UpgradeResult(id string, code int, rep UpgradeReport) (adapters.ItemResult,
 }
 
 // RebootRequired reads the registry signals of a pending restart.
-func (a *Adapter) RebootRequired(ctx context.Context, req adapters.RebootRequiredRequest) (adapters.RebootRequiredResponse, error) {
+func (a *adapter) RebootRequired(ctx context.Context, req adapters.RebootRequiredRequest) (adapters.RebootRequiredResponse, error) {
 	if req.Root != "" {
 		return adapters.RebootRequiredResponse{}, fmt.Errorf("choco: alternate root %q: %w", req.Root, patchcore.ErrUnsupported)
 	}

@@ -1,8 +1,7 @@
-package choco_test
+package choco
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -13,8 +12,8 @@ import (
 	"time"
 
 	"github.com/patchcore/sdk/adapters"
-	"github.com/patchcore/sdk/adapters/choco"
 	"github.com/patchcore/sdk/adapters/commandtest"
+	"github.com/patchcore/sdk/adapters/internal/goldenfile"
 	"github.com/patchcore/sdk/adapters/wua/winreboot"
 	"github.com/patchcore/sdk/patchcore"
 )
@@ -41,32 +40,15 @@ func recorded(t *testing.T, files ...string) *commandtest.Runner {
 	return r
 }
 
-func newAdapter(t *testing.T, files ...string) (*choco.Adapter, *commandtest.Runner) {
+func newAdapter(t *testing.T, files ...string) (adapters.Adapter, *commandtest.Runner) {
 	r := recorded(t, files...)
-	return choco.New(choco.Options{Runner: r, Registry: winreboot.Fake{}}), r
+	return New(Options{Runner: r, Registry: winreboot.Fake{}}), r
 }
 
 // golden compares v as indented JSON with testdata/name, rewriting it with -update.
 func golden(t *testing.T, name string, v any) {
 	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs:\n got: %s\nwant: %s", name, got, want)
-	}
+	goldenfile.JSON(t, name, v, *update)
 }
 
 func TestInventory(t *testing.T) {
@@ -264,19 +246,19 @@ func TestUpgradeResult(t *testing.T) {
 		err    error
 	}{
 		{"plain success", 0, "Chocolatey upgraded 1/1 packages.", adapters.ItemInstalled, nil},
-		{"enhanced nothing to do", choco.ExitNothingToDo, "", adapters.ItemInstalled, nil},
+		{"enhanced nothing to do", exitNothingToDo, "", adapters.ItemInstalled, nil},
 		{"latest already", 0, "git v2.44.0 is the latest version available based on your source(s).\nChocolatey upgraded 0/1 packages.", adapters.ItemInstalled, nil},
-		{"reboot initiated 1641", choco.ExitRebootInitiated, "", adapters.ItemInstalledPendingReboot, nil},
+		{"reboot initiated 1641", exitRebootInitiated, "", adapters.ItemInstalledPendingReboot, nil},
 		{"reboot listed with exit 0", 0, "Packages requiring reboot:\n - git (exit code 3010)", adapters.ItemInstalledPendingReboot, nil},
 		{"generic failure", 1, "Failures\n - git (exited 1) - boom", adapters.ItemFailed, nil},
 		{"negative exit read as uint32", int(uint32(0xFFFFFFFF)), "", adapters.ItemFailed, nil},
-		{"msi busy 1618", choco.ExitMSIBusy, "", "", patchcore.ErrPackageManagerLocked},
+		{"msi busy 1618", exitMSIBusy, "", "", patchcore.ErrPackageManagerLocked},
 		{"access denied", 1, "Access to the path 'C:\\ProgramData\\chocolatey\\lib-bad' is denied.", "", patchcore.ErrPermission},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code := int(int32(uint32(tt.code)))
-			item, err := choco.UpgradeResult("git", code, choco.ParseUpgrade([]byte(tt.out)))
+			item, err := upgradeResult("git", code, parseUpgrade([]byte(tt.out)))
 			if !errors.Is(err, tt.err) || (tt.err == nil && err != nil) {
 				t.Fatalf("err = %v, want %v", err, tt.err)
 			}
@@ -288,7 +270,7 @@ func TestUpgradeResult(t *testing.T) {
 }
 
 func TestRebootRequired(t *testing.T) {
-	a := choco.New(choco.Options{Runner: commandtest.New(t), Registry: winreboot.Fake{Keys: []string{winreboot.ServicingKey}}})
+	a := New(Options{Runner: commandtest.New(t), Registry: winreboot.Fake{Keys: []string{winreboot.ServicingKey}}})
 	resp, err := a.RebootRequired(context.Background(), adapters.RebootRequiredRequest{})
 	if err != nil {
 		t.Fatal(err)
@@ -299,7 +281,7 @@ func TestRebootRequired(t *testing.T) {
 }
 
 func TestUnsupported(t *testing.T) {
-	a := choco.New(choco.Options{Runner: commandtest.New(t), Registry: winreboot.Fake{}})
+	a := New(Options{Runner: commandtest.New(t), Registry: winreboot.Fake{}})
 	ctx := context.Background()
 	if _, err := a.Download(ctx, adapters.DownloadRequest{IDs: []string{"git"}}); !errors.Is(err, patchcore.ErrUnsupported) {
 		t.Errorf("Download: %v", err)

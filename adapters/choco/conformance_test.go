@@ -1,4 +1,4 @@
-package choco_test
+package choco
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/adaptertest"
-	"github.com/patchcore/sdk/adapters/choco"
 	"github.com/patchcore/sdk/adapters/wua/winreboot"
 )
 
@@ -14,9 +13,10 @@ import (
 // registry by a fake one with no restart pending.
 func TestConformance(t *testing.T) {
 	factory := func(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
-		return choco.New(choco.Options{Runner: env.Runner, Logger: env.Logger, Registry: winreboot.Fake{}}), nil
+		return New(Options{Runner: env.Runner, Logger: env.Logger, Registry: winreboot.Fake{}}), nil
 	}
 	adaptertest.Run(t, factory,
 		adaptertest.WithRunner(recorded(t, "choco2.txt", "upgrades.txt")),
-		adaptertest.WithInstallID("googlechrome"))
+		adaptertest.WithInstallID("googlechrome"),
+		adaptertest.WithCancelInstallID("git"))
 }

@@ -1,11 +1,9 @@
-package choco_test
+package choco
 
 import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/patchcore/sdk/adapters/choco"
 )
 
 func addTestdata(f *testing.F) {
@@ -23,7 +21,7 @@ func addTestdata(f *testing.F) {
 func FuzzParseList(f *testing.F) {
 	addTestdata(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		pkgs, err := choco.ParseList(b)
+		pkgs, err := parseList(b)
 		if err == nil {
 			for _, p := range pkgs {
 				if p.Name == "" || p.Version == "" {
@@ -37,7 +35,7 @@ func FuzzParseList(f *testing.F) {
 func FuzzParseOutdated(f *testing.F) {
 	addTestdata(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		pkgs, err := choco.ParseOutdated(b)
+		pkgs, err := parseOutdated(b)
 		if err == nil {
 			for _, p := range pkgs {
 				if p.Name == "" || p.Current == "" || p.Available == "" {
@@ -51,10 +49,10 @@ func FuzzParseOutdated(f *testing.F) {
 func FuzzParseUpgrade(f *testing.F) {
 	addTestdata(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r := choco.ParseUpgrade(b)
+		r := parseUpgrade(b)
 		if r.Total < -1 {
 			t.Errorf("Total = %d", r.Total)
 		}
-		_, _ = choco.UpgradeResult("git", 1603, r)
+		_, _ = upgradeResult("git", 1603, r)
 	})
 }

@@ -13,37 +13,37 @@ import (
 // must not make the scanner grow without end).
 const maxLine = 1 << 20
 
-// Installed is one line of `choco list --limit-output` (or `choco pin list
+// localPkg is one line of `choco list --limit-output` (or `choco pin list
 // --limit-output`): "name|version".
-type Installed struct {
+type localPkg struct {
 	Name    string
 	Version string
 }
 
-// Outdated is one line of `choco outdated --limit-output`:
+// outdatedPkg is one line of `choco outdated --limit-output`:
 // "name|current|available|pinned".
-type Outdated struct {
+type outdatedPkg struct {
 	Name      string
 	Current   string
 	Available string
 	Pinned    bool
 }
 
-// ParseError reports a line of choco output that does not have its
+// parseError reports a line of choco output that does not have its
 // documented form.
-type ParseError struct {
+type parseError struct {
 	Command string
 	Line    int // 1-based
 	Text    string
 	Reason  string
 }
 
-func (e *ParseError) Error() string {
+func (e *parseError) Error() string {
 	return fmt.Sprintf("choco %s: line %d: %s: %q", e.Command, e.Line, e.Reason, e.Text)
 }
 
-// Unwrap makes a ParseError match patchcore.ErrInvalidInput.
-func (e *ParseError) Unwrap() error { return patchcore.ErrInvalidInput }
+// Unwrap makes a parseError match patchcore.ErrInvalidInput.
+func (e *parseError) Unwrap() error { return patchcore.ErrInvalidInput }
 
 // lines yields the non-empty, trimmed lines of out with their numbers.
 func lines(out []byte, fn func(n int, line string) error) error {
@@ -72,36 +72,36 @@ func isNotice(line string) bool {
 		strings.HasPrefix(line, "Chocolatey detected") || strings.HasPrefix(line, "Warning:")
 }
 
-// ParseList reads `choco list --limit-output` (Chocolatey 2: local
+// parseList reads `choco list --limit-output` (Chocolatey 2: local
 // packages only; 1.x needs --local-only) and `choco pin list
 // --limit-output`: one "name|version" per line.
-func ParseList(out []byte) ([]Installed, error) {
-	var pkgs []Installed
+func parseList(out []byte) ([]localPkg, error) {
+	var pkgs []localPkg
 	err := lines(out, func(n int, line string) error {
 		if isNotice(line) {
 			return nil
 		}
 		f := strings.Split(line, "|")
 		if len(f) != 2 || f[0] == "" || f[1] == "" {
-			return &ParseError{Command: "list", Line: n, Text: line, Reason: "want name|version"}
+			return &parseError{Command: "list", Line: n, Text: line, Reason: "want name|version"}
 		}
-		pkgs = append(pkgs, Installed{Name: f[0], Version: f[1]})
+		pkgs = append(pkgs, localPkg{Name: f[0], Version: f[1]})
 		return nil
 	})
 	return pkgs, err
 }
 
-// ParseOutdated reads `choco outdated --limit-output`: one
+// parseOutdated reads `choco outdated --limit-output`: one
 // "name|current|available|pinned" per line, pinned being "true" or "false".
-func ParseOutdated(out []byte) ([]Outdated, error) {
-	var pkgs []Outdated
+func parseOutdated(out []byte) ([]outdatedPkg, error) {
+	var pkgs []outdatedPkg
 	err := lines(out, func(n int, line string) error {
 		if isNotice(line) {
 			return nil
 		}
 		f := strings.Split(line, "|")
 		if len(f) != 4 || f[0] == "" || f[1] == "" || f[2] == "" {
-			return &ParseError{Command: "outdated", Line: n, Text: line, Reason: "want name|current|available|pinned"}
+			return &parseError{Command: "outdated", Line: n, Text: line, Reason: "want name|current|available|pinned"}
 		}
 		var pinned bool
 		switch strings.ToLower(f[3]) {
@@ -109,16 +109,16 @@ func ParseOutdated(out []byte) ([]Outdated, error) {
 			pinned = true
 		case "false":
 		default:
-			return &ParseError{Command: "outdated", Line: n, Text: line, Reason: "pinned is neither true nor false"}
+			return &parseError{Command: "outdated", Line: n, Text: line, Reason: "pinned is neither true nor false"}
 		}
-		pkgs = append(pkgs, Outdated{Name: f[0], Current: f[1], Available: f[2], Pinned: pinned})
+		pkgs = append(pkgs, outdatedPkg{Name: f[0], Current: f[1], Available: f[2], Pinned: pinned})
 		return nil
 	})
 	return pkgs, err
 }
 
-// UpgradeReport is what `choco upgrade` printed about its packages.
-type UpgradeReport struct {
+// upgradeReport is what `choco upgrade` printed about its packages.
+type upgradeReport struct {
 	// Upgraded and Total come from "Chocolatey upgraded 1/2 packages."; Total is -1 when absent.
 	Upgraded, Total int
 	// Latest maps packages already at the latest version to it ("git v2.44.0
@@ -139,10 +139,10 @@ type UpgradeReport struct {
 	AccessDenied bool
 }
 
-// ParseUpgrade reads the human output of `choco upgrade` (Chocolatey 1.x
+// parseUpgrade reads the human output of `choco upgrade` (Chocolatey 1.x
 // and 2.x, LC_ALL=C). It never fails: lines it does not know are ignored.
-func ParseUpgrade(out []byte) UpgradeReport {
-	r := UpgradeReport{Total: -1, Latest: map[string]string{}, Failures: map[string]string{}, Reboot: map[string]string{}}
+func parseUpgrade(out []byte) upgradeReport {
+	r := upgradeReport{Total: -1, Latest: map[string]string{}, Failures: map[string]string{}, Reboot: map[string]string{}}
 	section := ""
 	_ = lines(out, func(_ int, line string) error {
 		switch {

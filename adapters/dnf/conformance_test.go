@@ -1,27 +1,22 @@
-package dnf_test
+package dnf
 
 import (
 	"testing"
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/adaptertest"
-	"github.com/patchcore/sdk/adapters/command"
-	"github.com/patchcore/sdk/adapters/dnf"
 	"github.com/patchcore/sdk/adapters/dnf/rpmrepotest"
 )
 
 // TestConformance runs the conformance kit over gRPC against the real dnf
-// on a root whose package is already at the newest version, so the install
-// checks can run without changing anything.
+// on a root with two packages: one with a pending update (the kit installs
+// it, cancelling Install midway), one already at the newest version (the
+// install checks' already-installed update).
 func TestConformance(t *testing.T) {
 	rpmrepotest.Require(t, "dnf")
-	repo := rpmrepotest.Repo(t)
-	root := rpmrepotest.Root(t, repo)
+	root, repo := rpmrepotest.MixedRoot(t)
 	rpmrepotest.DNFRepoFile(t, root, repo)
-	if res, err := (command.OS{}).Run(t.Context(), command.Command{Name: "rpm",
-		Args: []string{"--root", root, "-U", "--nodeps", rpmrepotest.RPM(repo, rpmrepotest.NewVersion)}}); err != nil {
-		t.Fatalf("rpm -U: %v: %s", err, res.Stderr)
-	}
-	adaptertest.Run(t, dnf.Factory, adaptertest.WithTarget(adapters.Target{Root: root}),
-		adaptertest.WithInstallID(rpmrepotest.Package))
+	adaptertest.Run(t, Factory, adaptertest.WithTarget(adapters.Target{Root: root}),
+		adaptertest.WithInstallID(rpmrepotest.LargeName(2)),
+		adaptertest.WithCancelInstallID(rpmrepotest.LargeName(1)))
 }

@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -29,17 +28,15 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/pm"
 	"github.com/patchcore/sdk/adapters/internal/rpmmeta"
 	"github.com/patchcore/sdk/patchcore"
 )
 
-// Version is the adapter's own version.
-const Version = "0.1.0"
+// adapterVersion is the adapter's own version.
+const adapterVersion = "0.1.0"
 
-// ProtocolVersion is the plugin protocol version the adapter speaks.
-const ProtocolVersion = adapters.ProtocolVersion
-
-// Options configure an Adapter.
+// Options configure an adapter.
 type Options struct {
 	// Runner runs dnf (or yum) and rpm. Nil means command.OS{}.
 	Runner command.Runner
@@ -51,9 +48,9 @@ type Options struct {
 	ProcRoot string
 }
 
-// Adapter is the dnf/yum adapter. Create it with New.
-type Adapter struct {
-	run      command.Runner
+// adapter is the dnf/yum adapter. Create it with New.
+type adapter struct {
+	pm       pm.Runner
 	log      hclog.Logger
 	bin      string
 	procRoot string
@@ -61,20 +58,16 @@ type Adapter struct {
 	updateinfo *rpmmeta.UpdateInfoCache
 }
 
-var _ adapters.Adapter = (*Adapter)(nil)
+var _ adapters.Adapter = (*adapter)(nil)
 
 // New returns a dnf (or yum) adapter configured by opts.
-func New(opts Options) *Adapter {
-	a := &Adapter{run: opts.Runner, log: opts.Logger, bin: opts.Binary, procRoot: opts.ProcRoot, updateinfo: &rpmmeta.UpdateInfoCache{}}
-	if a.run == nil {
-		a.run = command.OS{}
-	}
-	if a.log == nil {
-		a.log = hclog.NewNullLogger()
-	}
+func New(opts Options) adapters.Adapter {
+	a := &adapter{bin: opts.Binary, procRoot: opts.ProcRoot, updateinfo: &rpmmeta.UpdateInfoCache{}}
 	if a.bin == "" {
 		a.bin = "dnf"
 	}
+	a.pm = pm.NewRunner(a.bin, opts.Runner, opts.Logger)
+	a.log = a.pm.Log()
 	if a.procRoot == "" {
 		a.procRoot = "/proc"
 	}
@@ -93,18 +86,14 @@ func YumFactory(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
 }
 
 // Info describes the adapter. It runs no command.
-func (a *Adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
-	if err := ctx.Err(); err != nil {
-		return adapters.InfoResponse{}, err
-	}
-	return adapters.InfoResponse{
-		Name:            a.bin,
-		Version:         Version,
-		ProtocolVersion: ProtocolVersion,
-		Platforms:       []string{"rhel", "rocky", "almalinux", "centos", "fedora", "amzn", "ol"},
-		VersionScheme:   "rpm",
-		Capabilities:    []adapters.Capability{adapters.CapAlternateRoot, adapters.CapAdvisories},
-	}, nil
+func (a *adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
+	return pm.Info(ctx, adapters.InfoResponse{
+		Name:          a.bin,
+		Version:       adapterVersion,
+		Platforms:     []string{"rhel", "rocky", "almalinux", "centos", "fedora", "amzn", "ol"},
+		VersionScheme: "rpm",
+		Capabilities:  []adapters.Capability{adapters.CapAlternateRoot, adapters.CapAdvisories},
+	})
 }
 
 // target is a resolved request target.
@@ -141,7 +130,7 @@ func osRelease(t target) map[string]string {
 
 // pmArgs are the options every dnf/yum call gets: quiet, never waiting on
 // another process's lock, and pointed at the target.
-func (a *Adapter) pmArgs(t target) []string {
+func (a *adapter) pmArgs(t target) []string {
 	args := []string{"-q"}
 	if a.bin == "dnf" {
 		args = append(args, "--setopt=exit_on_lock=True")
@@ -155,30 +144,17 @@ func (a *Adapter) pmArgs(t target) []string {
 	return args
 }
 
-func (a *Adapter) runCmd(ctx context.Context, c command.Command) (command.Result, error) {
-	a.log.Debug("running", "command", c.String())
-	res, err := a.run.Run(ctx, c)
-	a.log.Debug("finished", "command", c.Name, "duration", res.Duration, "exit", res.ExitCode)
-	if err != nil && errors.Is(err, exec.ErrNotFound) {
-		return res, fmt.Errorf("%s: %s is not installed on this machine (%w): %w", a.bin, c.Name, patchcore.ErrUnsupported, err)
-	}
-	return res, err
+func (a *adapter) runCmd(ctx context.Context, c command.Command) (command.Result, error) {
+	return a.pm.Query(ctx, c)
 }
 
 // classify maps dnf/yum/rpm failures onto patchcore sentinels.
-func (a *Adapter) classify(what string, res command.Result, err error) error {
-	if err == nil {
-		return nil
-	}
-	out := string(res.Stderr) + "\n" + string(res.Stdout)
-	switch {
-	case res.ExitCode == 200 || strings.Contains(out, "already locked by") || strings.Contains(out, "Another app is currently holding the yum lock") ||
-		strings.Contains(out, "can't create transaction lock"):
-		return fmt.Errorf("%s: %s: %w: %s", a.bin, what, patchcore.ErrPackageManagerLocked, firstLine(out))
-	case strings.Contains(out, "This command has to be run with superuser privileges") || strings.Contains(out, "Permission denied"):
-		return fmt.Errorf("%s: %s: %w: %s", a.bin, what, patchcore.ErrPermission, firstLine(out))
-	}
-	return fmt.Errorf("%s: %s: %w", a.bin, what, err)
+func (a *adapter) classify(what string, res command.Result, err error) error {
+	return pm.Signs{
+		LockCodes:  []int{200},
+		Lock:       []string{"already locked by", "Another app is currently holding the yum lock", "can't create transaction lock"},
+		Permission: []string{"This command has to be run with superuser privileges", "Permission denied"},
+	}.Classify(a.bin, what, res, err)
 }
 
 func firstLine(out string) string {
@@ -196,27 +172,15 @@ func firstLine(out string) string {
 	return ""
 }
 
-// installed runs rpm -qa on the target.
-func (a *Adapter) installed(ctx context.Context, t target) ([]rpmmeta.Installed, error) {
-	var args []string
-	if !t.Host() {
-		args = append(args, "--root="+t.Dir)
-	}
-	args = append(args, "-qa", "--queryformat", rpmmeta.QueryFormat)
-	res, err := a.runCmd(ctx, command.Command{Name: "rpm", Args: args})
-	if err != nil {
-		return nil, a.classify("listing installed packages with rpm -qa", res, err)
-	}
-	pkgs, err := rpmmeta.ParseQuery(res.Stdout)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", a.bin, err)
-	}
-	return pkgs, nil
+// installed runs rpm -qa on the target; a target whose rpm database is
+// empty is refused (patchcore.ErrUnsupported).
+func (a *adapter) installed(ctx context.Context, t target) ([]rpmmeta.Installed, error) {
+	return rpmmeta.ListInstalled(ctx, a.pm, t)
 }
 
 // Inventory lists the installed rpms, the platform from os-release, the
 // running kernel (running system only) and whether a reboot is pending.
-func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) (adapters.InventoryResponse, error) {
+func (a *adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) (adapters.InventoryResponse, error) {
 	start := time.Now()
 	t, err := resolveTarget(req.Target)
 	if err != nil {
@@ -242,7 +206,7 @@ func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) 
 	return adapters.InventoryResponse{Inventory: inv}, nil
 }
 
-func (a *Adapter) platform(t target) patchcore.Platform {
+func (a *adapter) platform(t target) patchcore.Platform {
 	osr := osRelease(t)
 	p := patchcore.Platform{Family: patchcore.FamilyLinux, Distro: osr["ID"], Version: osr["VERSION_ID"]}
 	if t.Host() {
@@ -254,7 +218,7 @@ func (a *Adapter) platform(t target) patchcore.Platform {
 }
 
 // versionlocks reads the dnf and yum versionlock lists of the target.
-func (a *Adapter) versionlocks(t target) []rpmmeta.Lock {
+func (a *adapter) versionlocks(t target) []rpmmeta.Lock {
 	var locks []rpmmeta.Lock
 	for _, p := range []string{"/etc/dnf/plugins/versionlock.list", "/etc/yum/pluginconf.d/versionlock.list"} {
 		if b, err := os.ReadFile(t.Path(p)); err == nil {
@@ -272,7 +236,7 @@ var rebootPackages = []string{"kernel", "kernel-core", "kernel-rt", "kernel-rt-c
 // rebootReasons compares the install time of the packages that need a
 // restart with the boot time. On an alternate root there is no boot to
 // compare with, so nothing is pending.
-func (a *Adapter) rebootReasons(t target, inst []rpmmeta.Installed) (bool, []string) {
+func (a *adapter) rebootReasons(t target, inst []rpmmeta.Installed) (bool, []string) {
 	if !t.Host() {
 		return false, nil
 	}
@@ -290,7 +254,7 @@ func (a *Adapter) rebootReasons(t target, inst []rpmmeta.Installed) (bool, []str
 	return len(reasons) > 0, reasons
 }
 
-func (a *Adapter) bootTime() (time.Time, error) {
+func (a *adapter) bootTime() (time.Time, error) {
 	b, err := os.ReadFile(filepath.Join(a.procRoot, "stat"))
 	if err != nil {
 		return time.Time{}, err
@@ -309,7 +273,7 @@ func (a *Adapter) bootTime() (time.Time, error) {
 
 // RebootRequired reports whether a package that needs a restart was
 // installed after the last boot.
-func (a *Adapter) RebootRequired(ctx context.Context, req adapters.RebootRequiredRequest) (adapters.RebootRequiredResponse, error) {
+func (a *adapter) RebootRequired(ctx context.Context, req adapters.RebootRequiredRequest) (adapters.RebootRequiredResponse, error) {
 	t, err := resolveTarget(req.Target)
 	if err != nil {
 		return adapters.RebootRequiredResponse{}, err

@@ -52,7 +52,7 @@ func benchTarget(b *testing.B, tgt adapters.Target, installed, updates int) {
 	})
 
 	b.Run("ListUpdates", func(b *testing.B) {
-		args := append(inproc.pmArgs(t), "--disableplugin=versionlock", "check-update")
+		args := append(inproc.(*adapter).pmArgs(t), "--disableplugin=versionlock", "check-update")
 		native := pmbench.Native{Command: command.Command{Name: "dnf", Args: args}, OK: []int{100}}
 		listUpdates := func(a adapters.Adapter, pid int) pmbench.Op {
 			return pmbench.Op{Pid: pid, Call: func(ctx context.Context) error {

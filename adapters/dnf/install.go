@@ -9,6 +9,7 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/pm"
 	"github.com/patchcore/sdk/adapters/internal/rpmmeta"
 	"github.com/patchcore/sdk/patchcore"
 )
@@ -25,7 +26,7 @@ type plan struct {
 	exclude []string
 }
 
-func (a *Adapter) makePlan(ctx context.Context, t target, ids []string, force bool, done adapters.ItemStatus) (plan, error) {
+func (a *adapter) makePlan(ctx context.Context, t target, ids []string, force bool, done adapters.ItemStatus) (plan, error) {
 	p := plan{targets: map[int][]adapters.Update{}}
 	ups, err := a.listUpdates(ctx, t, false)
 	if err != nil {
@@ -57,7 +58,7 @@ func (a *Adapter) makePlan(ctx context.Context, t target, ids []string, force bo
 			if slices.ContainsFunc(inst, func(p rpmmeta.Installed) bool { return p.Name == id }) {
 				item.Status, item.Reason = done, "no update available: "+id+" is at the newest version the repositories offer"
 			} else {
-				item.Status, item.Reason = adapters.ItemNotApplicable, id+" is neither an installed package nor an advisory with a pending update"
+				item = notInstalled(id)
 			}
 		default:
 			var held []string
@@ -87,7 +88,7 @@ func (a *Adapter) makePlan(ctx context.Context, t target, ids []string, force bo
 }
 
 // Download fetches the packages of the named updates into dnf's cache.
-func (a *Adapter) Download(ctx context.Context, req adapters.DownloadRequest) (adapters.DownloadResponse, error) {
+func (a *adapter) Download(ctx context.Context, req adapters.DownloadRequest) (adapters.DownloadResponse, error) {
 	t, err := resolveTarget(req.Target)
 	if err != nil {
 		return adapters.DownloadResponse{}, err
@@ -119,7 +120,7 @@ func (a *Adapter) Download(ctx context.Context, req adapters.DownloadRequest) (a
 // excluded unless the request says Force. Each ID gets a result checked
 // against rpm afterwards. Once dnf has started, cancelling ctx lets the
 // transaction finish before Install returns ctx.Err().
-func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (adapters.InstallResponse, error) {
+func (a *adapter) Install(ctx context.Context, req adapters.InstallRequest) (adapters.InstallResponse, error) {
 	t, err := resolveTarget(req.Target)
 	if err != nil {
 		return adapters.InstallResponse{}, err
@@ -129,10 +130,11 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 		return adapters.InstallResponse{}, err
 	}
 	if len(p.names) > 0 {
-		if err := ctx.Err(); err != nil {
+		// From here on the package manager runs to completion.
+		txCtx, err := pm.Begin(ctx)
+		if err != nil {
 			return adapters.InstallResponse{}, err
 		}
-		txCtx := context.WithoutCancel(ctx)
 		res, runErr := a.upgrade(txCtx, t, p, false)
 		if runErr != nil {
 			if e := a.classify("installing", res, runErr); isSentinel(e) {
@@ -173,7 +175,7 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 }
 
 // upgrade runs dnf upgrade (or --downloadonly) for the plan's packages.
-func (a *Adapter) upgrade(ctx context.Context, t target, p plan, downloadOnly bool) (command.Result, error) {
+func (a *adapter) upgrade(ctx context.Context, t target, p plan, downloadOnly bool) (command.Result, error) {
 	args := append(a.pmArgs(t), "-y")
 	if len(p.exclude) == 0 {
 		// Locks were lifted by force (or there are none): let dnf's own
@@ -196,4 +198,13 @@ func (a *Adapter) upgrade(ctx context.Context, t target, p plan, downloadOnly bo
 func isSentinel(err error) bool {
 	return errors.Is(err, patchcore.ErrPackageManagerLocked) || errors.Is(err, patchcore.ErrPermission) ||
 		errors.Is(err, patchcore.ErrUnsupported)
+}
+
+// notInstalled is the result for an ID that names neither an installed
+// package nor an advisory with a pending update.
+func notInstalled(id string) adapters.ItemResult {
+	if pm.IsAdvisoryID(id) {
+		return pm.NotInstalled(id, "no pending update belongs to the advisory "+id)
+	}
+	return pm.NotInstalled(id, id+" is neither an installed package nor an advisory with a pending update")
 }

@@ -10,11 +10,11 @@ func TestParseCheckUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ParseCheckUpdate(b)
+	got, err := parseCheckUpdate(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []CheckUpdate{
+	want := []checkUpdate{
 		{"NetworkManager", "x86_64", "1:1.46.0-19.el9_5", "baseos"},
 		{"NetworkManager-libnm", "x86_64", "1:1.46.0-19.el9_5", "baseos"},
 		{"kernel", "x86_64", "5.14.0-503.22.1.el9_5", "baseos"},
@@ -29,7 +29,7 @@ func TestParseCheckUpdate(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"onlyname\n", "a.x86_64 1.0\n", "noarch 1.0-1 repo\n", "pkg.arch 1 2 3\n"} {
-		if _, err := ParseCheckUpdate([]byte(bad)); err == nil {
+		if _, err := parseCheckUpdate([]byte(bad)); err == nil {
 			t.Errorf("ParseCheckUpdate(%q) accepted bad input", bad)
 		}
 	}
@@ -39,7 +39,7 @@ func FuzzParseCheckUpdate(f *testing.F) {
 	b, _ := os.ReadFile("testdata/check-update-rocky9.txt")
 	f.Add(b)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		ups, err := ParseCheckUpdate(b)
+		ups, err := parseCheckUpdate(b)
 		if err != nil {
 			return
 		}

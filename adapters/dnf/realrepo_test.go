@@ -1,4 +1,4 @@
-package dnf_test
+package dnf
 
 import (
 	"errors"
@@ -10,17 +10,16 @@ import (
 	"time"
 
 	"github.com/patchcore/sdk/adapters"
-	"github.com/patchcore/sdk/adapters/dnf"
 	"github.com/patchcore/sdk/adapters/dnf/rpmrepotest"
 	"github.com/patchcore/sdk/patchcore"
 )
 
-func dnfRoot(t *testing.T) (string, *dnf.Adapter) {
+func dnfRoot(t *testing.T) (string, adapters.Adapter) {
 	rpmrepotest.Require(t, "dnf")
 	repo := rpmrepotest.Repo(t)
 	root := rpmrepotest.Root(t, repo)
 	rpmrepotest.DNFRepoFile(t, root, repo)
-	return root, dnf.New(dnf.Options{})
+	return root, New(Options{})
 }
 
 // TestRealDNF drives the real dnf and rpm against a local repository with a
@@ -87,12 +86,21 @@ func TestRealDNF(t *testing.T) {
 	})
 
 	t.Run("Install by advisory ID", func(t *testing.T) {
-		inst, err := a.Install(ctx, adapters.InstallRequest{Target: tgt, IDs: []string{rpmrepotest.AdvisoryID, "no-such-package"}})
+		inst, err := a.Install(ctx, adapters.InstallRequest{Target: tgt, IDs: []string{rpmrepotest.AdvisoryID, "no-such-package", "RHSA-2099:99999"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if inst.Items[0].Status != adapters.ItemInstalled || inst.Items[1].Status != adapters.ItemNotApplicable {
+		if len(inst.Items) != 3 || inst.Items[0].Status != adapters.ItemInstalled {
 			t.Fatalf("items = %+v", inst.Items)
+		}
+		// An ID that maps to nothing is "not installed", with the reason: never a success.
+		for _, it := range inst.Items[1:] {
+			if it.Status != adapters.ItemNotApplicable || !strings.HasPrefix(it.Reason, "not installed: ") || !strings.Contains(it.Reason, it.ID) {
+				t.Errorf("item %s = %+v, want not installed with a reason naming it", it.ID, it)
+			}
+		}
+		if !strings.Contains(inst.Items[2].Reason, "advisory") {
+			t.Errorf("unknown advisory: reason %q does not say it is an advisory", inst.Items[2].Reason)
 		}
 		if v := installed(t, a, tgt); v != rpmrepotest.NewVersion {
 			t.Errorf("rpm shows %s after Install, want %s", v, rpmrepotest.NewVersion)
@@ -104,7 +112,7 @@ func TestRealDNF(t *testing.T) {
 	})
 }
 
-func installed(t *testing.T, a *dnf.Adapter, tgt adapters.Target) string {
+func installed(t *testing.T, a adapters.Adapter, tgt adapters.Target) string {
 	inv, err := a.Inventory(t.Context(), adapters.InventoryRequest{Target: tgt})
 	if err != nil {
 		t.Fatal(err)

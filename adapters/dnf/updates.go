@@ -16,18 +16,18 @@ import (
 	"github.com/patchcore/sdk/patchcore"
 )
 
-// CheckUpdate is one package line of `dnf check-update`.
-type CheckUpdate struct {
+// checkUpdate is one package line of `dnf check-update`.
+type checkUpdate struct {
 	Name, Arch, EVR, Repo string
 }
 
-// ParseCheckUpdate parses `dnf -q check-update` (or yum's) output: lines
+// parseCheckUpdate parses `dnf -q check-update` (or yum's) output: lines
 // "name.arch  [epoch:]version-release  repo", where a long name.arch may
 // sit alone on its line with the rest on the next. Parsing stops at the
 // "Obsoleting Packages" section; notices dnf prints ("Security: ...") are
 // skipped. A line it cannot read is an error naming its number.
-func ParseCheckUpdate(out []byte) ([]CheckUpdate, error) {
-	var ups []CheckUpdate
+func parseCheckUpdate(out []byte) ([]checkUpdate, error) {
+	var ups []checkUpdate
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
 	line := 0
@@ -61,7 +61,7 @@ func ParseCheckUpdate(out []byte) ([]CheckUpdate, error) {
 		if dot <= 0 || dot == len(f[0])-1 {
 			return nil, fmt.Errorf("check-update line %d: %w: %q is not name.arch", line, patchcore.ErrInvalidInput, f[0])
 		}
-		ups = append(ups, CheckUpdate{Name: f[0][:dot], Arch: f[0][dot+1:], EVR: f[1], Repo: f[2]})
+		ups = append(ups, checkUpdate{Name: f[0][:dot], Arch: f[0][dot+1:], EVR: f[1], Repo: f[2]})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("check-update line %d: %w: %w", line+1, patchcore.ErrTooLarge, err)
@@ -78,7 +78,7 @@ func ParseCheckUpdate(out []byte) ([]CheckUpdate, error) {
 // severity, CVEs, the issued date and a classification (security when any
 // advisory is a security one, otherwise the advisory type, bugfix when no
 // advisory names it).
-func (a *Adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesRequest) (adapters.ListUpdatesResponse, error) {
+func (a *adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesRequest) (adapters.ListUpdatesResponse, error) {
 	t, err := resolveTarget(req.Target)
 	if err != nil {
 		return adapters.ListUpdatesResponse{}, err
@@ -93,7 +93,7 @@ func (a *Adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesReque
 	return adapters.ListUpdatesResponse{Updates: ups}, nil
 }
 
-func (a *Adapter) listUpdates(ctx context.Context, t target, refresh bool) ([]adapters.Update, error) {
+func (a *adapter) listUpdates(ctx context.Context, t target, refresh bool) ([]adapters.Update, error) {
 	type instResult struct {
 		pkgs []rpmmeta.Installed
 		err  error
@@ -122,14 +122,20 @@ func (a *Adapter) listUpdates(ctx context.Context, t target, refresh bool) ([]ad
 	res, err := a.runCmd(ctx, command.Command{Name: a.bin, Args: args})
 	inst := <-ch
 	<-prefetched
+	if errors.Is(inst.err, patchcore.ErrUnsupported) {
+		return nil, inst.err // not an rpm system: whatever dnf said is beside the point
+	}
 	var ee *command.ExitError
+	if err != nil && strings.Contains(string(res.Stderr)+string(res.Stdout), "There are no enabled repositories") {
+		return nil, t.Unserved(a.bin, "has no enabled repositories: which updates are missing cannot be known")
+	}
 	if err != nil && !(errors.As(err, &ee) && ee.ExitCode == 100) {
 		return nil, a.classify("listing updates with check-update", res, err)
 	}
 	if inst.err != nil {
 		return nil, inst.err
 	}
-	cu, err := ParseCheckUpdate(res.Stdout)
+	cu, err := parseCheckUpdate(res.Stdout)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", a.bin, err)
 	}
@@ -194,7 +200,7 @@ func installedEVR(pkgs []rpmmeta.Installed, name, arch string) string {
 
 // advisories indexes the updateinfo files dnf (or yum) cached for the
 // target's repositories, parsing only those that changed since the last call.
-func (a *Adapter) advisories(t target) (rpmmeta.Index, error) {
+func (a *adapter) advisories(t target) (rpmmeta.Index, error) {
 	var patterns []string
 	if a.bin == "yum" {
 		patterns = []string{"/var/cache/yum/*/*/*/*updateinfo.xml*", "/var/cache/yum/*/*updateinfo.xml*"}

@@ -1,4 +1,4 @@
-package softwareupdate_test
+package softwareupdate
 
 import (
 	"path/filepath"
@@ -6,12 +6,12 @@ import (
 
 	"github.com/patchcore/sdk/adapters/adaptertest"
 	"github.com/patchcore/sdk/adapters/commandtest"
-	"github.com/patchcore/sdk/adapters/softwareupdate"
 )
 
 // The conformance kit over gRPC with softwareupdate replaced by recorded output.
 func TestConformance(t *testing.T) {
-	adaptertest.Run(t, softwareupdate.Factory,
+	adaptertest.Run(t, Factory,
 		adaptertest.WithRunner(commandtest.Load(t, filepath.Join("testdata", "sonoma.txt"))),
-		adaptertest.WithInstallID("macOS Sonoma 14.4-23E214"))
+		adaptertest.WithInstallID("macOS Sonoma 14.4-23E214"),
+		adaptertest.WithCancelInstallID("Safari17.4.1SonomaAuto-17.4.1"))
 }

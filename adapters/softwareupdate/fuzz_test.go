@@ -1,4 +1,4 @@
-package softwareupdate_test
+package softwareupdate
 
 import (
 	"os"
@@ -8,7 +8,6 @@ import (
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
 	"github.com/patchcore/sdk/adapters/commandtest"
-	"github.com/patchcore/sdk/adapters/softwareupdate"
 )
 
 func seeds(f *testing.F) {
@@ -30,7 +29,7 @@ func seeds(f *testing.F) {
 func FuzzParseList(f *testing.F) {
 	seeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		items, err := softwareupdate.ParseList(b)
+		items, err := parseList(b)
 		if err != nil {
 			return
 		}
@@ -38,7 +37,7 @@ func FuzzParseList(f *testing.F) {
 			if it.Label == "" || it.Title == "" || it.Size < 0 {
 				t.Errorf("bad item %+v", it)
 			}
-			_ = softwareupdate.ToUpdate(it)
+			_ = toUpdate(it)
 		}
 	})
 }
@@ -46,7 +45,7 @@ func FuzzParseList(f *testing.F) {
 func FuzzParseHistory(f *testing.F) {
 	seeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		h, err := softwareupdate.ParseHistory(b)
+		h, err := parseHistory(b)
 		if err == nil {
 			for _, e := range h {
 				if e.Name == "" {
@@ -60,10 +59,10 @@ func FuzzParseHistory(f *testing.F) {
 func FuzzStepResult(f *testing.F) {
 	seeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		item, err := softwareupdate.StepResult("x", softwareupdate.Item{}, "install", command.Result{Stdout: b, ExitCode: 1}, &command.ExitError{ExitCode: 1})
+		item, err := stepResult("x", swItem{}, "install", command.Result{Stdout: b, ExitCode: 1}, &command.ExitError{ExitCode: 1})
 		if err == nil && item.Status != adapters.ItemFailed && item.Status != adapters.ItemNotApplicable {
 			t.Errorf("exit 1 gave %q", item.Status)
 		}
-		_, _ = softwareupdate.ParseSwVers(b)
+		_, _ = parseSwVers(b)
 	})
 }

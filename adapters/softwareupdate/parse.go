@@ -13,8 +13,8 @@ import (
 
 const maxLine = 1 << 20
 
-// Item is one update `softwareupdate --list` offers.
-type Item struct {
+// swItem is one update `softwareupdate --list` offers.
+type swItem struct {
 	// Label is what --install and --download take ("macOS Sonoma 14.4.1-23E224").
 	Label   string
 	Title   string
@@ -27,20 +27,20 @@ type Item struct {
 	Deferred bool
 }
 
-// ParseError reports softwareupdate output that does not have its documented form.
-type ParseError struct {
+// parseError reports softwareupdate output that does not have its documented form.
+type parseError struct {
 	Command string
 	Line    int
 	Text    string
 	Reason  string
 }
 
-func (e *ParseError) Error() string {
+func (e *parseError) Error() string {
 	return fmt.Sprintf("softwareupdate %s: line %d: %s: %q", e.Command, e.Line, e.Reason, e.Text)
 }
 
-// Unwrap makes a ParseError match patchcore.ErrInvalidInput.
-func (e *ParseError) Unwrap() error { return patchcore.ErrInvalidInput }
+// Unwrap makes a parseError match patchcore.ErrInvalidInput.
+func (e *parseError) Unwrap() error { return patchcore.ErrInvalidInput }
 
 func scanLines(out []byte, fn func(n int, raw string) error) error {
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -56,14 +56,14 @@ func scanLines(out []byte, fn func(n int, raw string) error) error {
 	return nil
 }
 
-// ParseList reads `softwareupdate --list` in the format of macOS 10.15 and
+// parseList reads `softwareupdate --list` in the format of macOS 10.15 and
 // later ("* Label: X" then a tab-indented "Title: ..., Version: ..., Size:
 // ...KiB, Recommended: YES, Action: restart,") and the older one of 10.14
 // ("   * X" then "\tTitle (version), 123K [recommended] [restart]").
 // Output without updates ("No new software available.") gives no items.
-func ParseList(out []byte) ([]Item, error) {
-	var items []Item
-	var cur *Item
+func parseList(out []byte) ([]swItem, error) {
+	var items []swItem
+	var cur *swItem
 	err := scanLines(out, func(n int, raw string) error {
 		line := strings.TrimSpace(raw)
 		switch {
@@ -73,13 +73,13 @@ func ParseList(out []byte) ([]Item, error) {
 			label := strings.TrimSpace(strings.TrimPrefix(line, "* "))
 			label = strings.TrimSpace(strings.TrimPrefix(label, "Label:"))
 			if label == "" {
-				return &ParseError{Command: "--list", Line: n, Text: raw, Reason: "update without a label"}
+				return &parseError{Command: "--list", Line: n, Text: raw, Reason: "update without a label"}
 			}
-			items = append(items, Item{Label: label})
+			items = append(items, swItem{Label: label})
 			cur = &items[len(items)-1]
 		case cur != nil && strings.HasPrefix(raw, "\t") || cur != nil && strings.HasPrefix(line, "Title:"):
 			if err := parseDetail(cur, line); err != nil {
-				return &ParseError{Command: "--list", Line: n, Text: raw, Reason: err.Error()}
+				return &parseError{Command: "--list", Line: n, Text: raw, Reason: err.Error()}
 			}
 			cur = nil
 		default:
@@ -99,7 +99,7 @@ func ParseList(out []byte) ([]Item, error) {
 }
 
 // parseDetail fills it from its detail line.
-func parseDetail(it *Item, line string) error {
+func parseDetail(it *swItem, line string) error {
 	if strings.HasPrefix(line, "Title:") {
 		for _, field := range strings.Split(line, ", ") {
 			k, v, ok := strings.Cut(strings.TrimSuffix(strings.TrimSpace(field), ","), ":")
@@ -192,18 +192,18 @@ func parseSize(s string) (int64, error) {
 	return int64(f * m), nil
 }
 
-// HistoryEntry is one row of `softwareupdate --history`.
-type HistoryEntry struct {
+// historyEntry is one row of `softwareupdate --history`.
+type historyEntry struct {
 	Name    string
 	Version string
 	Date    string
 }
 
-// ParseHistory reads the table `softwareupdate --history` prints: a header
+// parseHistory reads the table `softwareupdate --history` prints: a header
 // ("Display Name  Version  Date"), a rule of dashes and one row per
 // installed update, columns found from the header's positions.
-func ParseHistory(out []byte) ([]HistoryEntry, error) {
-	var entries []HistoryEntry
+func parseHistory(out []byte) ([]historyEntry, error) {
+	var entries []historyEntry
 	var cols []int // start offsets (in runes) of Version and Date
 	err := scanLines(out, func(n int, raw string) error {
 		if strings.TrimSpace(raw) == "" {
@@ -224,9 +224,9 @@ func ParseHistory(out []byte) ([]HistoryEntry, error) {
 			from, to = min(from, len(r)), min(to, len(r))
 			return strings.TrimSpace(string(r[from:to]))
 		}
-		e := HistoryEntry{Name: cut(0, cols[0]), Version: cut(cols[0], cols[1]), Date: cut(cols[1], len(r))}
+		e := historyEntry{Name: cut(0, cols[0]), Version: cut(cols[0], cols[1]), Date: cut(cols[1], len(r))}
 		if e.Name == "" {
-			return &ParseError{Command: "--history", Line: n, Text: raw, Reason: "row without a display name"}
+			return &parseError{Command: "--history", Line: n, Text: raw, Reason: "row without a display name"}
 		}
 		entries = append(entries, e)
 		return nil
@@ -234,8 +234,8 @@ func ParseHistory(out []byte) ([]HistoryEntry, error) {
 	return entries, err
 }
 
-// InstallReport is what `softwareupdate --install` printed.
-type InstallReport struct {
+// installReport is what `softwareupdate --install` printed.
+type installReport struct {
 	// Done lists the titles of "Done with X" lines.
 	Done []string
 	// Restart reports the "requires that you restart" notice.
@@ -249,10 +249,10 @@ type InstallReport struct {
 	NeedsAuth bool
 }
 
-// ParseInstall reads the output of `softwareupdate --install` and
+// parseInstall reads the output of `softwareupdate --install` and
 // `--download`. It never fails.
-func ParseInstall(out []byte) InstallReport {
-	var r InstallReport
+func parseInstall(out []byte) installReport {
+	var r installReport
 	_ = scanLines(out, func(_ int, raw string) error {
 		line := strings.TrimSpace(raw)
 		low := strings.ToLower(line)

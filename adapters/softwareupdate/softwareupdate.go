@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -23,13 +22,14 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/pm"
 	"github.com/patchcore/sdk/patchcore"
 )
 
-// Version is the adapter's own version.
-const Version = "0.1.0"
+// adapterVersion is the adapter's own version.
+const adapterVersion = "0.1.0"
 
-// Options configure an Adapter.
+// Options configure an adapter.
 type Options struct {
 	// Runner runs softwareupdate, sw_vers and uname. Nil means command.OS{}.
 	Runner command.Runner
@@ -39,9 +39,9 @@ type Options struct {
 	Binary string
 }
 
-// Adapter is the softwareupdate adapter. Create it with New.
-type Adapter struct {
-	run command.Runner
+// adapter is the softwareupdate adapter. Create it with New.
+type adapter struct {
+	pm  pm.Runner
 	log hclog.Logger
 	bin string
 
@@ -50,17 +50,13 @@ type Adapter struct {
 	restartFor []string
 }
 
-var _ adapters.Adapter = (*Adapter)(nil)
+var _ adapters.Adapter = (*adapter)(nil)
 
 // New returns a softwareupdate adapter configured by opts.
-func New(opts Options) *Adapter {
-	a := &Adapter{run: opts.Runner, log: opts.Logger, bin: opts.Binary}
-	if a.run == nil {
-		a.run = command.OS{}
-	}
-	if a.log == nil {
-		a.log = hclog.NewNullLogger()
-	}
+func New(opts Options) adapters.Adapter {
+	a := &adapter{pm: pm.NewRunner("softwareupdate", opts.Runner, opts.Logger), bin: opts.Binary}
+	a.log = a.pm.Log()
+	a.pm.Missing = "not found; is this macOS?"
 	if a.bin == "" {
 		a.bin = "/usr/sbin/softwareupdate"
 	}
@@ -73,36 +69,26 @@ func Factory(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
 }
 
 // Info describes the adapter. It runs no command.
-func (a *Adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
-	if err := ctx.Err(); err != nil {
-		return adapters.InfoResponse{}, err
-	}
-	return adapters.InfoResponse{
-		Name:            "softwareupdate",
-		Version:         Version,
-		ProtocolVersion: adapters.ProtocolVersion,
-		Platforms:       []string{"macos"},
-		VersionScheme:   "dotted",
-	}, nil
+func (a *adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
+	return pm.Info(ctx, adapters.InfoResponse{
+		Name:          "softwareupdate",
+		Version:       adapterVersion,
+		Platforms:     []string{"macos"},
+		VersionScheme: "dotted",
+	})
 }
 
-func (a *Adapter) runCmd(ctx context.Context, name string, args ...string) (command.Result, error) {
+func (a *adapter) runCmd(ctx context.Context, name string, args ...string) (command.Result, error) {
 	c := command.Command{Name: name, Args: args}
-	a.log.Debug("running", "command", c.String())
-	res, err := a.run.Run(ctx, c)
-	a.log.Debug("finished", "command", c.String(), "duration", res.Duration, "exit", res.ExitCode)
-	if err != nil && errors.Is(err, exec.ErrNotFound) {
-		return res, fmt.Errorf("softwareupdate: %s not found; is this macOS? (%w): %w", name, patchcore.ErrUnsupported, err)
-	}
-	return res, err
+	return a.pm.Query(ctx, c)
 }
 
 // output runs a read-only command and returns stdout and stderr together
 // (softwareupdate splits its report between them).
-func (a *Adapter) output(ctx context.Context, what, name string, args ...string) ([]byte, error) {
+func (a *adapter) output(ctx context.Context, what, name string, args ...string) ([]byte, error) {
 	res, err := a.runCmd(ctx, name, args...)
 	if err != nil {
-		rep := ParseInstall(append(slices.Clone(res.Stderr), res.Stdout...))
+		rep := parseInstall(append(slices.Clone(res.Stderr), res.Stdout...))
 		if rep.NeedsAuth {
 			return nil, fmt.Errorf("softwareupdate: %s: %w: %w", what, patchcore.ErrPermission, err)
 		}
@@ -118,9 +104,9 @@ func checkTarget(what string, t adapters.Target) error {
 	return nil
 }
 
-// ParseSwVers reads `sw_vers` ("ProductName:\tmacOS", "ProductVersion:\t14.4.1",
+// parseSwVers reads `sw_vers` ("ProductName:\tmacOS", "ProductVersion:\t14.4.1",
 // "BuildVersion:\t23E224") into a Platform.
-func ParseSwVers(out []byte) (patchcore.Platform, error) {
+func parseSwVers(out []byte) (patchcore.Platform, error) {
 	p := patchcore.Platform{Family: patchcore.FamilyDarwin, Distro: "macos"}
 	err := scanLines(out, func(_ int, raw string) error {
 		k, v, ok := strings.Cut(raw, ":")
@@ -148,12 +134,12 @@ func ParseSwVers(out []byte) (patchcore.Platform, error) {
 }
 
 // history returns the updates softwareupdate installed.
-func (a *Adapter) history(ctx context.Context) ([]HistoryEntry, error) {
+func (a *adapter) history(ctx context.Context) ([]historyEntry, error) {
 	out, err := a.output(ctx, "reading the install history", a.bin, "--history")
 	if err != nil {
 		return nil, err
 	}
-	h, err := ParseHistory(out)
+	h, err := parseHistory(out)
 	if err != nil {
 		return nil, fmt.Errorf("softwareupdate: reading the install history: %w", err)
 	}
@@ -162,7 +148,7 @@ func (a *Adapter) history(ctx context.Context) ([]HistoryEntry, error) {
 
 // Inventory reports the platform (sw_vers, uname -m) and, as packages, the
 // updates softwareupdate installed (--history, newest version of each name).
-func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) (adapters.InventoryResponse, error) {
+func (a *adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) (adapters.InventoryResponse, error) {
 	if err := checkTarget("inventory", req.Target); err != nil {
 		return adapters.InventoryResponse{}, err
 	}
@@ -171,7 +157,7 @@ func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) 
 	if err != nil {
 		return adapters.InventoryResponse{}, err
 	}
-	plat, err := ParseSwVers(out)
+	plat, err := parseSwVers(out)
 	if err != nil {
 		return adapters.InventoryResponse{}, err
 	}
@@ -232,23 +218,23 @@ func isDigits(s string) bool {
 }
 
 // list runs softwareupdate --list.
-func (a *Adapter) list(ctx context.Context) ([]Item, error) {
+func (a *adapter) list(ctx context.Context) ([]swItem, error) {
 	out, err := a.output(ctx, "listing updates", a.bin, "--list")
 	if err != nil {
 		return nil, err
 	}
-	items, err := ParseList(out)
+	items, err := parseList(out)
 	if err != nil {
 		return nil, fmt.Errorf("softwareupdate: listing updates: %w", err)
 	}
 	return items, nil
 }
 
-// Classify maps an update to a patchcore classification: Rapid and
+// classify maps an update to a patchcore classification: Rapid and
 // Background Security Responses and security updates are security, macOS
 // releases (cumulative, like a rollup) are update_rollup, Command Line Tools
 // and Xcode are tools, the rest (Safari, firmware, apps) other.
-func Classify(it Item) patchcore.Classification {
+func classify(it swItem) patchcore.Classification {
 	t := strings.ToLower(it.Title + " " + it.Label)
 	switch {
 	case strings.Contains(t, "security response") || strings.Contains(t, "security update"):
@@ -261,11 +247,11 @@ func Classify(it Item) patchcore.Classification {
 	return patchcore.ClassOther
 }
 
-// ToUpdate turns a listed item into an adapters.Update, ID being the label.
-func ToUpdate(it Item) adapters.Update {
+// toUpdate turns a listed item into an adapters.Update, ID being the label.
+func toUpdate(it swItem) adapters.Update {
 	u := adapters.Update{
 		ID: it.Label, AvailableVersion: it.Version, Title: it.Title, Origin: "apple",
-		Classification: Classify(it), Size: it.Size, Reboot: patchcore.RebootNever,
+		Classification: classify(it), Size: it.Size, Reboot: patchcore.RebootNever,
 	}
 	if it.Action == "restart" || it.Action == "shut down" {
 		u.Reboot = patchcore.RebootRequired
@@ -278,7 +264,7 @@ func ToUpdate(it Item) adapters.Update {
 
 // ListUpdates lists what softwareupdate offers. softwareupdate always asks
 // Apple (or the configured catalog), so Refresh changes nothing.
-func (a *Adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesRequest) (adapters.ListUpdatesResponse, error) {
+func (a *adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesRequest) (adapters.ListUpdatesResponse, error) {
 	if err := checkTarget("listing updates", req.Target); err != nil {
 		return adapters.ListUpdatesResponse{}, err
 	}
@@ -291,7 +277,7 @@ func (a *Adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesReque
 	}
 	ups := make([]adapters.Update, 0, len(items))
 	for _, it := range items {
-		ups = append(ups, ToUpdate(it))
+		ups = append(ups, toUpdate(it))
 	}
 	slices.SortFunc(ups, func(x, y adapters.Update) int { return strings.Compare(x.ID, y.ID) })
 	ups = slices.CompactFunc(ups, func(x, y adapters.Update) bool { return x.ID == y.ID })
@@ -306,7 +292,7 @@ func validLabel(l string) bool {
 
 // installedAlready finds a history entry matching a label: labels are
 // "Name-Version" or "NameVersion..." for the names history shows.
-func installedAlready(label string, hist []HistoryEntry) (HistoryEntry, bool) {
+func installedAlready(label string, hist []historyEntry) (historyEntry, bool) {
 	for _, h := range hist {
 		if h.Name == "" || h.Version == "" {
 			continue
@@ -318,22 +304,22 @@ func installedAlready(label string, hist []HistoryEntry) (HistoryEntry, bool) {
 			return h, true
 		}
 	}
-	return HistoryEntry{}, false
+	return historyEntry{}, false
 }
 
 // resolve splits the requested labels into those softwareupdate offers now
 // and results for the rest (already installed per the history, or unknown).
-func (a *Adapter) resolve(ctx context.Context, ids []string) (map[string]Item, map[string]adapters.ItemResult, error) {
+func (a *adapter) resolve(ctx context.Context, ids []string) (map[string]swItem, map[string]adapters.ItemResult, error) {
 	items, err := a.list(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	offered := map[string]Item{}
+	offered := map[string]swItem{}
 	for _, it := range items {
 		offered[it.Label] = it
 	}
 	done := map[string]adapters.ItemResult{}
-	var hist []HistoryEntry
+	var hist []historyEntry
 	for _, id := range ids {
 		if _, ok := offered[id]; ok {
 			continue
@@ -357,7 +343,7 @@ func (a *Adapter) resolve(ctx context.Context, ids []string) (map[string]Item, m
 }
 
 // Download stages each update with `softwareupdate --download LABEL`.
-func (a *Adapter) Download(ctx context.Context, req adapters.DownloadRequest) (adapters.DownloadResponse, error) {
+func (a *adapter) Download(ctx context.Context, req adapters.DownloadRequest) (adapters.DownloadResponse, error) {
 	if err := checkTarget("download", req.Target); err != nil {
 		return adapters.DownloadResponse{}, err
 	}
@@ -375,7 +361,7 @@ func (a *Adapter) Download(ctx context.Context, req adapters.DownloadRequest) (a
 			return adapters.DownloadResponse{}, err
 		}
 		res, err := a.runCmd(ctx, a.bin, "--download", id)
-		item, cerr := StepResult(id, offered[id], "download", res, err)
+		item, cerr := stepResult(id, offered[id], "download", res, err)
 		if cerr != nil {
 			return adapters.DownloadResponse{}, cerr
 		}
@@ -387,7 +373,7 @@ func (a *Adapter) Download(ctx context.Context, req adapters.DownloadRequest) (a
 // Install installs each update with `softwareupdate --install LABEL
 // --agree-to-license`, one at a time, never restarting: an update whose
 // action is restart (or that says so) is ItemInstalledPendingReboot.
-func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (adapters.InstallResponse, error) {
+func (a *adapter) Install(ctx context.Context, req adapters.InstallRequest) (adapters.InstallResponse, error) {
 	if err := checkTarget("install", req.Target); err != nil {
 		return adapters.InstallResponse{}, err
 	}
@@ -401,11 +387,12 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 			resp.Items = append(resp.Items, r)
 			continue
 		}
-		if err := ctx.Err(); err != nil {
+		// Once started, softwareupdate runs to its end whatever ctx says.
+		res, err := a.pm.Transaction(ctx, command.Command{Name: a.bin, Args: []string{"--install", id, "--agree-to-license"}})
+		if err != nil && ctx.Err() != nil {
 			return adapters.InstallResponse{}, err
 		}
-		res, err := a.runCmd(ctx, a.bin, "--install", id, "--agree-to-license")
-		item, cerr := StepResult(id, offered[id], "install", res, err)
+		item, cerr := stepResult(id, offered[id], "install", res, err)
 		if cerr != nil {
 			return adapters.InstallResponse{}, cerr
 		}
@@ -423,15 +410,15 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 	return resp, nil
 }
 
-// StepResult maps the outcome of `softwareupdate --download` or
+// stepResult maps the outcome of `softwareupdate --download` or
 // `--install` for one label. An update that needs credentials is an error
 // wrapping patchcore.ErrPermission; a command that did not run is an error.
-func StepResult(id string, it Item, step string, res command.Result, err error) (adapters.ItemResult, error) {
+func stepResult(id string, it swItem, step string, res command.Result, err error) (adapters.ItemResult, error) {
 	var ee *command.ExitError
 	if err != nil && !errors.As(err, &ee) {
 		return adapters.ItemResult{}, fmt.Errorf("softwareupdate: %s %s: %w", step, id, err)
 	}
-	rep := ParseInstall(append(slices.Clone(res.Stdout), res.Stderr...))
+	rep := parseInstall(append(slices.Clone(res.Stdout), res.Stderr...))
 	item := adapters.ItemResult{ID: id}
 	switch {
 	case rep.NeedsAuth:
@@ -457,7 +444,7 @@ func StepResult(id string, it Item, step string, res command.Result, err error) 
 // RebootRequired reports a restart pending for updates this adapter
 // installed since it started. macOS keeps no pending-restart flag that other
 // tools set, so updates installed by others are not seen.
-func (a *Adapter) RebootRequired(ctx context.Context, req adapters.RebootRequiredRequest) (adapters.RebootRequiredResponse, error) {
+func (a *adapter) RebootRequired(ctx context.Context, req adapters.RebootRequiredRequest) (adapters.RebootRequiredResponse, error) {
 	if err := ctx.Err(); err != nil {
 		return adapters.RebootRequiredResponse{}, err
 	}

@@ -1,8 +1,7 @@
-package softwareupdate_test
+package softwareupdate
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -13,7 +12,7 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/commandtest"
-	"github.com/patchcore/sdk/adapters/softwareupdate"
+	"github.com/patchcore/sdk/adapters/internal/goldenfile"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -21,29 +20,12 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 func golden(t *testing.T, name string, v any) {
 	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs:\n got: %s\nwant: %s", name, got, want)
-	}
+	goldenfile.JSON(t, name, v, *update)
 }
 
-func load(t *testing.T, file string) (*softwareupdate.Adapter, *commandtest.Runner) {
+func load(t *testing.T, file string) (adapters.Adapter, *commandtest.Runner) {
 	r := commandtest.Load(t, filepath.Join("testdata", file))
-	return softwareupdate.New(softwareupdate.Options{Runner: r}), r
+	return New(Options{Runner: r}), r
 }
 
 func TestParseList(t *testing.T) {
@@ -70,7 +52,7 @@ func TestParseList(t *testing.T) {
 					out = append(append(out, r.Stderr...), r.Stdout...)
 				}
 			}
-			items, err := softwareupdate.ParseList(out)
+			items, err := parseList(out)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,16 +69,16 @@ func TestParseList(t *testing.T) {
 }
 
 func TestParseListDetails(t *testing.T) {
-	items, err := softwareupdate.ParseList([]byte("* Label: macOS Sonoma 14.4.1-23E224\n\tTitle: macOS Sonoma 14.4.1, Version: 14.4.1, Size: 1053245KiB, Recommended: YES, Action: restart, \n"))
+	items, err := parseList([]byte("* Label: macOS Sonoma 14.4.1-23E224\n\tTitle: macOS Sonoma 14.4.1, Version: 14.4.1, Size: 1053245KiB, Recommended: YES, Action: restart, \n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := softwareupdate.Item{Label: "macOS Sonoma 14.4.1-23E224", Title: "macOS Sonoma 14.4.1", Version: "14.4.1", Size: 1053245 * 1024, Recommended: true, Action: "restart"}
+	want := swItem{Label: "macOS Sonoma 14.4.1-23E224", Title: "macOS Sonoma 14.4.1", Version: "14.4.1", Size: 1053245 * 1024, Recommended: true, Action: "restart"}
 	if len(items) != 1 || items[0] != want {
 		t.Errorf("items = %+v, want %+v", items, want)
 	}
 	for _, bad := range []string{"* Label: x\n", "* Label: x\n\tTitle: a, Size: lots, \n", "* Label: \n"} {
-		if _, err := softwareupdate.ParseList([]byte(bad)); !errors.Is(err, patchcore.ErrInvalidInput) {
+		if _, err := parseList([]byte(bad)); !errors.Is(err, patchcore.ErrInvalidInput) {
 			t.Errorf("ParseList(%q): err = %v, want ErrInvalidInput", bad, err)
 		}
 	}
@@ -208,11 +190,11 @@ func TestDownload(t *testing.T) {
 }
 
 func TestParseHistory(t *testing.T) {
-	h, err := softwareupdate.ParseHistory([]byte("Display Name   Version  Date\n------------   -------  ----\nÜbersicht      1.0      01/01/2024, 00:00:00\nshort\n"))
+	h, err := parseHistory([]byte("Display Name   Version  Date\n------------   -------  ----\nÜbersicht      1.0      01/01/2024, 00:00:00\nshort\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []softwareupdate.HistoryEntry{{Name: "Übersicht", Version: "1.0", Date: "01/01/2024, 00:00:00"}, {Name: "short"}}
+	want := []historyEntry{{Name: "Übersicht", Version: "1.0", Date: "01/01/2024, 00:00:00"}, {Name: "short"}}
 	if !slices.Equal(h, want) {
 		t.Errorf("history = %+v", h)
 	}

@@ -1,4 +1,4 @@
-package winget_test
+package winget
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/adaptertest"
-	"github.com/patchcore/sdk/adapters/winget"
 	"github.com/patchcore/sdk/adapters/wua/winreboot"
 )
 
@@ -14,9 +13,10 @@ import (
 // registry by a fake one.
 func TestConformance(t *testing.T) {
 	factory := func(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
-		return winget.New(winget.Options{Runner: env.Runner, Logger: env.Logger, Registry: winreboot.Fake{}}), nil
+		return New(Options{Runner: env.Runner, Logger: env.Logger, Registry: winreboot.Fake{}}), nil
 	}
 	adaptertest.Run(t, factory,
 		adaptertest.WithRunner(recorded(t, "win11.txt")),
-		adaptertest.WithInstallID("Microsoft.Edge"))
+		adaptertest.WithInstallID("Microsoft.Edge"),
+		adaptertest.WithCancelInstallID("Git.Git"))
 }

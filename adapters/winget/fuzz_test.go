@@ -1,4 +1,4 @@
-package winget_test
+package winget
 
 import (
 	"os"
@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/patchcore/sdk/adapters/commandtest"
-	"github.com/patchcore/sdk/adapters/winget"
 )
 
 func FuzzParseTables(f *testing.F) {
@@ -23,7 +22,7 @@ func FuzzParseTables(f *testing.F) {
 	}
 	f.Add([]byte("Name Id\n---\n微信 X\n\x1b[31m\r\b\b"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		tables, err := winget.ParseTables(b)
+		tables, err := parseTables(b)
 		if err != nil {
 			return
 		}
@@ -34,8 +33,8 @@ func FuzzParseTables(f *testing.F) {
 				}
 			}
 		}
-		rows := winget.Rows(tables)
-		_ = winget.ResolveTruncated(rows, rows)
-		_, _ = winget.Result("x", 0x8A150101, b)
+		rows := tableRows(tables)
+		_ = resolveTruncated(rows, rows)
+		_, _ = itemResult("x", 0x8A150101, b)
 	})
 }

@@ -14,13 +14,13 @@ import (
 // maxLine bounds one line of winget output.
 const maxLine = 1 << 20
 
-// Ellipsis is what winget ends a cell with when it truncated it to fit the
+// ellipsis is what winget ends a cell with when it truncated it to fit the
 // console width.
-const Ellipsis = "…"
+const ellipsis = "…"
 
-// Table is one table winget printed: a header line, a rule of dashes, rows,
+// wgTable is one table winget printed: a header line, a rule of dashes, rows,
 // and the lines that followed up to the next table ("2 upgrades available.").
-type Table struct {
+type wgTable struct {
 	Header []string
 	Rows   [][]string
 	// Notes are the non-row lines after the rows.
@@ -29,7 +29,7 @@ type Table struct {
 
 // Column returns the index of the first header cell equal (case-insensitive)
 // to one of names, or -1.
-func (t Table) Column(names ...string) int {
+func (t wgTable) Column(names ...string) int {
 	for i, h := range t.Header {
 		for _, n := range names {
 			if strings.EqualFold(h, n) {
@@ -166,18 +166,18 @@ func isRule(line string) bool {
 	return len(t) >= 3 && strings.Trim(t, "-") == ""
 }
 
-// ParseTables finds every table in winget's output. Columns come from the
+// parseTables finds every table in winget's output. Columns come from the
 // header's word positions, measured in console cells, so they work whatever
 // the display language: a header gap of one space is a column break only
 // when no row has text across it ("Pin type" stays one column). Rows run
 // until an empty line, the next table, or a line with nothing in the
 // second column (winget's "3 upgrades available." footer).
-func ParseTables(out []byte) ([]Table, error) {
+func parseTables(out []byte) ([]wgTable, error) {
 	lines, err := cleanLines(out)
 	if err != nil {
 		return nil, err
 	}
-	var tables []Table
+	var tables []wgTable
 	for i := 1; i < len(lines); i++ {
 		if !isRule(lines[i]) || strings.TrimSpace(lines[i-1]) == "" {
 			continue
@@ -193,7 +193,7 @@ func ParseTables(out []byte) ([]Table, error) {
 			rows = append(rows, newCells(l))
 		}
 		starts := columnStarts(header, rows)
-		t := Table{}
+		t := wgTable{}
 		for k, s := range starts {
 			t.Header = append(t.Header, header.cut(s, next(starts, k)))
 		}

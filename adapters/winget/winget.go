@@ -19,9 +19,7 @@ package winget
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os/exec"
 	"slices"
 	"strings"
 	"time"
@@ -30,14 +28,15 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/pm"
 	"github.com/patchcore/sdk/adapters/wua/winreboot"
 	"github.com/patchcore/sdk/patchcore"
 )
 
-// Version is the adapter's own version.
-const Version = "0.1.0"
+// adapterVersion is the adapter's own version.
+const adapterVersion = "0.1.0"
 
-// Options configure an Adapter.
+// Options configure an adapter.
 type Options struct {
 	// Runner runs winget. Nil means command.OS{}.
 	Runner command.Runner
@@ -53,26 +52,22 @@ type Options struct {
 	Source string
 }
 
-// Adapter is the winget adapter. Create it with New.
-type Adapter struct {
-	run    command.Runner
+// adapter is the winget adapter. Create it with New.
+type adapter struct {
+	pm     pm.Runner
 	log    hclog.Logger
 	bin    string
 	reg    winreboot.Registry
 	source string
 }
 
-var _ adapters.Adapter = (*Adapter)(nil)
+var _ adapters.Adapter = (*adapter)(nil)
 
 // New returns a winget adapter configured by opts.
-func New(opts Options) *Adapter {
-	a := &Adapter{run: opts.Runner, log: opts.Logger, bin: opts.Binary, reg: opts.Registry, source: opts.Source}
-	if a.run == nil {
-		a.run = command.OS{}
-	}
-	if a.log == nil {
-		a.log = hclog.NewNullLogger()
-	}
+func New(opts Options) adapters.Adapter {
+	a := &adapter{pm: pm.NewRunner("winget", opts.Runner, opts.Logger), bin: opts.Binary, reg: opts.Registry, source: opts.Source}
+	a.log = a.pm.Log()
+	a.pm.Missing = "is not installed or not on the PATH"
 	if a.bin == "" {
 		a.bin = "winget"
 	}
@@ -88,22 +83,18 @@ func Factory(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
 }
 
 // Info describes the adapter. It runs no command.
-func (a *Adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
-	if err := ctx.Err(); err != nil {
-		return adapters.InfoResponse{}, err
-	}
-	return adapters.InfoResponse{
-		Name:            "winget",
-		Version:         Version,
-		ProtocolVersion: adapters.ProtocolVersion,
-		Platforms:       []string{"windows"},
-		VersionScheme:   "dotted",
-	}, nil
+func (a *adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
+	return pm.Info(ctx, adapters.InfoResponse{
+		Name:          "winget",
+		Version:       adapterVersion,
+		Platforms:     []string{"windows"},
+		VersionScheme: "dotted",
+	})
 }
 
 // common are the options every winget call gets: no prompts, source
 // agreements accepted (they cannot be answered non-interactively).
-func (a *Adapter) common() []string {
+func (a *adapter) common() []string {
 	args := []string{"--accept-source-agreements", "--disable-interactivity"}
 	if a.source != "" {
 		args = append(args, "--source", a.source)
@@ -111,54 +102,39 @@ func (a *Adapter) common() []string {
 	return args
 }
 
-func (a *Adapter) runCmd(ctx context.Context, args ...string) (command.Result, error) {
+func (a *adapter) runCmd(ctx context.Context, args ...string) (command.Result, error) {
 	c := command.Command{Name: a.bin, Args: args}
-	a.log.Debug("running", "command", c.String())
-	res, err := a.run.Run(ctx, c)
-	a.log.Debug("finished", "command", c.String(), "duration", res.Duration, "exit", res.ExitCode)
-	if err != nil && errors.Is(err, exec.ErrNotFound) {
-		return res, fmt.Errorf("winget: %s is not installed or not on the PATH (%w): %w", a.bin, patchcore.ErrUnsupported, err)
-	}
-	return res, err
+	return a.pm.Query(ctx, c)
 }
 
 // exitCode returns the code as the 32-bit HRESULT winget exited with.
-func exitCode(res command.Result, err error) (uint32, bool) {
-	var ee *command.ExitError
-	if errors.As(err, &ee) {
-		return uint32(ee.ExitCode), true
-	}
-	if err != nil {
-		return 0, false
-	}
-	return uint32(res.ExitCode), true
-}
+func exitCode(res command.Result, err error) (uint32, bool) { return pm.ExitCode32(res, err) }
 
 // query runs a listing command. "No packages found" is an empty listing.
-func (a *Adapter) query(ctx context.Context, what string, args ...string) ([]Table, error) {
+func (a *adapter) query(ctx context.Context, what string, args ...string) ([]wgTable, error) {
 	res, err := a.runCmd(ctx, append(args, a.common()...)...)
 	code, exited := exitCode(res, err)
 	switch {
 	case !exited:
 		return nil, fmt.Errorf("winget: %s: %w", what, err)
-	case code == ErrNoApplicationsFound || code == ErrUpdateNotApplicable:
+	case code == hrNoApplicationsFound || code == hrUpdateNotApplicable:
 		return nil, nil
-	case code == ErrCommandRequiresAdmin:
+	case code == hrCommandRequiresAdmin:
 		return nil, fmt.Errorf("winget: %s: %w: %s", what, patchcore.ErrPermission, describe(code))
-	case code == ErrInstallInProgress:
+	case code == hrInstallInProgress:
 		return nil, fmt.Errorf("winget: %s: %w: %s", what, patchcore.ErrPackageManagerLocked, describe(code))
 	case code != 0:
 		return nil, fmt.Errorf("winget: %s: %s: %w", what, describe(code), err)
 	}
-	tables, perr := ParseTables(res.Stdout)
+	tables, perr := parseTables(res.Stdout)
 	if perr != nil {
 		return nil, fmt.Errorf("winget: %s: %w", what, perr)
 	}
 	return tables, nil
 }
 
-// Listed is one row of `winget list` or `winget upgrade`.
-type Listed struct {
+// listedPkg is one row of `winget list` or `winget upgrade`.
+type listedPkg struct {
 	Name      string
 	ID        string
 	Version   string
@@ -170,14 +146,14 @@ type Listed struct {
 }
 
 // Truncated reports an ID winget cut short with "…".
-func (l Listed) Truncated() bool { return strings.HasSuffix(l.ID, Ellipsis) }
+func (l listedPkg) Truncated() bool { return strings.HasSuffix(l.ID, ellipsis) }
 
-// Rows maps tables to Listed rows. Columns are found by their English
+// tableRows maps tables to listedPkg rows. Columns are found by their English
 // names when the header has them, by position otherwise (Name, Id,
 // Version, then Available and Source when there are five columns, or
 // Source when the fourth column holds source names).
-func Rows(tables []Table) []Listed {
-	var out []Listed
+func tableRows(tables []wgTable) []listedPkg {
+	var out []listedPkg
 	for ti, t := range tables {
 		name, id, ver := t.Column("Name"), t.Column("Id"), t.Column("Version")
 		avail, src := t.Column("Available"), t.Column("Source")
@@ -201,7 +177,7 @@ func Rows(tables []Table) []Listed {
 			return row[i]
 		}
 		for _, r := range t.Rows {
-			l := Listed{Name: cell(r, name), ID: cell(r, id), Version: cell(r, ver), Available: cell(r, avail), Source: cell(r, src), Explicit: ti > 0}
+			l := listedPkg{Name: cell(r, name), ID: cell(r, id), Version: cell(r, ver), Available: cell(r, avail), Source: cell(r, src), Explicit: ti > 0}
 			if l.ID != "" {
 				out = append(out, l)
 			}
@@ -210,7 +186,7 @@ func Rows(tables []Table) []Listed {
 	return out
 }
 
-func looksLikeSources(t Table, col int) bool {
+func looksLikeSources(t wgTable, col int) bool {
 	for _, r := range t.Rows {
 		if col < len(r) && r[col] != "" && r[col] != "winget" && r[col] != "msstore" {
 			return false
@@ -219,34 +195,34 @@ func looksLikeSources(t Table, col int) bool {
 	return true
 }
 
-func (a *Adapter) listed(ctx context.Context) ([]Listed, error) {
+func (a *adapter) listed(ctx context.Context) ([]listedPkg, error) {
 	t, err := a.query(ctx, "listing installed packages", "list")
 	if err != nil {
 		return nil, err
 	}
-	return Rows(t), nil
+	return tableRows(t), nil
 }
 
-func (a *Adapter) upgradable(ctx context.Context) ([]Listed, error) {
+func (a *adapter) upgradable(ctx context.Context) ([]listedPkg, error) {
 	t, err := a.query(ctx, "listing upgrades", "upgrade", "--include-pinned")
 	if err != nil {
 		return nil, err
 	}
-	return Rows(t), nil
+	return tableRows(t), nil
 }
 
-// ResolveTruncated replaces IDs winget truncated with "…" in upgrade rows
+// resolveTruncated replaces IDs winget truncated with "…" in upgrade rows
 // by the full ID of the one installed package whose ID starts with the
 // kept prefix and whose version matches; IDs it cannot resolve stay as
 // they are.
-func ResolveTruncated(rows, installed []Listed) []Listed {
+func resolveTruncated(rows, installed []listedPkg) []listedPkg {
 	out := slices.Clone(rows)
 	for i, r := range out {
 		if !r.Truncated() {
 			continue
 		}
-		prefix := strings.TrimSuffix(r.ID, Ellipsis)
-		var match []Listed
+		prefix := strings.TrimSuffix(r.ID, ellipsis)
+		var match []listedPkg
 		for _, in := range installed {
 			if !in.Truncated() && strings.HasPrefix(in.ID, prefix) && in.Version == r.Version {
 				match = append(match, in)
@@ -259,13 +235,13 @@ func ResolveTruncated(rows, installed []Listed) []Listed {
 	return out
 }
 
-func (a *Adapter) pins(ctx context.Context) (map[string]bool, error) {
+func (a *adapter) pins(ctx context.Context) (map[string]bool, error) {
 	t, err := a.query(ctx, "listing pins", "pin", "list")
 	if err != nil {
 		return nil, err
 	}
 	m := map[string]bool{}
-	for _, l := range Rows(t) {
+	for _, l := range tableRows(t) {
 		m[strings.ToLower(l.ID)] = true
 	}
 	return m, nil
@@ -281,7 +257,7 @@ func checkTarget(what string, t adapters.Target) error {
 // Inventory lists what `winget list` shows: packages from its sources and
 // the Add/Remove Programs and MSIX entries it matched or not (IDs such as
 // "ARP\Machine\X64\..." for those), pinned ones Held.
-func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) (adapters.InventoryResponse, error) {
+func (a *adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) (adapters.InventoryResponse, error) {
 	if err := checkTarget("inventory", req.Target); err != nil {
 		return adapters.InventoryResponse{}, err
 	}
@@ -314,7 +290,7 @@ func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) 
 
 // ListUpdates lists `winget upgrade --include-pinned`; the update ID is
 // the package identifier. Refresh runs `winget source update` first.
-func (a *Adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesRequest) (adapters.ListUpdatesResponse, error) {
+func (a *adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesRequest) (adapters.ListUpdatesResponse, error) {
 	if err := checkTarget("listing updates", req.Target); err != nil {
 		return adapters.ListUpdatesResponse{}, err
 	}
@@ -330,12 +306,12 @@ func (a *Adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesReque
 	if err != nil {
 		return adapters.ListUpdatesResponse{}, err
 	}
-	if slices.ContainsFunc(rows, Listed.Truncated) {
+	if slices.ContainsFunc(rows, listedPkg.Truncated) {
 		installed, err := a.listed(ctx)
 		if err != nil {
 			return adapters.ListUpdatesResponse{}, err
 		}
-		rows = ResolveTruncated(rows, installed)
+		rows = resolveTruncated(rows, installed)
 	}
 	pins, err := a.pins(ctx)
 	if err != nil {
@@ -368,7 +344,7 @@ func validID(id string) bool {
 
 // Download saves each package's installer with `winget download` (winget
 // 1.6 and later) to the account's Downloads folder.
-func (a *Adapter) Download(ctx context.Context, req adapters.DownloadRequest) (adapters.DownloadResponse, error) {
+func (a *adapter) Download(ctx context.Context, req adapters.DownloadRequest) (adapters.DownloadResponse, error) {
 	if err := checkTarget("download", req.Target); err != nil {
 		return adapters.DownloadResponse{}, err
 	}
@@ -387,7 +363,7 @@ func (a *Adapter) Download(ctx context.Context, req adapters.DownloadRequest) (a
 		if !exited {
 			return adapters.DownloadResponse{}, fmt.Errorf("winget: downloading %s: %w", id, err)
 		}
-		item, cerr := Result(id, code, res.Stdout)
+		item, cerr := itemResult(id, code, res.Stdout)
 		if cerr != nil {
 			return adapters.DownloadResponse{}, fmt.Errorf("winget: downloading %s: %w", id, cerr)
 		}
@@ -403,7 +379,7 @@ func refuse(id string) (adapters.ItemResult, bool) {
 	switch {
 	case !validID(id):
 		return adapters.ItemResult{ID: id, Status: adapters.ItemFailed, Reason: "not a winget package identifier"}, true
-	case strings.HasSuffix(id, Ellipsis):
+	case strings.HasSuffix(id, ellipsis):
 		return adapters.ItemResult{ID: id, Status: adapters.ItemFailed, Reason: "winget truncated this identifier in its table output; install it by its full identifier"}, true
 	}
 	return adapters.ItemResult{}, false
@@ -414,7 +390,7 @@ func refuse(id string) (adapters.ItemResult, bool) {
 // version is ItemInstalled without running anything; a pinned package is
 // ItemHeld unless Force, which adds --include-pinned (a blocking pin still
 // refuses, and that is reported held).
-func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (adapters.InstallResponse, error) {
+func (a *adapter) Install(ctx context.Context, req adapters.InstallRequest) (adapters.InstallResponse, error) {
 	if err := checkTarget("install", req.Target); err != nil {
 		return adapters.InstallResponse{}, err
 	}
@@ -430,12 +406,12 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 	if err != nil {
 		return adapters.InstallResponse{}, err
 	}
-	have := map[string]Listed{}
+	have := map[string]listedPkg{}
 	for _, l := range installed {
 		have[strings.ToLower(l.ID)] = l
 	}
-	newer := map[string]Listed{}
-	for _, l := range ResolveTruncated(upgradable, installed) {
+	newer := map[string]listedPkg{}
+	for _, l := range resolveTruncated(upgradable, installed) {
 		if l.Available != "" {
 			newer[strings.ToLower(l.ID)] = l
 		}
@@ -461,13 +437,14 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 			if pins[key] {
 				args = append(args, "--include-pinned")
 			}
-			res, err := a.runCmd(ctx, append(args, a.common()...)...)
+			// Once started, winget runs to its end whatever ctx says.
+			res, err := a.pm.Transaction(ctx, command.Command{Name: a.bin, Args: append(args, a.common()...)})
 			code, exited := exitCode(res, err)
 			if !exited {
 				return adapters.InstallResponse{}, fmt.Errorf("winget: upgrading %s: %w", id, err)
 			}
 			var cerr error
-			item, cerr = Result(id, code, res.Stdout)
+			item, cerr = itemResult(id, code, res.Stdout)
 			if cerr != nil {
 				return adapters.InstallResponse{}, fmt.Errorf("winget: upgrading %s: %w", id, cerr)
 			}
@@ -489,28 +466,28 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 	return resp, nil
 }
 
-// Result maps winget's exit code (an HRESULT) for one package to the
+// itemResult maps winget's exit code (an HRESULT) for one package to the
 // item's result; out is winget's output, whose last line explains a
 // failure. Another installation in progress and missing administrator
 // rights are errors for the whole call.
-func Result(id string, code uint32, out []byte) (adapters.ItemResult, error) {
+func itemResult(id string, code uint32, out []byte) (adapters.ItemResult, error) {
 	item := adapters.ItemResult{ID: id}
 	switch code {
 	case 0:
 		item.Status = adapters.ItemInstalled
-	case ErrUpdateNotApplicable, ErrPackageAlreadyInstalled, ErrInstallAlreadyInstalled, ErrUpgradeVersionNotNewer:
+	case hrUpdateNotApplicable, hrPackageAlreadyInstalled, hrInstallAlreadyInstalled, hrUpgradeVersionNotNewer:
 		item.Status, item.Reason = adapters.ItemInstalled, "already installed: "+describe(code)
-	case ErrInstallDowngrade:
+	case hrInstallDowngrade:
 		item.Status, item.Reason = adapters.ItemInstalled, "a newer version is installed: "+describe(code)
-	case ErrInstallRebootToFinish, ErrInstallRebootInitiated, exitRebootRequired, exitRebootInitiated:
+	case hrInstallRebootToFinish, hrInstallRebootInitiated, exitRebootRequired, exitRebootInitiated:
 		item.Status, item.Reason = adapters.ItemInstalledPendingReboot, "installed; a restart completes it: "+describe(code)
-	case ErrNoApplicationsFound:
+	case hrNoApplicationsFound:
 		item.Status, item.Reason = adapters.ItemNotApplicable, "no installed package matches: "+describe(code)
-	case ErrPackageIsPinned:
+	case hrPackageIsPinned:
 		item.Status, item.Reason = adapters.ItemHeld, "a blocking pin prevents the upgrade: "+describe(code)
-	case ErrInstallInProgress, exitMSIBusy:
+	case hrInstallInProgress, exitMSIBusy:
 		return item, fmt.Errorf("%w: %s", patchcore.ErrPackageManagerLocked, describe(code))
-	case ErrCommandRequiresAdmin:
+	case hrCommandRequiresAdmin:
 		return item, fmt.Errorf("%w: %s", patchcore.ErrPermission, describe(code))
 	default:
 		item.Status, item.Reason = adapters.ItemFailed, "winget upgrade "+describe(code)
@@ -536,7 +513,7 @@ func lastLine(out []byte) string {
 }
 
 // RebootRequired reads the registry signals of a pending restart.
-func (a *Adapter) RebootRequired(ctx context.Context, req adapters.RebootRequiredRequest) (adapters.RebootRequiredResponse, error) {
+func (a *adapter) RebootRequired(ctx context.Context, req adapters.RebootRequiredRequest) (adapters.RebootRequiredResponse, error) {
 	if err := checkTarget("reboot check", req.Target); err != nil {
 		return adapters.RebootRequiredResponse{}, err
 	}

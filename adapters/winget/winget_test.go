@@ -1,11 +1,9 @@
-package winget_test
+package winget
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,7 +13,7 @@ import (
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
 	"github.com/patchcore/sdk/adapters/commandtest"
-	"github.com/patchcore/sdk/adapters/winget"
+	"github.com/patchcore/sdk/adapters/internal/goldenfile"
 	"github.com/patchcore/sdk/adapters/wua/winreboot"
 	"github.com/patchcore/sdk/patchcore"
 )
@@ -31,31 +29,14 @@ func recorded(t *testing.T, file string) *commandtest.Runner {
 	return commandtest.Load(t, filepath.Join("testdata", file))
 }
 
-func newAdapter(t *testing.T) (*winget.Adapter, *commandtest.Runner) {
+func newAdapter(t *testing.T) (adapters.Adapter, *commandtest.Runner) {
 	r := recorded(t, "win11.txt")
-	return winget.New(winget.Options{Runner: r, Registry: winreboot.Fake{}}), r
+	return New(Options{Runner: r, Registry: winreboot.Fake{}}), r
 }
 
 func golden(t *testing.T, name string, v any) {
 	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs:\n got: %s\nwant: %s", name, got, want)
-	}
+	goldenfile.JSON(t, name, v, *update)
 }
 
 func TestInventory(t *testing.T) {
@@ -162,23 +143,23 @@ func TestResult(t *testing.T) {
 		err    error
 	}{
 		{0, adapters.ItemInstalled, nil},
-		{winget.ErrUpdateNotApplicable, adapters.ItemInstalled, nil},
-		{winget.ErrPackageAlreadyInstalled, adapters.ItemInstalled, nil},
-		{winget.ErrInstallAlreadyInstalled, adapters.ItemInstalled, nil},
-		{winget.ErrInstallDowngrade, adapters.ItemInstalled, nil},
-		{winget.ErrInstallRebootInitiated, adapters.ItemInstalledPendingReboot, nil},
+		{hrUpdateNotApplicable, adapters.ItemInstalled, nil},
+		{hrPackageAlreadyInstalled, adapters.ItemInstalled, nil},
+		{hrInstallAlreadyInstalled, adapters.ItemInstalled, nil},
+		{hrInstallDowngrade, adapters.ItemInstalled, nil},
+		{hrInstallRebootInitiated, adapters.ItemInstalledPendingReboot, nil},
 		{3010, adapters.ItemInstalledPendingReboot, nil},
-		{winget.ErrInstallRebootToInstall, adapters.ItemFailed, nil},
-		{winget.ErrInstallerHashMismatch, adapters.ItemFailed, nil},
-		{winget.ErrPackageIsPinned, adapters.ItemHeld, nil},
-		{winget.ErrNoApplicationsFound, adapters.ItemNotApplicable, nil},
-		{winget.ErrInstallInProgress, "", patchcore.ErrPackageManagerLocked},
+		{hrInstallRebootToInstall, adapters.ItemFailed, nil},
+		{hrInstallerHashMismatch, adapters.ItemFailed, nil},
+		{hrPackageIsPinned, adapters.ItemHeld, nil},
+		{hrNoApplicationsFound, adapters.ItemNotApplicable, nil},
+		{hrInstallInProgress, "", patchcore.ErrPackageManagerLocked},
 		{1618, "", patchcore.ErrPackageManagerLocked},
-		{winget.ErrCommandRequiresAdmin, "", patchcore.ErrPermission},
+		{hrCommandRequiresAdmin, "", patchcore.ErrPermission},
 		{1, adapters.ItemFailed, nil},
 	}
 	for _, tt := range tests {
-		item, err := winget.Result("x", tt.code, []byte("some output\r\nlast words\r\n"))
+		item, err := itemResult("x", tt.code, []byte("some output\r\nlast words\r\n"))
 		if !errors.Is(err, tt.err) || (tt.err == nil && err != nil) {
 			t.Errorf("0x%08X: err = %v, want %v", tt.code, err, tt.err)
 			continue
@@ -232,7 +213,7 @@ func TestParseTables(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tables, err := winget.ParseTables([]byte(tt.in))
+			tables, err := parseTables([]byte(tt.in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -262,7 +243,7 @@ func TestUpgradeTablesAndNotes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tables, err := winget.ParseTables(res.Stdout)
+	tables, err := parseTables(res.Stdout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +256,7 @@ func TestUpgradeTablesAndNotes(t *testing.T) {
 	if !slices.Contains(tables[0].Notes, "5 upgrades available.") {
 		t.Errorf("notes of the first table = %q", tables[0].Notes)
 	}
-	rows := winget.Rows(tables)
+	rows := tableRows(tables)
 	if !rows[len(rows)-1].Explicit || rows[0].Explicit {
 		t.Error("only the second table's rows are explicit-targeting")
 	}
@@ -290,7 +271,7 @@ func commandForLine(line string) command.Command {
 }
 
 func TestRebootRequired(t *testing.T) {
-	a := winget.New(winget.Options{Runner: commandtest.New(t), Registry: winreboot.Fake{Keys: []string{winreboot.WindowsUpdateKey}}})
+	a := New(Options{Runner: commandtest.New(t), Registry: winreboot.Fake{Keys: []string{winreboot.WindowsUpdateKey}}})
 	resp, err := a.RebootRequired(context.Background(), adapters.RebootRequiredRequest{})
 	if err != nil || !resp.Required || len(resp.Reasons) != 1 {
 		t.Errorf("resp = %+v, err = %v", resp, err)
@@ -298,9 +279,9 @@ func TestRebootRequired(t *testing.T) {
 }
 
 func TestResolveTruncated(t *testing.T) {
-	installed := []winget.Listed{{ID: "Contoso.App.x64", Version: "1.0"}, {ID: "Contoso.App.x86", Version: "1.0"}, {ID: "Fabrikam.Tool.Long", Version: "2.0"}}
-	rows := []winget.Listed{{ID: "Contoso.App…", Version: "1.0"}, {ID: "Fabrikam.To…", Version: "2.0"}, {ID: "Fabrikam.To…", Version: "3.0"}}
-	got := winget.ResolveTruncated(rows, installed)
+	installed := []listedPkg{{ID: "Contoso.App.x64", Version: "1.0"}, {ID: "Contoso.App.x86", Version: "1.0"}, {ID: "Fabrikam.Tool.Long", Version: "2.0"}}
+	rows := []listedPkg{{ID: "Contoso.App…", Version: "1.0"}, {ID: "Fabrikam.To…", Version: "2.0"}, {ID: "Fabrikam.To…", Version: "3.0"}}
+	got := resolveTruncated(rows, installed)
 	want := []string{"Contoso.App…", "Fabrikam.Tool.Long", "Fabrikam.To…"}
 	for i := range got {
 		if got[i].ID != want[i] {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/patchcore/sdk/adapters"
+	"github.com/patchcore/sdk/adapters/internal/pm"
 	"github.com/patchcore/sdk/adapters/internal/rpmmeta"
 	"github.com/patchcore/sdk/patchcore"
 )
@@ -19,7 +20,7 @@ type plan struct {
 	patches  []string // for zypper install -t patch
 }
 
-func (a *Adapter) makePlan(ctx context.Context, t target, ids []string, done adapters.ItemStatus) (plan, []rpmmeta.Installed, error) {
+func (a *adapter) makePlan(ctx context.Context, t target, ids []string, done adapters.ItemStatus) (plan, []rpmmeta.Installed, error) {
 	p := plan{targets: map[int][]adapters.Update{}}
 	ups, err := a.listUpdates(ctx, t)
 	if err != nil {
@@ -47,7 +48,7 @@ func (a *Adapter) makePlan(ctx context.Context, t target, ids []string, done ada
 			if slices.ContainsFunc(inst, func(p rpmmeta.Installed) bool { return p.Name == id }) {
 				item.Status, item.Reason = done, "no update available: "+id+" is at the newest version the repositories offer"
 			} else {
-				item.Status, item.Reason = adapters.ItemNotApplicable, id+" is neither an installed package nor a needed patch"
+				item = notInstalled(id)
 			}
 		case slices.ContainsFunc(need, func(u adapters.Update) bool { return u.Held }):
 			item.Status, item.Reason = adapters.ItemHeld, "locked in /etc/zypp/locks; remove the lock (zypper removelock) to upgrade it"
@@ -68,7 +69,7 @@ func (a *Adapter) makePlan(ctx context.Context, t target, ids []string, done ada
 }
 
 // Download fetches the packages of the named updates into zypper's cache.
-func (a *Adapter) Download(ctx context.Context, req adapters.DownloadRequest) (adapters.DownloadResponse, error) {
+func (a *adapter) Download(ctx context.Context, req adapters.DownloadRequest) (adapters.DownloadResponse, error) {
 	t, err := resolveTarget(req.Target)
 	if err != nil {
 		return adapters.DownloadResponse{}, err
@@ -95,7 +96,7 @@ func (a *Adapter) Download(ctx context.Context, req adapters.DownloadRequest) (a
 // named patches (zypper install -t patch). Locked packages are reported
 // held: zypper's locks are the administrator's, so even Force does not
 // lift them. Results are checked against rpm afterwards.
-func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (adapters.InstallResponse, error) {
+func (a *adapter) Install(ctx context.Context, req adapters.InstallRequest) (adapters.InstallResponse, error) {
 	t, err := resolveTarget(req.Target)
 	if err != nil {
 		return adapters.InstallResponse{}, err
@@ -105,10 +106,11 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 		return adapters.InstallResponse{}, err
 	}
 	if len(p.targets) > 0 {
-		if err := ctx.Err(); err != nil {
+		// From here on the package manager runs to completion.
+		txCtx, err := pm.Begin(ctx)
+		if err != nil {
 			return adapters.InstallResponse{}, err
 		}
-		txCtx := context.WithoutCancel(ctx)
 		runErr := a.apply(txCtx, t, p, false)
 		if runErr != nil && isSentinel(runErr) {
 			return adapters.InstallResponse{}, runErr
@@ -156,7 +158,7 @@ func (a *Adapter) Install(ctx context.Context, req adapters.InstallRequest) (ada
 
 // apply runs zypper update for the packages and zypper install -t patch
 // for the patches of a plan.
-func (a *Adapter) apply(ctx context.Context, t target, p plan, downloadOnly bool) error {
+func (a *adapter) apply(ctx context.Context, t target, p plan, downloadOnly bool) error {
 	var extra []string
 	if downloadOnly {
 		extra = []string{"--download-only"}
@@ -180,4 +182,13 @@ func (a *Adapter) apply(ctx context.Context, t target, p plan, downloadOnly bool
 func isSentinel(err error) bool {
 	return errors.Is(err, patchcore.ErrPackageManagerLocked) || errors.Is(err, patchcore.ErrPermission) ||
 		errors.Is(err, patchcore.ErrUnsupported)
+}
+
+// notInstalled is the result for an ID that names neither an installed
+// package nor a needed patch.
+func notInstalled(id string) adapters.ItemResult {
+	if pm.IsAdvisoryID(id) {
+		return pm.NotInstalled(id, "no needed patch is the advisory "+id)
+	}
+	return pm.NotInstalled(id, id+" is neither an installed package nor a needed patch")
 }

@@ -11,7 +11,7 @@ func TestParseXML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := ParseXML(b)
+	doc, err := parseXML(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,17 +24,17 @@ func TestParseXML(t *testing.T) {
 		t.Errorf("patch = %+v", p)
 	}
 	b, _ = os.ReadFile("testdata/list-updates.xml")
-	doc, err = ParseXML(b)
+	doc, err = parseXML(b)
 	if err != nil || len(doc.Updates) != 1 || doc.Updates[0].EditionOld != "1.0-1" || doc.Updates[0].Edition != "1.1-1" || doc.Updates[0].Source.Alias != "local" {
 		t.Errorf("list-updates = %+v, %v", doc.Updates, err)
 	}
-	if _, err := ParseXML([]byte("<stream><update-status>")); err == nil {
+	if _, err := parseXML([]byte("<stream><update-status>")); err == nil {
 		t.Error("truncated XML accepted")
 	}
 }
 
 func TestParseLocks(t *testing.T) {
-	locks := ParseLocks([]byte("\ntype: package\nmatch_type: glob\ncase_sensitive: on\nsolvable_name: patchcore-hello\n\ntype: pattern\nsolvable_name: base\n\nsolvable_name: kernel-default\n"))
+	locks := parseLocks([]byte("\ntype: package\nmatch_type: glob\ncase_sensitive: on\nsolvable_name: patchcore-hello\n\ntype: pattern\nsolvable_name: base\n\nsolvable_name: kernel-default\n"))
 	if strings.Join(locks, ",") != "patchcore-hello,kernel-default" {
 		t.Errorf("locks = %v", locks)
 	}
@@ -43,13 +43,13 @@ func TestParseLocks(t *testing.T) {
 func FuzzParseXML(f *testing.F) {
 	b, _ := os.ReadFile("testdata/list-patches.xml")
 	f.Add(b)
-	f.Fuzz(func(t *testing.T, b []byte) { _, _ = ParseXML(b) })
+	f.Fuzz(func(t *testing.T, b []byte) { _, _ = parseXML(b) })
 }
 
 func FuzzParseLocks(f *testing.F) {
 	f.Add([]byte("type: package\nsolvable_name: a\n\nsolvable_name: b\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, n := range ParseLocks(b) {
+		for _, n := range parseLocks(b) {
 			if n == "" {
 				t.Fatal("empty lock name")
 			}

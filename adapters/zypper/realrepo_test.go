@@ -1,4 +1,4 @@
-package zypper_test
+package zypper
 
 import (
 	"context"
@@ -13,7 +13,6 @@ import (
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
 	"github.com/patchcore/sdk/adapters/dnf/rpmrepotest"
-	"github.com/patchcore/sdk/adapters/zypper"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -24,7 +23,7 @@ func TestRealZypper(t *testing.T) {
 	repo := rpmrepotest.Repo(t)
 	root := rpmrepotest.Root(t, repo)
 	rpmrepotest.ZypperRepo(t, root, repo)
-	a := zypper.New(zypper.Options{})
+	a := New(Options{})
 	ctx := t.Context()
 	tgt := adapters.Target{Root: root}
 
@@ -45,7 +44,7 @@ func TestRealZypper(t *testing.T) {
 
 	t.Run("one zypper run lists packages and patches", func(t *testing.T) {
 		r := &countingRunner{}
-		resp, err := zypper.New(zypper.Options{Runner: r}).ListUpdates(ctx, adapters.ListUpdatesRequest{Target: tgt})
+		resp, err := New(Options{Runner: r}).ListUpdates(ctx, adapters.ListUpdatesRequest{Target: tgt})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,12 +92,21 @@ func TestRealZypper(t *testing.T) {
 	})
 
 	t.Run("Install by patch ID", func(t *testing.T) {
-		inst, err := a.Install(ctx, adapters.InstallRequest{Target: tgt, IDs: []string{rpmrepotest.AdvisoryID, "no-such-package"}})
+		inst, err := a.Install(ctx, adapters.InstallRequest{Target: tgt, IDs: []string{rpmrepotest.AdvisoryID, "no-such-package", "SUSE-SU-2099:9999-1"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if inst.Items[0].Status != adapters.ItemInstalled || inst.Items[1].Status != adapters.ItemNotApplicable {
+		if len(inst.Items) != 3 || inst.Items[0].Status != adapters.ItemInstalled {
 			t.Fatalf("items = %+v", inst.Items)
+		}
+		// An ID that maps to nothing is "not installed", with the reason: never a success.
+		for _, it := range inst.Items[1:] {
+			if it.Status != adapters.ItemNotApplicable || !strings.HasPrefix(it.Reason, "not installed: ") || !strings.Contains(it.Reason, it.ID) {
+				t.Errorf("item %s = %+v, want not installed with a reason naming it", it.ID, it)
+			}
+		}
+		if !strings.Contains(inst.Items[2].Reason, "advisory") {
+			t.Errorf("unknown advisory: reason %q does not say it is an advisory", inst.Items[2].Reason)
 		}
 		if v := installed(t, a, tgt); v != rpmrepotest.NewVersion {
 			t.Errorf("rpm shows %s after Install, want %s", v, rpmrepotest.NewVersion)
@@ -113,7 +121,7 @@ func zyp(t *testing.T, root string, args ...string) {
 	}
 }
 
-func installed(t *testing.T, a *zypper.Adapter, tgt adapters.Target) string {
+func installed(t *testing.T, a adapters.Adapter, tgt adapters.Target) string {
 	inv, err := a.Inventory(t.Context(), adapters.InventoryRequest{Target: tgt})
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 // ListUpdates lists package updates (with the patches that ship them),
 // needed patches no package update carries, and locked packages that have
 // a newer version (Held).
-func (a *Adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesRequest) (adapters.ListUpdatesResponse, error) {
+func (a *adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesRequest) (adapters.ListUpdatesResponse, error) {
 	t, err := resolveTarget(req.Target)
 	if err != nil {
 		return adapters.ListUpdatesResponse{}, err
@@ -36,7 +36,10 @@ func (a *Adapter) ListUpdates(ctx context.Context, req adapters.ListUpdatesReque
 	return adapters.ListUpdatesResponse{Updates: ups}, nil
 }
 
-func (a *Adapter) listUpdates(ctx context.Context, t target) ([]adapters.Update, error) {
+func (a *adapter) listUpdates(ctx context.Context, t target) ([]adapters.Update, error) {
+	if _, err := a.installed(ctx, t); err != nil {
+		return nil, err // not an rpm system: no answer, rather than "no updates"
+	}
 	// Parse the cached updateinfo while zypper runs; a file zypper
 	// replaces meanwhile is read again by the call after it.
 	prefetched := make(chan struct{})
@@ -52,7 +55,10 @@ func (a *Adapter) listUpdates(ctx context.Context, t target) ([]adapters.Update,
 	if err != nil {
 		return nil, err
 	}
-	doc, err := ParseXML(res.Stdout)
+	if out := string(res.Stdout); strings.Contains(out, "No repositories defined") || strings.Contains(out, `status="no-update-repositories"`) {
+		return nil, t.Unserved("zypper", "has no repositories: which updates are missing cannot be known")
+	}
+	doc, err := parseXML(res.Stdout)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +152,7 @@ func applyPatch(up *adapters.Update, id string, p xmlUpdate, adv rpmmeta.Advisor
 
 // advisories indexes the updateinfo files zypper cached per repository,
 // parsing only those that changed since the last call.
-func (a *Adapter) advisories(t target) (rpmmeta.Index, error) {
+func (a *adapter) advisories(t target) (rpmmeta.Index, error) {
 	files, _ := filepath.Glob(t.Path("/var/cache/zypp/raw/*/repodata/*updateinfo.xml*"))
 	idx, err := a.updateinfo.Index(files)
 	if err != nil {
@@ -157,7 +163,7 @@ func (a *Adapter) advisories(t target) (rpmmeta.Index, error) {
 
 // heldUpdates finds locked packages with a newer version in a repository:
 // zypper leaves them out of list-updates.
-func (a *Adapter) heldUpdates(ctx context.Context, t target) ([]adapters.Update, error) {
+func (a *adapter) heldUpdates(ctx context.Context, t target) ([]adapters.Update, error) {
 	locks := a.locks(t)
 	if len(locks) == 0 {
 		return nil, nil
@@ -170,7 +176,7 @@ func (a *Adapter) heldUpdates(ctx context.Context, t target) ([]adapters.Update,
 		}
 		return nil, err
 	}
-	doc, err := ParseXML(res.Stdout)
+	doc, err := parseXML(res.Stdout)
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -27,18 +26,19 @@ import (
 
 	"github.com/patchcore/sdk/adapters"
 	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/pm"
 	"github.com/patchcore/sdk/adapters/internal/rpmmeta"
 	"github.com/patchcore/sdk/patchcore"
 	"github.com/patchcore/sdk/patchcore/version"
 )
 
-// Version is the adapter's own version.
-const Version = "0.1.0"
+// adapterVersion is the adapter's own version.
+const adapterVersion = "0.1.0"
 
 // exitLocked is zypper's ZYPPER_EXIT_ZYPP_LOCKED.
 const exitLocked = 7
 
-// Options configure an Adapter.
+// Options configure an adapter.
 type Options struct {
 	// Runner runs zypper and rpm. Nil means command.OS{}.
 	Runner command.Runner
@@ -48,26 +48,21 @@ type Options struct {
 	ProcRoot string
 }
 
-// Adapter is the zypper adapter. Create it with New.
-type Adapter struct {
-	run      command.Runner
+// adapter is the zypper adapter. Create it with New.
+type adapter struct {
+	pm       pm.Runner
 	log      hclog.Logger
 	procRoot string
 	// updateinfo keeps the parsed updateinfo files between ListUpdates calls.
 	updateinfo *rpmmeta.UpdateInfoCache
 }
 
-var _ adapters.Adapter = (*Adapter)(nil)
+var _ adapters.Adapter = (*adapter)(nil)
 
 // New returns a zypper adapter configured by opts.
-func New(opts Options) *Adapter {
-	a := &Adapter{run: opts.Runner, log: opts.Logger, procRoot: opts.ProcRoot, updateinfo: &rpmmeta.UpdateInfoCache{}}
-	if a.run == nil {
-		a.run = command.OS{}
-	}
-	if a.log == nil {
-		a.log = hclog.NewNullLogger()
-	}
+func New(opts Options) adapters.Adapter {
+	a := &adapter{pm: pm.NewRunner("zypper", opts.Runner, opts.Logger), procRoot: opts.ProcRoot, updateinfo: &rpmmeta.UpdateInfoCache{}}
+	a.log = a.pm.Log()
 	if a.procRoot == "" {
 		a.procRoot = "/proc"
 	}
@@ -80,16 +75,13 @@ func Factory(_ context.Context, env adapters.Env) (adapters.Adapter, error) {
 }
 
 // Info describes the adapter. It runs no command.
-func (a *Adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
-	if err := ctx.Err(); err != nil {
-		return adapters.InfoResponse{}, err
-	}
-	return adapters.InfoResponse{
-		Name: "zypper", Version: Version, ProtocolVersion: adapters.ProtocolVersion,
+func (a *adapter) Info(ctx context.Context, _ adapters.InfoRequest) (adapters.InfoResponse, error) {
+	return pm.Info(ctx, adapters.InfoResponse{
+		Name: "zypper", Version: adapterVersion,
 		Platforms:     []string{"sles", "opensuse-leap", "opensuse-tumbleweed"},
 		VersionScheme: "rpm",
 		Capabilities:  []adapters.Capability{adapters.CapAlternateRoot, adapters.CapAdvisories},
-	}, nil
+	})
 }
 
 // target is a resolved request target.
@@ -101,21 +93,18 @@ func resolveTarget(t adapters.Target) (target, error) {
 
 // zypper runs zypper with the global options for t; okCodes are exit codes
 // that are not failures (100-103 say updates or patches are needed).
-func (a *Adapter) zypper(ctx context.Context, t target, what string, args ...string) (command.Result, error) {
+func (a *adapter) zypper(ctx context.Context, t target, what string, args ...string) (command.Result, error) {
 	full := []string{"--non-interactive", "--no-color"}
 	if !t.Host() {
 		full = append(full, "--root", t.Dir)
 	}
 	full = append(full, args...)
-	c := command.Command{Name: "zypper", Args: full}
-	a.log.Debug("running", "command", c.String())
-	res, err := a.run.Run(ctx, c)
-	a.log.Debug("finished", "command", "zypper", "duration", res.Duration, "exit", res.ExitCode)
+	res, err := a.pm.Query(ctx, command.Command{Name: "zypper", Args: full})
 	if err == nil {
 		return res, nil
 	}
-	if errors.Is(err, exec.ErrNotFound) {
-		return res, fmt.Errorf("zypper: zypper is not installed on this machine (%w): %w", patchcore.ErrUnsupported, err)
+	if errors.Is(err, patchcore.ErrUnsupported) {
+		return res, err
 	}
 	out := string(res.Stdout) + string(res.Stderr)
 	switch {
@@ -147,40 +136,25 @@ func xmlMessage(out string) string {
 	return ""
 }
 
-func (a *Adapter) installed(ctx context.Context, t target) ([]rpmmeta.Installed, error) {
-	var args []string
-	if !t.Host() {
-		args = append(args, "--root="+t.Dir)
-	}
-	args = append(args, "-qa", "--queryformat", rpmmeta.QueryFormat)
-	c := command.Command{Name: "rpm", Args: args}
-	res, err := a.run.Run(ctx, c)
-	if err != nil {
-		if errors.Is(err, exec.ErrNotFound) {
-			return nil, fmt.Errorf("zypper: rpm is not installed on this machine (%w): %w", patchcore.ErrUnsupported, err)
-		}
-		return nil, fmt.Errorf("zypper: listing installed packages with rpm -qa: %w", err)
-	}
-	pkgs, err := rpmmeta.ParseQuery(res.Stdout)
-	if err != nil {
-		return nil, fmt.Errorf("zypper: %w", err)
-	}
-	return pkgs, nil
+// installed runs rpm -qa on the target; a target whose rpm database is
+// empty is refused (patchcore.ErrUnsupported).
+func (a *adapter) installed(ctx context.Context, t target) ([]rpmmeta.Installed, error) {
+	return rpmmeta.ListInstalled(ctx, a.pm, t)
 }
 
 // locks reads the package names locked in /etc/zypp/locks of the target.
-func (a *Adapter) locks(t target) []string {
+func (a *adapter) locks(t target) []string {
 	b, err := os.ReadFile(t.Path("/etc/zypp/locks"))
 	if err != nil {
 		return nil
 	}
-	return ParseLocks(b)
+	return parseLocks(b)
 }
 
-// ParseLocks reads the solvable_name of every package lock in a
+// parseLocks reads the solvable_name of every package lock in a
 // /etc/zypp/locks file (stanzas of "key: value" lines separated by blank
 // lines). Locks of other kinds (patterns, patches) are left out.
-func ParseLocks(b []byte) []string {
+func parseLocks(b []byte) []string {
 	var names []string
 	for _, stanza := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n\n") {
 		kind, name := "package", ""
@@ -219,7 +193,7 @@ func osRelease(t target) map[string]string {
 
 // Inventory lists the installed rpms (locked ones Held), the platform and
 // the running kernel.
-func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) (adapters.InventoryResponse, error) {
+func (a *adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) (adapters.InventoryResponse, error) {
 	start := time.Now()
 	t, err := resolveTarget(req.Target)
 	if err != nil {
@@ -257,7 +231,7 @@ func (a *Adapter) Inventory(ctx context.Context, req adapters.InventoryRequest) 
 
 // RebootRequired reports the reboot-needed flag zypper and its patches
 // leave in /run/reboot-needed (/var/run/reboot-needed on older releases).
-func (a *Adapter) RebootRequired(ctx context.Context, req adapters.RebootRequiredRequest) (adapters.RebootRequiredResponse, error) {
+func (a *adapter) RebootRequired(ctx context.Context, req adapters.RebootRequiredRequest) (adapters.RebootRequiredResponse, error) {
 	if err := ctx.Err(); err != nil {
 		return adapters.RebootRequiredResponse{}, err
 	}
@@ -313,9 +287,9 @@ type xmlUpdate struct {
 	} `xml:"issue-list>issue"`
 }
 
-// ParseXML reads a zypper --xmlout document. A document that is not XML
+// parseXML reads a zypper --xmlout document. A document that is not XML
 // is an error wrapping patchcore.ErrInvalidInput, with the byte offset.
-func ParseXML(b []byte) (xmlStream, error) {
+func parseXML(b []byte) (xmlStream, error) {
 	var s xmlStream
 	dec := xml.NewDecoder(strings.NewReader(string(b)))
 	if err := dec.Decode(&s); err != nil {

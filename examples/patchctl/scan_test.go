@@ -143,8 +143,9 @@ func debianRoot(t *testing.T) string {
 	t.Helper()
 	root := t.TempDir()
 	for name, content := range map[string]string{
-		"var/lib/dpkg/status": "Package: unzip\nStatus: install ok installed\nVersion: 6.0-28\nArchitecture: amd64\n\n",
-		"etc/os-release":      "ID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n",
+		"var/lib/dpkg/status":  "Package: unzip\nStatus: install ok installed\nVersion: 6.0-28\nArchitecture: amd64\n\n",
+		"etc/os-release":       "ID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n",
+		"etc/apt/sources.list": "deb http://deb.debian.org/debian bookworm main\n",
 	} {
 		path := filepath.Join(root, name)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -248,3 +248,34 @@ func LargeRoot(tb testing.TB, repo string, n int) string {
 	run(tb, "rpm", args...)
 	return root
 }
+
+// DebianRoot makes a root of a Debian system: an os-release and a dpkg
+// database, no rpm database.
+func DebianRoot(tb testing.TB) string {
+	tb.Helper()
+	root := tb.TempDir()
+	for path, content := range map[string]string{
+		"etc/os-release":      "ID=debian\nVERSION_ID=\"12\"\n",
+		"var/lib/dpkg/status": "Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b2\nArchitecture: amd64\n",
+	} {
+		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(path)), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, path), []byte(content), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return root
+}
+
+// MixedRoot makes, from a LargeRepo of two packages, a root with
+// LargeName(1) at OldVersion (an update pending, with its advisory) and
+// LargeName(2) already at NewVersion: what the conformance kit needs to
+// run its install checks. It returns the root and the repository.
+func MixedRoot(tb testing.TB) (root, repo string) {
+	tb.Helper()
+	repo = LargeRepo(tb, 2)
+	root = LargeRoot(tb, repo, 2)
+	run(tb, "rpm", "--root", root, "-U", "--nodeps", filepath.Join(repo, "noarch", LargeName(2)+"-"+NewVersion+".noarch.rpm"))
+	return root, repo
+}

@@ -1,10 +1,13 @@
 package rpmmeta
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/patchcore/sdk/adapters/command"
+	"github.com/patchcore/sdk/adapters/internal/pm"
 	"github.com/patchcore/sdk/patchcore"
 )
 
@@ -42,4 +45,43 @@ func (r Root) Path(p string) string {
 		return p
 	}
 	return filepath.Join(r.Dir, p)
+}
+
+// ListInstalled runs rpm -qa on r through run and parses what it prints.
+// An rpm database that holds no package at all (a Debian system, or a root
+// that is no rpm-based system) is not one the rpm adapters serve: that is an
+// error wrapping patchcore.ErrUnsupported, never an empty inventory.
+func ListInstalled(ctx context.Context, run pm.Runner, r Root) ([]Installed, error) {
+	var args []string
+	if !r.Host() {
+		args = append(args, "--root="+r.Dir)
+	}
+	args = append(args, "-qa", "--queryformat", QueryFormat)
+	res, err := run.Query(ctx, command.Command{Name: "rpm", Args: args})
+	if err != nil {
+		return nil, fmt.Errorf("%s: listing installed packages with rpm -qa: %w", run.Adapter, err)
+	}
+	pkgs, err := ParseQuery(res.Stdout)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", run.Adapter, err)
+	}
+	if len(pkgs) == 0 {
+		return nil, r.NotServed(run.Adapter, "its rpm database holds no package")
+	}
+	return pkgs, nil
+}
+
+// Unserved is the error of an adapter that cannot answer for r: "<adapter>:
+// root <dir> <problem>", wrapping patchcore.ErrUnsupported.
+func (r Root) Unserved(adapter, problem string) error {
+	what := "this machine"
+	if !r.Host() {
+		what = "root " + r.Dir
+	}
+	return fmt.Errorf("%s: %s %s: %w", adapter, what, problem, patchcore.ErrUnsupported)
+}
+
+// NotServed is the error of an adapter refusing r, for reason.
+func (r Root) NotServed(adapter, reason string) error {
+	return r.Unserved(adapter, "is not a system "+adapter+" serves ("+reason+")")
 }
