@@ -18,7 +18,7 @@ import (
 // patchesHash is the SHA-256 of the JSON of every patch Parse emits for doc.
 func patchesHash(t *testing.T, doc []byte) string {
 	t.Helper()
-	ps, err := parseBytes(Format, doc)
+	ps, err := parseBytes(Reader{}, doc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func vulnerabilitiesFirst(t *testing.T, doc []byte) []byte {
 func TestSectionAfterStreamedVulnerabilities(t *testing.T) {
 	for _, key := range []string{"document", "product_tree"} {
 		doc := `{"document":{"category":"csaf_vex","tracking":{"id":"CVE-1"}},"product_tree":{},"vulnerabilities":[{"cve":"CVE-1"}],"` + key + `":{}}`
-		_, err := parseBytes(Format, []byte(doc))
+		_, err := parseBytes(Reader{}, []byte(doc))
 		var pe *feed.ParseError
 		if !errors.As(err, &pe) || pe.Field != key || !errors.Is(err, patchcore.ErrMalformedFeed) {
 			t.Errorf("%s after vulnerabilities: error %v, want a ParseError for field %q wrapping ErrMalformedFeed", key, err, key)
@@ -98,7 +98,7 @@ func TestSectionAfterStreamedVulnerabilities(t *testing.T) {
 	}
 	// Before the vulnerabilities a repeated section is merged as before.
 	doc := `{"document":{"category":"csaf_vex"},"product_tree":{},"document":{"tracking":{"id":"CVE-1"}},"vulnerabilities":[{"cve":"CVE-1"}]}`
-	ps, err := parseBytes(Format, []byte(doc))
+	ps, err := parseBytes(Reader{}, []byte(doc))
 	if err != nil || len(ps) != 1 || ps[0].ID != "CVE-1" || ps[0].Source != "csaf-vex" {
 		t.Errorf("repeated document before vulnerabilities: %v, %v", ps, err)
 	}
@@ -118,7 +118,7 @@ func readFile(path string) func(t *testing.T) []byte {
 // TestLargeVEXShape checks that largeVEX exercises every status path, so
 // that its pinned hash covers them.
 func TestLargeVEXShape(t *testing.T) {
-	ps, err := parseBytes(Format, largeVEX())
+	ps, err := parseBytes(Reader{}, largeVEX())
 	if err != nil {
 		t.Fatal(err)
 	}
