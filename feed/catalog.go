@@ -45,7 +45,9 @@ type Overlay struct {
 // A Catalog is safe for concurrent use; detection reads it while feeds are
 // added. Every patch, fix and overlay its methods return is a copy the
 // caller owns (no slice, map or pointer is shared with the catalog), with
-// the patch's overlay applied: changing it never changes the catalog.
+// the patch's overlay applied: changing it never changes the catalog. The
+// one exception is AllShared, a read-only view for consumers that index
+// the whole catalog.
 type Catalog struct {
 	mu       sync.RWMutex
 	patches  map[string]*patchcore.Patch // by ID
@@ -444,12 +446,44 @@ func (c *Catalog) Sources(id string) []string {
 func (c *Catalog) All() []patchcore.Patch {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	return c.copyAll(c.sorted())
+}
+
+// sorted returns the stored patches sorted by ID; c.mu must be held.
+func (c *Catalog) sorted() []*patchcore.Patch {
 	ps := make([]*patchcore.Patch, 0, len(c.patches))
 	for _, p := range c.patches {
 		ps = append(ps, p)
 	}
 	sort.Slice(ps, func(i, j int) bool { return ps[i].ID < ps[j].ID })
-	return c.copyAll(ps)
+	return ps
+}
+
+// AllShared is All without the deep copies, for consumers that index and
+// keep the whole catalog (detection does, once per Generation), where
+// copying every fix would double the memory. Each patch is the caller's
+// shallow copy (its scalar fields and CustomSeverity are its own, its
+// overlay applied), but the slices, maps and pointers in it (Fixes, CVEs,
+// Aliases, Fix.Attributes, Fix.Installer, ...) are the catalog's: a
+// read-only view. Appending to them is safe (each is clipped to its
+// length); changing their elements changes the catalog, so must not be
+// done. A later Add never changes them: a merge stores a new value.
+func (c *Catalog) AllShared() []patchcore.Patch {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]patchcore.Patch, 0, len(c.patches))
+	for _, p := range c.sorted() {
+		q := *p
+		q.Aliases, q.Products, q.CVEs = slices.Clip(q.Aliases), slices.Clip(q.Products), slices.Clip(q.CVEs)
+		q.Supersedes, q.References, q.Fixes = slices.Clip(q.Supersedes), slices.Clip(q.References), slices.Clip(q.Fixes)
+		q.CustomSeverity = cloneSeverity(q.CustomSeverity)
+		if o, ok := c.overlays[p.ID]; ok {
+			q.CustomSeverity = cloneSeverity(o.CustomSeverity)
+			q.Rating = o.Rating
+		}
+		out = append(out, q)
+	}
+	return out
 }
 
 // ForDistro returns copies of the patches with at least one fix for distro

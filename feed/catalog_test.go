@@ -295,6 +295,11 @@ func TestReturnedValuesAreCopies(t *testing.T) {
 	c.SetOverlay("P", feed.Overlay{CustomSeverity: &high, Rating: 3})
 	want, _ := c.Get("P")
 	wantJSON, _ := json.Marshal(want)
+	if shared := c.AllShared(); len(shared) != 1 || shared[0].Rating != 3 || shared[0].CustomSeverity.Level != patchcore.SeverityHigh {
+		t.Errorf("AllShared without the overlay: %+v", shared)
+	} else if sharedJSON, _ := json.Marshal(shared[0]); string(sharedJSON) != string(wantJSON) {
+		t.Errorf("AllShared gives\n%s\nGet\n%s", sharedJSON, wantJSON)
+	}
 
 	vandalise := func(p *patchcore.Patch) {
 		p.ID, p.Aliases[0], p.Products[0], p.CVEs[0].ID, p.Supersedes[0], p.References[0] = "X", "X", "X", "X", "X", "X"
@@ -309,6 +314,14 @@ func TestReturnedValuesAreCopies(t *testing.T) {
 		"ForPackage": func() { vandaliseFix(&c.ForPackage("debian", "bookworm", "x")[0].Fix) },
 		"ForProduct": func() { vandaliseFix(&c.ForProduct("12243")[0].Fix) },
 		"Overlay":    func() { o, _ := c.Overlay("P"); o.CustomSeverity.Level = patchcore.SeverityLow },
+		// The read-only view: what is the caller's own, and appends.
+		"AllShared": func() {
+			p := &c.AllShared()[0]
+			p.ID, p.Rating, p.CustomSeverity.Level = "X", 1, patchcore.SeverityLow
+			p.Fixes, p.CVEs = append(p.Fixes, patchcore.Fix{Package: "X"}), append(p.CVEs, patchcore.CVE{ID: "X"})
+			p.Aliases, p.Products = append(p.Aliases, "X"), append(p.Products, "X")
+			p.Supersedes, p.References = append(p.Supersedes, "X"), append(p.References, "X")
+		},
 	}
 	for name, mutate := range got {
 		mutate()
