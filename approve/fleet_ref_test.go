@@ -120,8 +120,8 @@ func (f *refFleet) Add(c *DeviceCompliance) {
 
 func (f *refFleet) tally(ps *PatchStatus) *refTally {
 	var t *refTally
-	if ps.idx >= 0 && ps.idx < len(f.patches) {
-		t = &f.patches[ps.idx]
+	if i, ok := f.e.index.find(ps.PatchID, -1); ok {
+		t = &f.patches[i]
 	} else {
 		t = f.extra[ps.PatchID]
 		if t == nil {
