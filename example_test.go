@@ -63,11 +63,7 @@ func Example() {
 	b.AutoApproval.Platforms = []string{"ubuntu"}
 	b.Rules = []approve.Rule{{Name: "security-7d", Classifications: []patchcore.Classification{patchcore.ClassSecurity},
 		ApproveAfterDays: 7, ComplianceLevel: approve.ComplianceHigh}}
-	var patches []patchcore.Patch
-	for _, p := range cat.All() {
-		patches = append(patches, *p)
-	}
-	eval, err := approve.Evaluate(b, patches, now)
+	eval, err := approve.Evaluate(b, cat.All(), now)
 	if err != nil {
 		fmt.Println(err)
 		return

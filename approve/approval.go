@@ -52,14 +52,11 @@ func (k *ScopeKind) UnmarshalText(b []byte) error {
 
 // Scope is where a manual record applies: everywhere (global, ID empty), or
 // to the partner, customer, group or device with the given ID, as named in
-// patchcore.Device.
+// patchcore.Device. The zero Scope is global: Scope{Kind: ScopeGlobal}.
 type Scope struct {
 	Kind ScopeKind `json:"kind"`
 	ID   string    `json:"id,omitempty"`
 }
-
-// Global is the scope of every device.
-var Global = Scope{Kind: ScopeGlobal}
 
 // String returns "global" or "kind:id".
 func (s Scope) String() string {

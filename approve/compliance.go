@@ -45,8 +45,6 @@ type PatchStatus struct {
 	// Reason is detection's reason; Decision the baseline's.
 	Reason   string `json:"reason,omitempty"`
 	Decision string `json:"decision,omitempty"`
-
-	idx int // index of the patch in the evaluation, -1 when unknown to it
 }
 
 // StateCounts counts patches per compliance state.
@@ -206,11 +204,26 @@ type DeviceCompliance struct {
 	Patches    []PatchStatus `json:"patches"`
 	Unapproved []PatchStatus `json:"unapproved,omitempty"`
 
-	// hint remembers, per finding position, the patch index the previous
-	// ComplianceInto with hintEval found there: devices of one platform
-	// report their findings in the same order, so most lookups skip the map.
-	hint     []int32
-	hintEval *Evaluation
+	// ComplianceInto also remembers, per finding, where the previous
+	// device's finding at that position was in the evaluation's patches, and
+	// where each of Patches and Unapproved is, for Fleet.Add: devices of one
+	// platform list their patches in one order, so most lookups then skip
+	// the hashing. Every remembered place is checked against the patch ID
+	// before it is used, so it never changes a result; a DeviceCompliance
+	// built another way (decoded from JSON, say) is looked up by ID.
+	memo complianceMemo
+}
+
+type complianceMemo struct {
+	byFinding, patches, unapproved []int32 // patch numbers (idTable), -1 when unknown
+}
+
+// at returns s[i], or -1 past its end.
+func at(s []int32, i int) int32 {
+	if i < len(s) {
+		return s[i]
+	}
+	return -1
 }
 
 // failedOutcome reports deployment states that make a missing patch FAILED.
@@ -251,14 +264,10 @@ func (e *Evaluation) Compliance(r *DeviceResult) DeviceCompliance {
 // approve, because the device needs the restart either way.
 func (e *Evaluation) ComplianceInto(c *DeviceCompliance, r *DeviceResult) {
 	patches, unapproved := c.Patches[:0], c.Unapproved[:0]
-	hint := c.hint
-	if c.hintEval != e {
-		hint = hint[:0]
-	}
-	if len(hint) < len(r.Findings) {
-		hint = append(hint, make([]int32, len(r.Findings)-len(hint))...)
-		// New positions hold 0, which the ID check below treats as a miss
-		// unless patch 0 really is there.
+	m := c.memo
+	m.patches, m.unapproved = m.patches[:0], m.unapproved[:0]
+	for len(m.byFinding) < len(r.Findings) {
+		m.byFinding = append(m.byFinding, -1)
 	}
 	*c = DeviceCompliance{
 		Device:        r.Device,
@@ -273,32 +282,18 @@ func (e *Evaluation) ComplianceInto(c *DeviceCompliance, r *DeviceResult) {
 	block := e.rejectedAction == Block
 	for i := range r.Findings {
 		f := &r.Findings[i]
-		ps := PatchStatus{PatchID: f.PatchID, Reason: f.Reason, idx: -1,
+		ps := PatchStatus{PatchID: f.PatchID, Reason: f.Reason,
 			Severity: f.Severity.Level, Classification: f.Classification}
 		var v verdict
-		j, ok := int(hint[i]), false
-		if j >= 0 && j < len(e.patches) && e.patches[j].id == f.PatchID {
-			ok = true
-		} else {
-			j, ok = e.index.lookup(f.PatchID, e.patches)
-			if ok {
-				hint[i] = int32(j)
-			} else {
-				hint[i] = -1
-			}
+		j, ok := e.index.find(f.PatchID, m.byFinding[i])
+		if !ok {
+			j = -1
 		}
+		m.byFinding[i] = int32(j)
 		if ok {
 			pe := &e.patches[j]
-			ps.idx = j
 			ps.Severity, ps.Classification = pe.sev, pe.class
-			switch {
-			case pe.fast == 1 || pe.fast == 2 && ring == 0:
-				v = pe.fv // no scoped records; no rings or the first ring
-			case pe.fast == 2 && ring == 1:
-				v = pe.fv1
-			default:
-				v = e.verdictFor(dev, pe, ring)
-			}
+			v, _ = pe.resolve(dev, ring)
 		} else {
 			v = verdict{status: StatusPending, level: ComplianceUnspecified, reason: "not among the evaluated patches"}
 		}
@@ -347,6 +342,7 @@ func (e *Evaluation) ComplianceInto(c *DeviceCompliance, r *DeviceResult) {
 				c.UnapprovedSecurity++
 			}
 			unapproved = append(unapproved, ps)
+			m.unapproved = append(m.unapproved, int32(j))
 			continue
 		}
 		c.States.add(ps.State, 1)
@@ -357,9 +353,9 @@ func (e *Evaluation) ComplianceInto(c *DeviceCompliance, r *DeviceResult) {
 			c.NonCompliantByLevel.add(ps.ComplianceLevel, 1)
 		}
 		patches = append(patches, ps)
+		m.patches = append(m.patches, int32(j))
 	}
-	c.Patches, c.Unapproved = patches, unapproved
-	c.hint, c.hintEval = hint, e
+	c.Patches, c.Unapproved, c.memo = patches, unapproved, m
 	c.Compliant = c.NotCovered == "" && c.States.NonCompliant() == 0 && c.Unknown == 0 && !c.PendingReboot &&
 		!(e.unapprovedSecNC && c.UnapprovedSecurity > 0)
 }

@@ -1,6 +1,9 @@
 package approve
 
 import (
+	"encoding/json"
+	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/patchcore/sdk/patchcore"
@@ -164,5 +167,52 @@ func TestComplianceIntoReuses(t *testing.T) {
 	allocs := testing.AllocsPerRun(100, func() { e.ComplianceInto(&c, &r) })
 	if allocs != 0 {
 		t.Errorf("ComplianceInto allocates %v times per device, want 0", allocs)
+	}
+}
+
+// TestFleetCountsDecodedCompliance: a DeviceCompliance that did not come
+// from ComplianceInto (here: decoded from JSON, as a service receiving
+// results from workers has it) is rolled up by patch ID, exactly as the
+// original; and hints left over from other devices never change a result.
+func TestFleetCountsDecodedCompliance(t *testing.T) {
+	patches := []patchcore.Patch{
+		winPatch("KB1", patchcore.ClassSecurity, patchcore.SeverityCritical, day(2024, 5, 1)),
+		winPatch("KB2", patchcore.ClassSecurity, patchcore.SeverityHigh, day(2024, 5, 1)),
+		winPatch("KB3", patchcore.ClassBugfix, patchcore.SeverityLow, day(2024, 5, 1)),
+	}
+	b := NewBaseline("b", "")
+	b.ApprovedPatches = []string{"KB1", "KB3"}
+	e := mustEvaluate(t, b, patches, testNow)
+	results := []DeviceResult{
+		{Device: patchcore.Device{ID: "d1"}, Findings: []patchcore.Finding{{PatchID: "KB3", State: patchcore.FindingMissing},
+			{PatchID: "KB2", State: patchcore.FindingMissing}, {PatchID: "KB1", State: patchcore.FindingInstalled}}},
+		{Device: patchcore.Device{ID: "d2"}, Findings: []patchcore.Finding{{PatchID: "KB1", State: patchcore.FindingMissing},
+			{PatchID: "KB9", State: patchcore.FindingInstalled}, {PatchID: "KB3", State: patchcore.FindingNotApplicable}}},
+	}
+	direct, decoded := NewFleet(e), NewFleet(e)
+	var reused DeviceCompliance // carries the previous device's hints into the next
+	for i := range results {
+		e.ComplianceInto(&reused, &results[i])
+		fresh := e.Compliance(&results[i])
+		if !slices.Equal(reused.Patches, fresh.Patches) || !slices.Equal(reused.Unapproved, fresh.Unapproved) {
+			t.Errorf("device %d: reused %+v %+v, fresh %+v %+v", i, reused.Patches, reused.Unapproved, fresh.Patches, fresh.Unapproved)
+		}
+		direct.Add(&reused)
+		js, err := json.Marshal(reused)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c DeviceCompliance
+		if err := json.Unmarshal(js, &c); err != nil {
+			t.Fatal(err)
+		}
+		decoded.Add(&c)
+	}
+	want, got := direct.PatchRows(), decoded.PatchRows()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("decoded results rolled up as\n%+v\nwant\n%+v", got, want)
+	}
+	if want[0].PatchID != "KB1" || want[0].Devices != 2 || want[0].Installed != 1 || want[0].Missing != 1 {
+		t.Errorf("KB1 row %+v", want[0])
 	}
 }

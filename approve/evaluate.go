@@ -114,22 +114,43 @@ type scoped struct {
 	verdict verdict
 }
 
-// patchEval is what compliance needs about one patch, kept small so that
-// the patches of a catalog stay in cache; the full Decision is kept apart.
+// patchEval is what compliance needs about one patch; the full Decision is
+// kept apart.
 type patchEval struct {
-	id    string
 	sev   patchcore.SeverityLevel
 	class patchcore.Classification
-	// scoped records, narrowest scope first.
+	// scoped records, narrowest scope first, rejections first within a
+	// scope kind.
 	scoped []scoped
 	// global is the verdict for devices no scoped record covers, per ring
 	// (one entry when the baseline has no rings).
 	global []verdict
-	// fast is the number of rings (1 without rings) when no scoped record
-	// exists and there are at most two rings, else 0: fv (ring 0) and fv1
-	// (ring 1) are then every device's verdict, kept inline for the cache.
-	fast    uint8
-	fv, fv1 verdict
+	// inline holds global when there are no scoped records and at most two
+	// rings (inlined is then true): the verdict then sits beside the rest of
+	// the patch instead of behind a pointer, which compliance, reading one
+	// patch per finding, measured 1.2x faster (BENCHMARKS.md).
+	inlined bool
+	inline  [2]verdict
+}
+
+// resolve returns the verdict on the patch for device d in ring: the first
+// scoped record that covers d decides (records are sorted narrowest first
+// and rejections first within a scope kind), and rec is that record;
+// otherwise the global verdict for the ring decides and rec is nil.
+func (pe *patchEval) resolve(d *patchcore.Device, ring int) (v verdict, rec *Approval) {
+	if pe.inlined { // small enough to be inlined into the compliance loop
+		return pe.inline[ring], nil
+	}
+	return pe.resolveScoped(d, ring)
+}
+
+func (pe *patchEval) resolveScoped(d *patchcore.Device, ring int) (verdict, *Approval) {
+	for i := range pe.scoped {
+		if s := &pe.scoped[i]; s.rec.Scope.covers(d) {
+			return s.verdict, s.rec
+		}
+	}
+	return pe.global[ring], nil
 }
 
 // Evaluation is the result of Evaluate: one baseline's decisions on a set of
@@ -147,12 +168,14 @@ type Evaluation struct {
 	unapprovedSecNC bool
 	patches         []patchEval
 	decisions       []Decision
-	index           idTable
+	index           idTable // patch ID -> index in patches and decisions
 	ringIndex       map[string]int
 	ringNames       []string
 }
 
-// Evaluate decides every patch against baseline b at now.
+// Evaluate decides every patch against baseline b at now. patches is
+// typically what feed.Catalog.All returns (customer overlays applied);
+// Evaluate does not keep or change it.
 //
 // At global scope the order is: a manual global rejection; the rejected
 // list; a manual global approval; the approved list; the rules (the rule
@@ -202,22 +225,20 @@ func Evaluate(b *Baseline, patches []patchcore.Patch, now time.Time, opts ...Opt
 	e.decisions = make([]Decision, 0, len(patches))
 	for i := range patches {
 		p := &patches[i]
-		if _, dup := e.index.lookup(p.ID, e.patches); dup {
+		if _, dup := e.index.find(p.ID, -1); dup {
 			e.Warnings = append(e.Warnings, fmt.Sprintf("patch %q appears more than once; the first is used", p.ID))
 			continue
 		}
 		var pe patchEval
 		var d Decision
 		e.decide(&pe, &d, b, p, records[p.ID], approved, rejected, &o)
-		pe.id, pe.sev, pe.class = p.ID, d.Severity.Level, d.Classification
-		if len(pe.scoped) == 0 && len(pe.global) <= 2 {
-			pe.fast, pe.fv = uint8(len(pe.global)), pe.global[0]
-			if pe.fast == 2 {
-				pe.fv1 = pe.global[1]
-			}
+		pe.sev, pe.class = d.Severity.Level, d.Classification
+		if len(pe.scoped) == 0 && len(pe.global) <= len(pe.inline) {
+			pe.inlined = true
+			copy(pe.inline[:], pe.global)
 		}
+		e.index.add(p.ID)
 		e.patches = append(e.patches, pe)
-		e.index.insert(p.ID, len(e.patches)-1)
 		e.decisions = append(e.decisions, d)
 	}
 	return e, nil
@@ -255,7 +276,7 @@ func (e *Evaluation) decide(pe *patchEval, d *Decision, b *Baseline, src *patchc
 	d.Severity = p.EffectiveSeverity()
 	d.Classification = p.Classification
 	d.Rating = p.Rating
-	d.Scope = Global
+	d.Scope = Scope{Kind: ScopeGlobal}
 	d.ComplianceLevel = ComplianceUnspecified
 	pairs := patchPlatforms(&p)
 	for _, pp := range pairs {
@@ -609,15 +630,18 @@ func autoApprovable(list []string, pairs []platformPair) bool {
 	return true
 }
 
-// ringVerdicts works out, for a globally approved patch, when each ring
+// ringVerdicts fills pe.global, one verdict per ring (one without rings):
+// the global decision, and for a globally approved patch when each ring
 // receives it.
 func (e *Evaluation) ringVerdicts(pe *patchEval, d *Decision, b *Baseline, o *options) {
 	base := verdict{status: d.Status, level: d.ComplianceLevel, reason: d.Reason}
+	pe.global = make([]verdict, max(1, len(b.Rings)))
 	if d.Status != StatusApproved || len(b.Rings) == 0 {
-		pe.global = []verdict{base}
+		for i := range pe.global {
+			pe.global[i] = base
+		}
 		return
 	}
-	pe.global = make([]verdict, len(b.Rings))
 	open := d.ApprovedAt // zero when unknown: time gates then pass, rates still apply
 	blocked := ""
 	for i, r := range b.Rings {
@@ -669,28 +693,10 @@ func (e *Evaluation) ringOf(d *patchcore.Device) int {
 	return len(e.ringNames) - 1
 }
 
-// verdictFor resolves pe for device d: the narrowest covering scope with a
-// record decides (a rejection beating an approval there); otherwise the
-// global decision for the device's ring.
-func (e *Evaluation) verdictFor(d *patchcore.Device, pe *patchEval, ring int) verdict {
-	for i := 0; i < len(pe.scoped); i++ {
-		s := &pe.scoped[i]
-		if s.rec.Scope.covers(d) {
-			// Records are sorted narrowest first and rejections first within
-			// a scope kind, so the first covering record decides.
-			return s.verdict
-		}
-	}
-	if len(pe.global) == 1 {
-		return pe.global[0]
-	}
-	return pe.global[ring]
-}
-
 // Decision returns the global decision on a patch (for devices no scoped
 // record covers, before rings).
 func (e *Evaluation) Decision(patchID string) (Decision, bool) {
-	i, ok := e.index.lookup(patchID, e.patches)
+	i, ok := e.index.find(patchID, -1)
 	if !ok {
 		return Decision{}, false
 	}
@@ -701,27 +707,20 @@ func (e *Evaluation) Decision(patchID string) (Decision, bool) {
 // manual records and the device's rollout ring applied. A patch the
 // evaluation does not know is pending.
 func (e *Evaluation) DecisionFor(d patchcore.Device, patchID string) Decision {
-	i, ok := e.index.lookup(patchID, e.patches)
+	i, ok := e.index.find(patchID, -1)
 	if !ok {
-		return Decision{PatchID: patchID, Status: StatusPending, Scope: Global, ComplianceLevel: ComplianceUnspecified,
+		return Decision{PatchID: patchID, Status: StatusPending, Scope: Scope{Kind: ScopeGlobal}, ComplianceLevel: ComplianceUnspecified,
 			Reason: "not among the evaluated patches"}
 	}
-	pe := &e.patches[i]
 	out := e.decisions[i]
 	ring := e.ringOf(&d)
 	if len(e.ringNames) > 0 {
 		out.Ring = e.ringNames[ring]
 	}
-	for j := range pe.scoped {
-		s := &pe.scoped[j]
-		if s.rec.Scope.covers(&d) {
-			setManual(&out, s.rec)
-			return out
-		}
-	}
-	v := pe.global[0]
-	if len(pe.global) > 1 {
-		v = pe.global[ring]
+	v, rec := e.patches[i].resolve(&d, ring)
+	if rec != nil {
+		setManual(&out, rec)
+		return out
 	}
 	out.Status, out.Reason = v.status, v.reason
 	return out

@@ -250,7 +250,7 @@ func TestListsAndRulePrecedence(t *testing.T) {
 	}
 	// A global manual rejection beats the approved list; a global manual
 	// approval loses to the rejected list (same scope: rejection wins).
-	b.Approvals = []Approval{{ID: "a1", PatchID: "KB1", Action: ActionReject, Scope: Global, By: "alice", At: day(2024, 5, 21), Reason: "breaks printing"}}
+	b.Approvals = []Approval{{ID: "a1", PatchID: "KB1", Action: ActionReject, Scope: Scope{Kind: ScopeGlobal}, By: "alice", At: day(2024, 5, 21), Reason: "breaks printing"}}
 	d, _ = mustEvaluate(t, b, []patchcore.Patch{kb}, testNow).Decision("KB1")
 	if d.Status != StatusRejected || d.Source != SourceManual || d.ApprovalID != "a1" || d.By != "alice" {
 		t.Fatalf("manual global rejection: %+v", d)
@@ -334,7 +334,7 @@ func TestAutoApprovalPerPlatform(t *testing.T) {
 func TestPrecedenceMatrix(t *testing.T) {
 	dev := patchcore.Device{ID: "d1", Partner: "p1", Customer: "c1", Groups: []string{"g1", "g2"}}
 	other := patchcore.Device{ID: "d2", Partner: "p2", Customer: "c2", Groups: []string{"g3"}}
-	scopes := []Scope{Global, {ScopePartner, "p1"}, {ScopeCustomer, "c1"}, {ScopeGroup, "g1"}, {ScopeDevice, "d1"}}
+	scopes := []Scope{{ScopeGlobal, ""}, {ScopePartner, "p1"}, {ScopeCustomer, "c1"}, {ScopeGroup, "g1"}, {ScopeDevice, "d1"}}
 	actions := []Action{ActionApprove, ActionReject}
 	p := winPatch("KB1", patchcore.ClassSecurity, patchcore.SeverityCritical, day(2024, 5, 20))
 	statusOf := map[Action]Status{ActionApprove: StatusApproved, ActionReject: StatusRejected}
@@ -432,7 +432,7 @@ func TestRatingsFeedRules(t *testing.T) {
 	b := NewBaseline("b", "")
 	b.Rules = []Rule{{Name: "custom-critical", SeveritySource: SeverityCustom, Severities: []patchcore.SeverityLevel{patchcore.SeverityCritical}, MinRating: 3}}
 	crit := patchcore.Severity{Level: patchcore.SeverityCritical, Raw: "ours: critical"}
-	b.Approvals = []Approval{{PatchID: "KB1", Action: ActionRate, Scope: Global, By: "carol", At: day(2024, 5, 21), CustomSeverity: &crit, Rating: 5}}
+	b.Approvals = []Approval{{PatchID: "KB1", Action: ActionRate, Scope: Scope{Kind: ScopeGlobal}, By: "carol", At: day(2024, 5, 21), CustomSeverity: &crit, Rating: 5}}
 	d, _ := mustEvaluate(t, b, []patchcore.Patch{p}, testNow).Decision("KB1")
 	if d.Status != StatusApproved || d.Severity.Level != patchcore.SeverityCritical || d.Rating != 5 {
 		t.Fatalf("rating must set custom severity and rating before rules: %+v", d)

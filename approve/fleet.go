@@ -165,7 +165,7 @@ func (f *Fleet) Add(c *DeviceCompliance) {
 	}
 	for i := range c.Patches {
 		ps := &c.Patches[i]
-		t := f.tally(ps)
+		t := f.tally(ps, at(c.memo.patches, i))
 		t.states.add(ps.State, 1)
 		if ps.Unknown {
 			t.unknown++
@@ -173,7 +173,7 @@ func (f *Fleet) Add(c *DeviceCompliance) {
 	}
 	for i := range c.Unapproved {
 		ps := &c.Unapproved[i]
-		t := f.tally(ps)
+		t := f.tally(ps, at(c.memo.unapproved, i))
 		t.unapproved++
 		if ps.Unknown {
 			t.unknown++
@@ -247,10 +247,12 @@ func (f *Fleet) row(i int) DeviceRow {
 	return row
 }
 
-func (f *Fleet) tally(ps *PatchStatus) *patchTally {
+// tally returns the tally of ps's patch; hint is where it may be in the
+// evaluation (see idTable.find).
+func (f *Fleet) tally(ps *PatchStatus, hint int32) *patchTally {
 	var t *patchTally
-	if ps.idx >= 0 && ps.idx < len(f.patches) {
-		t = &f.patches[ps.idx]
+	if i, ok := f.e.index.find(ps.PatchID, hint); ok {
+		t = &f.patches[i]
 	} else {
 		t = f.extra[ps.PatchID]
 		if t == nil {

@@ -7,25 +7,31 @@ import (
 
 func TestIDTable(t *testing.T) {
 	for _, n := range []int{0, 1, 7, 1000, 10_000} {
-		patches := make([]patchEval, n)
 		tab := newIDTable(n)
-		for i := range patches {
-			patches[i].id = fmt.Sprintf("KB%d", i)
-			tab.insert(patches[i].id, i)
+		for i := range n {
+			tab.add(fmt.Sprintf("KB%d", i))
 		}
-		for i := range patches {
-			if j, ok := tab.lookup(fmt.Sprintf("KB%d", i), patches); !ok || j != i {
-				t.Fatalf("n=%d: lookup KB%d = %d, %v", n, i, j, ok)
+		// Right, wrong and out-of-range hints give the same answers.
+		for _, hint := range []func(i int) int32{
+			func(int) int32 { return -1 },
+			func(i int) int32 { return int32(i) },
+			func(i int) int32 { return int32((i + 1) % max(n, 1)) },
+			func(int) int32 { return int32(n + 5) },
+		} {
+			for i := range n {
+				if j, ok := tab.find(fmt.Sprintf("KB%d", i), hint(i)); !ok || j != i {
+					t.Fatalf("n=%d: find KB%d (hint %d) = %d, %v", n, i, hint(i), j, ok)
+				}
 			}
-		}
-		for _, miss := range []string{"", "KB-1", fmt.Sprintf("KB%d", n), "kb0"} {
-			if j, ok := tab.lookup(miss, patches); ok {
-				t.Fatalf("n=%d: lookup %q found %d", n, miss, j)
+			for _, miss := range []string{"", "KB-1", fmt.Sprintf("KB%d", n), "kb0"} {
+				if j, ok := tab.find(miss, hint(0)); ok {
+					t.Fatalf("n=%d: find %q found %d", n, miss, j)
+				}
 			}
 		}
 	}
 	var zero idTable
-	if _, ok := zero.lookup("x", nil); ok {
+	if _, ok := zero.find("x", 0); ok {
 		t.Fatal("zero table found something")
 	}
 }

@@ -75,11 +75,7 @@ func compile(cat *feed.Catalog, gen uint64, opts *options) *compiled {
 	schemes := schemeCache{opts: opts, m: map[string]version.Scheme{}}
 	releases := releaseCache{}
 	var winFixes []*cfix
-	for _, ptr := range cat.All() {
-		p, ok := cat.Get(ptr.ID)
-		if !ok {
-			continue
-		}
+	for _, p := range cat.AllShared() { // read-only: compile never changes a patch
 		cp := &cpatch{p: p, cves: p.CVEIDs()}
 		c.patches = append(c.patches, cp)
 		c.byID[p.ID] = cp

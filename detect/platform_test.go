@@ -51,10 +51,10 @@ func TestReleaseNamesMeet(t *testing.T) {
 			want{"UBUNTU-CVE-2021-3782", patchcore.FindingMissing, "=libwayland-client0 (source wayland) 1.16.0-1ubuntu1 < 1.16.0-1ubuntu1.1~18.04.4 (deb) from UBUNTU-CVE-2021-3782 for 18.04"}},
 		// openSUSE 13.x products carry no "Leap": their fixes had no
 		// distro or release and never applied.
-		{"opensuse 13.2", suse.CVRFFormat, "suse/cvrf-opensuse-su-2015-0798-1.xml", linux("opensuse", "13.2", ""),
+		{"opensuse 13.2", suse.CVRF{}, "suse/cvrf-opensuse-su-2015-0798-1.xml", linux("opensuse", "13.2", ""),
 			patchcore.Package{Name: "python-Pillow", Version: "2.6.2-2.1", Arch: "x86_64", Ecosystem: patchcore.EcosystemRPM},
 			want{"openSUSE-SU-2015:0798-1", patchcore.FindingMissing, "=python-Pillow 2.6.2-2.1 < 2.8.1-3.3.1 (rpm) from openSUSE-SU-2015:0798-1 for 13.2"}},
-		{"opensuse 13.1 is not 13.2", suse.CVRFFormat, "suse/cvrf-opensuse-su-2015-0798-1.xml", linux("opensuse", "13.1", ""),
+		{"opensuse 13.1 is not 13.2", suse.CVRF{}, "suse/cvrf-opensuse-su-2015-0798-1.xml", linux("opensuse", "13.1", ""),
 			patchcore.Package{Name: "python-Pillow", Version: "2.6.2-2.1", Arch: "x86_64", Ecosystem: patchcore.EcosystemRPM},
 			want{"openSUSE-SU-2015:0798-1", "", ""}},
 	}
@@ -199,7 +199,7 @@ func TestRockySourceOnlyNames(t *testing.T) {
 // host was told it missed the mainline 1.9.5p2-10.el9_3.
 func TestRHELEUSStreams(t *testing.T) {
 	cat := feed.NewCatalog()
-	addFeed(t, cat, csaf.Format, samples.Path(t, "redhat/rhsa-2024_0811.csaf.json"))
+	addFeed(t, cat, csaf.Reader{}, samples.Path(t, "redhat/rhsa-2024_0811.csaf.json"))
 	sudo := func(v string) []patchcore.Package {
 		return []patchcore.Package{{Name: "sudo", Version: v, Arch: "x86_64", SourceName: "sudo", SourceVersion: v, Ecosystem: patchcore.EcosystemRPM}}
 	}

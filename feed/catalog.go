@@ -16,13 +16,12 @@ import (
 	"github.com/patchcore/sdk/patchcore"
 )
 
-// FixRef points at one Fix of one Patch in a Catalog. Both pointers stay
-// valid, and what they point to never changes, for the life of the Catalog:
-// a later Add that merges into the patch replaces it with a new value
-// instead of modifying it. Callers must not modify what they point to.
+// FixRef is one Fix of one patch in a Catalog, as ForPackage and
+// ForProduct return it: the ID of the patch (Catalog.Get returns it) and a
+// copy of the fix, which the caller owns.
 type FixRef struct {
-	Patch *patchcore.Patch
-	Fix   *patchcore.Fix
+	PatchID string
+	Fix     patchcore.Fix
 }
 
 // Overlay is a customer's change to a patch that leaves the vendor's data
@@ -44,7 +43,11 @@ type Overlay struct {
 // patches: a CVE names a vulnerability that many distinct patches fix.
 //
 // A Catalog is safe for concurrent use; detection reads it while feeds are
-// added. Patches returned by its methods are immutable snapshots.
+// added. Every patch, fix and overlay its methods return is a copy the
+// caller owns (no slice, map or pointer is shared with the catalog), with
+// the patch's overlay applied: changing it never changes the catalog. The
+// one exception is AllShared, a read-only view for consumers that index
+// the whole catalog.
 type Catalog struct {
 	mu       sync.RWMutex
 	patches  map[string]*patchcore.Patch // by ID
@@ -56,8 +59,8 @@ type Catalog struct {
 
 	// Indexes, rebuilt by index() after Add.
 	byDistro  map[string][]*patchcore.Patch
-	byPkg     map[pkgKey][]FixRef
-	byProduct map[string][]FixRef
+	byPkg     map[pkgKey][]fixRef
+	byProduct map[string][]fixRef
 	byCVE     map[string][]*patchcore.Patch
 	supBy     map[string][]string // ID -> IDs of patches that supersede it
 	sup       map[string][]string // ID -> IDs it supersedes (canonical where known)
@@ -65,6 +68,13 @@ type Catalog struct {
 }
 
 type pkgKey struct{ distro, release, pkg string }
+
+// fixRef points at one fix of one stored patch. What it points to never
+// changes: an Add that merges into the patch stores a new value.
+type fixRef struct {
+	patch *patchcore.Patch
+	fix   *patchcore.Fix
+}
 
 // NewCatalog returns an empty catalog.
 func NewCatalog() *Catalog {
@@ -177,10 +187,7 @@ func clonePatch(p *patchcore.Patch) patchcore.Patch {
 	q.CVEs = slices.Clone(p.CVEs)
 	q.Supersedes = slices.Clone(p.Supersedes)
 	q.References = slices.Clone(p.References)
-	if p.CustomSeverity != nil {
-		s := *p.CustomSeverity
-		q.CustomSeverity = &s
-	}
+	q.CustomSeverity = cloneSeverity(p.CustomSeverity)
 	q.Fixes = make([]patchcore.Fix, len(p.Fixes))
 	for i := range p.Fixes {
 		q.Fixes[i] = cloneFix(&p.Fixes[i])
@@ -189,6 +196,14 @@ func clonePatch(p *patchcore.Patch) patchcore.Patch {
 		q.Fixes = nil
 	}
 	return q
+}
+
+func cloneSeverity(s *patchcore.Severity) *patchcore.Severity {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	return &c
 }
 
 func cloneFix(f *patchcore.Fix) patchcore.Fix {
@@ -328,10 +343,7 @@ func (c *Catalog) SetOverlay(id string, o Overlay) bool {
 	if !ok {
 		return false
 	}
-	if o.CustomSeverity != nil {
-		s := *o.CustomSeverity
-		o.CustomSeverity = &s
-	}
+	o.CustomSeverity = cloneSeverity(o.CustomSeverity)
 	c.overlays[canon] = o
 	c.gen++
 	return true
@@ -342,6 +354,7 @@ func (c *Catalog) Overlay(id string) (Overlay, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	o, ok := c.overlays[c.alias[id]]
+	o.CustomSeverity = cloneSeverity(o.CustomSeverity)
 	return o, ok
 }
 
@@ -359,21 +372,46 @@ func (c *Catalog) RemoveOverlay(id string) bool {
 	return ok
 }
 
-// Apply returns a copy of p with its overlay (if any) applied: the vendor's
-// Severity is unchanged, CustomSeverity and Rating are the customer's.
-func (c *Catalog) Apply(p *patchcore.Patch) patchcore.Patch {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.apply(p)
-}
-
-func (c *Catalog) apply(p *patchcore.Patch) patchcore.Patch {
-	q := *p
-	if o, ok := c.overlays[c.alias[p.ID]]; ok {
-		q.CustomSeverity = o.CustomSeverity
+// copyOut returns the caller's copy of a stored patch: a deep copy with
+// its overlay (if any) applied. The vendor's Severity is unchanged;
+// CustomSeverity and Rating are the customer's.
+func (c *Catalog) copyOut(p *patchcore.Patch) patchcore.Patch {
+	q := clonePatch(p)
+	if o, ok := c.overlays[p.ID]; ok {
+		q.CustomSeverity = cloneSeverity(o.CustomSeverity)
 		q.Rating = o.Rating
 	}
 	return q
+}
+
+// copyAll is copyOut for a list of stored patches.
+func (c *Catalog) copyAll(ps []*patchcore.Patch) []patchcore.Patch {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]patchcore.Patch, len(ps))
+	for i, p := range ps {
+		out[i] = c.copyOut(p)
+	}
+	return out
+}
+
+// copyRefs returns the caller's copies of stored fix references.
+func copyRefs(refs ...[]fixRef) []FixRef {
+	n := 0
+	for _, r := range refs {
+		n += len(r)
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]FixRef, 0, n)
+	for _, rs := range refs {
+		for _, r := range rs {
+			out = append(out, FixRef{PatchID: r.patch.ID, Fix: cloneFix(r.fix)})
+		}
+	}
+	return out
 }
 
 // Len returns the number of distinct patches.
@@ -383,8 +421,8 @@ func (c *Catalog) Len() int {
 	return len(c.patches)
 }
 
-// Get returns the patch with the given ID or alias, with any overlay applied
-// to the returned copy.
+// Get returns a copy of the patch with the given ID or alias, its overlay
+// applied.
 func (c *Catalog) Get(id string) (patchcore.Patch, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -392,7 +430,7 @@ func (c *Catalog) Get(id string) (patchcore.Patch, bool) {
 	if !ok {
 		return patchcore.Patch{}, false
 	}
-	return c.apply(c.patches[canon]), true
+	return c.copyOut(c.patches[canon]), true
 }
 
 // Sources returns the feeds (Patch.Source values) the patch with the given
@@ -403,28 +441,61 @@ func (c *Catalog) Sources(id string) []string {
 	return slices.Clone(c.sources[c.alias[id]])
 }
 
-// All returns every patch, sorted by ID. Overlays are not applied; use Get
-// or Apply.
-func (c *Catalog) All() []*patchcore.Patch {
+// All returns a copy of every patch, overlays applied, sorted by ID: what
+// approve.Evaluate takes.
+func (c *Catalog) All() []patchcore.Patch {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	out := make([]*patchcore.Patch, 0, len(c.patches))
+	return c.copyAll(c.sorted())
+}
+
+// sorted returns the stored patches sorted by ID; c.mu must be held.
+func (c *Catalog) sorted() []*patchcore.Patch {
+	ps := make([]*patchcore.Patch, 0, len(c.patches))
 	for _, p := range c.patches {
-		out = append(out, p)
+		ps = append(ps, p)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	sort.Slice(ps, func(i, j int) bool { return ps[i].ID < ps[j].ID })
+	return ps
+}
+
+// AllShared is All without the deep copies, for consumers that index and
+// keep the whole catalog (detection does, once per Generation), where
+// copying every fix would double the memory. Each patch is the caller's
+// shallow copy (its scalar fields and CustomSeverity are its own, its
+// overlay applied), but the slices, maps and pointers in it (Fixes, CVEs,
+// Aliases, Fix.Attributes, Fix.Installer, ...) are the catalog's: a
+// read-only view. Appending to them is safe (each is clipped to its
+// length); changing their elements changes the catalog, so must not be
+// done. A later Add never changes them: a merge stores a new value.
+func (c *Catalog) AllShared() []patchcore.Patch {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]patchcore.Patch, 0, len(c.patches))
+	for _, p := range c.sorted() {
+		q := *p
+		q.Aliases, q.Products, q.CVEs = slices.Clip(q.Aliases), slices.Clip(q.Products), slices.Clip(q.CVEs)
+		q.Supersedes, q.References, q.Fixes = slices.Clip(q.Supersedes), slices.Clip(q.References), slices.Clip(q.Fixes)
+		q.CustomSeverity = cloneSeverity(q.CustomSeverity)
+		if o, ok := c.overlays[p.ID]; ok {
+			q.CustomSeverity = cloneSeverity(o.CustomSeverity)
+			q.Rating = o.Rating
+		}
+		out = append(out, q)
+	}
 	return out
 }
 
-// ForDistro returns the patches with at least one fix for distro (any
-// release), sorted by ID. Distributions are compared in canonical form
-// (patchcore.CanonicalRelease): "RedHat" finds the "rhel" fixes.
-func (c *Catalog) ForDistro(distro string) []*patchcore.Patch {
+// ForDistro returns copies of the patches with at least one fix for distro
+// (any release), overlays applied, sorted by ID. Distributions are compared
+// in canonical form (patchcore.CanonicalRelease): "RedHat" finds the "rhel"
+// fixes.
+func (c *Catalog) ForDistro(distro string) []patchcore.Patch {
 	c.index()
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	d, _ := patchcore.CanonicalRelease(distro, "")
-	return slices.Clip(c.byDistro[d])
+	return c.copyAll(c.byDistro[d])
 }
 
 // ForPackage returns the fixes for a package name on a distro and release.
@@ -442,12 +513,10 @@ func (c *Catalog) ForPackage(distro, release, pkg string) []FixRef {
 	defer c.mu.RUnlock()
 	distro, release = patchcore.CanonicalRelease(distro, release)
 	refs := c.byPkg[pkgKey{distro, release, pkg}]
-	if release != "" {
-		if any := c.byPkg[pkgKey{distro, "", pkg}]; len(any) > 0 {
-			refs = append(slices.Clip(refs), any...)
-		}
+	if release == "" {
+		return copyRefs(refs)
 	}
-	return slices.Clip(refs)
+	return copyRefs(refs, c.byPkg[pkgKey{distro, "", pkg}])
 }
 
 // ForProduct returns the fixes for a vendor ProductID (MSRC "12243"),
@@ -456,15 +525,16 @@ func (c *Catalog) ForProduct(productID string) []FixRef {
 	c.index()
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return slices.Clip(c.byProduct[productID])
+	return copyRefs(c.byProduct[productID])
 }
 
-// ForCVE returns the patches that list the CVE, sorted by ID.
-func (c *Catalog) ForCVE(cve string) []*patchcore.Patch {
+// ForCVE returns copies of the patches that list the CVE, overlays
+// applied, sorted by ID.
+func (c *Catalog) ForCVE(cve string) []patchcore.Patch {
 	c.index()
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return slices.Clip(c.byCVE[cve])
+	return c.copyAll(c.byCVE[cve])
 }
 
 // SupersededBy returns the IDs of the patches that declare they supersede
@@ -543,8 +613,8 @@ func (c *Catalog) index() {
 		return
 	}
 	c.byDistro = map[string][]*patchcore.Patch{}
-	c.byPkg = map[pkgKey][]FixRef{}
-	c.byProduct = map[string][]FixRef{}
+	c.byPkg = map[pkgKey][]fixRef{}
+	c.byProduct = map[string][]fixRef{}
 	c.byCVE = map[string][]*patchcore.Patch{}
 	c.supBy = map[string][]string{}
 	c.sup = map[string][]string{}
@@ -574,10 +644,10 @@ func (c *Catalog) index() {
 			}
 			if f.Package != "" {
 				k := pkgKey{distro, release, f.Package}
-				c.byPkg[k] = append(c.byPkg[k], FixRef{Patch: p, Fix: f})
+				c.byPkg[k] = append(c.byPkg[k], fixRef{patch: p, fix: f})
 			}
 			if f.ProductID != "" {
-				c.byProduct[f.ProductID] = append(c.byProduct[f.ProductID], FixRef{Patch: p, Fix: f})
+				c.byProduct[f.ProductID] = append(c.byProduct[f.ProductID], fixRef{patch: p, fix: f})
 			}
 			for _, s := range f.Supersedes {
 				s = c.canon(s)

@@ -3,6 +3,7 @@ package feed_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -195,11 +196,9 @@ func TestOverlays(t *testing.T) {
 	if p.EffectiveSeverity().Level != patchcore.SeverityLow {
 		t.Errorf("effective %v", p.EffectiveSeverity())
 	}
-	if raw := c.All()[0]; raw.CustomSeverity != nil || raw.Rating != 0 {
-		t.Errorf("vendor data changed: %+v", raw)
-	}
-	if q := c.Apply(c.All()[0]); q.Rating != 4 {
-		t.Errorf("Apply %+v", q)
+	if all := c.All(); len(all) != 1 || all[0].Rating != 4 || all[0].CustomSeverity == nil ||
+		all[0].CustomSeverity.Level != patchcore.SeverityLow || all[0].Severity.Level != patchcore.SeverityHigh {
+		t.Errorf("All without the overlay, or with the vendor's severity changed: %+v", all)
 	}
 	if o, ok := c.Overlay("KB1"); !ok || o.Rating != 4 {
 		t.Errorf("Overlay %+v %v", o, ok)
@@ -226,7 +225,7 @@ func TestForPackageReleases(t *testing.T) {
 	ids := func(refs []feed.FixRef) []string {
 		var out []string
 		for _, r := range refs {
-			out = append(out, r.Patch.ID)
+			out = append(out, r.PatchID)
 		}
 		return out
 	}
@@ -266,7 +265,7 @@ func TestForPackageCanonicalRelease(t *testing.T) {
 	} {
 		var got []string
 		for _, r := range c.ForPackage(q.distro, q.release, q.pkg) {
-			got = append(got, r.Patch.ID)
+			got = append(got, r.PatchID)
 		}
 		slices.Sort(got)
 		if !slices.Equal(got, q.want) {
@@ -284,7 +283,7 @@ func TestSnapshotsAreImmutable(t *testing.T) {
 	c.Add(in)
 	in.Fixes[0].FixedVersion = "mutated by caller"
 	refs := c.ForPackage("d", "", "x")
-	before := refs[0].Patch
+	before, _ := c.Get("P")
 	c.Add(patchcore.Patch{ID: "P", Source: "b", Fixes: []patchcore.Fix{{Distro: "d", Package: "y", FixedVersion: "2"}}})
 	if len(before.Fixes) != 1 || before.Fixes[0].FixedVersion != "1" || refs[0].Fix.FixedVersion != "1" {
 		t.Errorf("earlier snapshot changed: %+v", before)
@@ -292,6 +291,66 @@ func TestSnapshotsAreImmutable(t *testing.T) {
 	if p, _ := c.Get("P"); len(p.Fixes) != 2 {
 		t.Errorf("merged %+v", p)
 	}
+}
+
+// TestReturnedValuesAreCopies: whatever a caller does to a patch, fix or
+// overlay the catalog returned, down to the slices, maps and pointers inside
+// it, the catalog's own data stays as it was.
+func TestReturnedValuesAreCopies(t *testing.T) {
+	c := feed.NewCatalog()
+	high := patchcore.ParseSeverity("high")
+	c.Add(patchcore.Patch{ID: "P", Source: "s", Aliases: []string{"ALIAS-1"}, Products: []string{"prod"},
+		CVEs: []patchcore.CVE{{ID: "CVE-2024-1", CVSSScore: 7}}, Supersedes: []string{"OLD"}, References: []string{"https://x"},
+		Fixes: []patchcore.Fix{{Distro: "debian", Release: "bookworm", Package: "x", FixedVersion: "1", ProductID: "12243",
+			Supersedes: []string{"OLD"}, Binaries: []string{"libx"}, ExcludedVersions: []string{"0.9"},
+			Attributes: map[string]string{"k": "v"}, Installer: &patchcore.Installer{URL: "https://x/i"}}}})
+	c.SetOverlay("P", feed.Overlay{CustomSeverity: &high, Rating: 3})
+	want, _ := c.Get("P")
+	wantJSON, _ := json.Marshal(want)
+	if shared := c.AllShared(); len(shared) != 1 || shared[0].Rating != 3 || shared[0].CustomSeverity.Level != patchcore.SeverityHigh {
+		t.Errorf("AllShared without the overlay: %+v", shared)
+	} else if sharedJSON, _ := json.Marshal(shared[0]); string(sharedJSON) != string(wantJSON) {
+		t.Errorf("AllShared gives\n%s\nGet\n%s", sharedJSON, wantJSON)
+	}
+
+	vandalise := func(p *patchcore.Patch) {
+		p.ID, p.Aliases[0], p.Products[0], p.CVEs[0].ID, p.Supersedes[0], p.References[0] = "X", "X", "X", "X", "X", "X"
+		p.CustomSeverity.Level, p.Rating = patchcore.SeverityLow, 1
+		vandaliseFix(&p.Fixes[0])
+	}
+	got := map[string]func(){
+		"Get":        func() { p, _ := c.Get("ALIAS-1"); vandalise(&p) },
+		"All":        func() { vandalise(&c.All()[0]) },
+		"ForDistro":  func() { vandalise(&c.ForDistro("debian")[0]) },
+		"ForCVE":     func() { vandalise(&c.ForCVE("CVE-2024-1")[0]) },
+		"ForPackage": func() { vandaliseFix(&c.ForPackage("debian", "bookworm", "x")[0].Fix) },
+		"ForProduct": func() { vandaliseFix(&c.ForProduct("12243")[0].Fix) },
+		"Overlay":    func() { o, _ := c.Overlay("P"); o.CustomSeverity.Level = patchcore.SeverityLow },
+		// The read-only view: what is the caller's own, and appends.
+		"AllShared": func() {
+			p := &c.AllShared()[0]
+			p.ID, p.Rating, p.CustomSeverity.Level = "X", 1, patchcore.SeverityLow
+			p.Fixes, p.CVEs = append(p.Fixes, patchcore.Fix{Package: "X"}), append(p.CVEs, patchcore.CVE{ID: "X"})
+			p.Aliases, p.Products = append(p.Aliases, "X"), append(p.Products, "X")
+			p.Supersedes, p.References = append(p.Supersedes, "X"), append(p.References, "X")
+		},
+	}
+	for name, mutate := range got {
+		mutate()
+		p, ok := c.Get("P")
+		if gotJSON, _ := json.Marshal(p); !ok || string(gotJSON) != string(wantJSON) {
+			t.Errorf("after changing what %s returned, the catalog holds\n%s\nwant\n%s", name, gotJSON, wantJSON)
+		}
+		if o, _ := c.Overlay("P"); o.CustomSeverity == nil || o.CustomSeverity.Level != patchcore.SeverityHigh {
+			t.Errorf("after changing what %s returned, the overlay is %+v", name, o.CustomSeverity)
+		}
+	}
+}
+
+func vandaliseFix(f *patchcore.Fix) {
+	f.FixedVersion, f.Supersedes[0], f.Binaries[0], f.ExcludedVersions[0] = "X", "X", "X", "X"
+	f.Attributes["k"] = "X"
+	f.Installer.URL = "X"
 }
 
 func TestConcurrentAddAndRead(t *testing.T) {
@@ -310,7 +369,7 @@ func TestConcurrentAddAndRead(t *testing.T) {
 			defer wg.Done()
 			for range 200 {
 				for _, r := range c.ForPackage("d", "", "x") {
-					_ = r.Fix.FixedVersion + r.Patch.ID
+					_ = r.Fix.FixedVersion + r.PatchID
 				}
 				c.SupersededByTransitive("P10")
 				c.Get("P1")

@@ -184,12 +184,7 @@ func runDetect(ctx context.Context, e *env, args []string) error {
 
 // compliance evaluates the device's detection result against base.
 func compliance(base *approve.Baseline, cat *feed.Catalog, inv *patchcore.Inventory, res *detect.Result) (complianceSummary, error) {
-	all := cat.All()
-	patches := make([]patchcore.Patch, 0, len(all))
-	for _, p := range all {
-		patches = append(patches, cat.Apply(p))
-	}
-	ev, err := approve.Evaluate(base, patches, time.Now())
+	ev, err := approve.Evaluate(base, cat.All(), time.Now())
 	if err != nil {
 		return complianceSummary{}, fmt.Errorf("baseline %s: %w", base.ID, err)
 	}

@@ -82,11 +82,7 @@ func run(ctx context.Context, w io.Writer, path string) error {
 	b.AutoApproval.Platforms = []string{"ubuntu"}
 	b.Rules = []approve.Rule{{Name: "security-7d", Classifications: []patchcore.Classification{patchcore.ClassSecurity},
 		ApproveAfterDays: 7, ComplianceLevel: approve.ComplianceHigh}}
-	patches := make([]patchcore.Patch, 0, cat.Len())
-	for _, p := range cat.All() {
-		patches = append(patches, *p)
-	}
-	eval, err := approve.Evaluate(b, patches, now)
+	eval, err := approve.Evaluate(b, cat.All(), now)
 	if err != nil {
 		return err
 	}

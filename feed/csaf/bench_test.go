@@ -18,7 +18,7 @@ func benchDoc(b *testing.B, doc []byte) {
 	start := cpuTime()
 	for b.Loop() {
 		fixes = 0
-		if err := Format.Parse(context.Background(), bytes.NewReader(doc), func(p patchcore.Patch) error { fixes += len(p.Fixes); return nil }); err != nil {
+		if err := (Reader{}).Parse(context.Background(), bytes.NewReader(doc), func(p patchcore.Patch) error { fixes += len(p.Fixes); return nil }); err != nil {
 			b.Fatal(err)
 		}
 	}

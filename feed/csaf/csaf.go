@@ -55,10 +55,8 @@ import (
 	"github.com/patchcore/sdk/patchcore"
 )
 
-// Format reads CSAF advisories and VEX documents.
-var Format = Reader{}
-
-// Reader reads one CSAF 2.0 JSON document per Parse call.
+// Reader reads one CSAF 2.0 JSON document (an advisory or a VEX document)
+// per Parse call. Its zero value, Reader{}, is ready to use.
 type Reader struct {
 	// File names the document in errors; by default the reader's Name().
 	File string

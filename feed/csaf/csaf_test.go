@@ -31,7 +31,7 @@ func parseOne(t *testing.T, path string) patchcore.Patch {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps, err := parseBytes(Format, b)
+	ps, err := parseBytes(Reader{}, b)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
@@ -171,11 +171,11 @@ func TestDetect(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !Format.Detect(b[:min(len(b), 2048)]) {
+		if !(Reader{}).Detect(b[:min(len(b), 2048)]) {
 			t.Errorf("%s not detected", name)
 		}
 	}
-	if Format.Detect([]byte(`{"schema_version":"1.4.0","id":"GO-1"}`)) || Format.Detect([]byte(`<x/>`)) {
+	if (Reader{}).Detect([]byte(`{"schema_version":"1.4.0","id":"GO-1"}`)) || (Reader{}).Detect([]byte(`<x/>`)) {
 		t.Error("false positive")
 	}
 }

@@ -36,7 +36,7 @@ func TestGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			doc := tt.doc(t)
-			ps, err := parseBytes(Format, doc)
+			ps, err := parseBytes(Reader{}, doc)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -46,7 +46,7 @@ func TestGolden(t *testing.T) {
 			tt.check(t, ps[0])
 			got := render(t, ps)
 			golden(t, tt.golden, got)
-			moved, err := parseBytes(Format, vulnerabilitiesFirst(t, doc))
+			moved, err := parseBytes(Reader{}, vulnerabilitiesFirst(t, doc))
 			if err != nil {
 				t.Fatalf("vulnerabilities first: %v", err)
 			}
@@ -83,7 +83,7 @@ func vulnerabilitiesFirst(t *testing.T, doc []byte) []byte {
 func TestSectionAfterStreamedVulnerabilities(t *testing.T) {
 	for _, key := range []string{"document", "product_tree"} {
 		doc := `{"document":{"category":"csaf_vex","tracking":{"id":"CVE-1"}},"product_tree":{},"vulnerabilities":[{"cve":"CVE-1"}],"` + key + `":{}}`
-		_, err := parseBytes(Format, []byte(doc))
+		_, err := parseBytes(Reader{}, []byte(doc))
 		var pe *feed.ParseError
 		if !errors.As(err, &pe) || pe.Field != key || !errors.Is(err, patchcore.ErrMalformedFeed) {
 			t.Errorf("%s after vulnerabilities: error %v, want a ParseError for field %q wrapping ErrMalformedFeed", key, err, key)
@@ -91,7 +91,7 @@ func TestSectionAfterStreamedVulnerabilities(t *testing.T) {
 	}
 	// Before the vulnerabilities a repeated section is merged as before.
 	doc := `{"document":{"category":"csaf_vex"},"product_tree":{},"document":{"tracking":{"id":"CVE-1"}},"vulnerabilities":[{"cve":"CVE-1"}]}`
-	ps, err := parseBytes(Format, []byte(doc))
+	ps, err := parseBytes(Reader{}, []byte(doc))
 	if err != nil || len(ps) != 1 || ps[0].ID != "CVE-1" || ps[0].Source != "csaf-vex" {
 		t.Errorf("repeated document before vulnerabilities: %v, %v", ps, err)
 	}
@@ -111,7 +111,7 @@ func readFile(path string) func(t *testing.T) []byte {
 // TestLargeVEXShape checks that largeVEX exercises every status path, so
 // that its golden file covers them.
 func TestLargeVEXShape(t *testing.T) {
-	ps, err := parseBytes(Format, largeVEX())
+	ps, err := parseBytes(Reader{}, largeVEX())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,8 +17,8 @@ func FuzzCSAF(f *testing.F) {
 	}
 	f.Add([]byte(`{"document":{"category":"csaf_vex","tracking":{"id":"CVE-1"}},"product_tree":{"relationships":[{"full_product_name":{"product_id":"a:b"},"product_reference":"b","relates_to_product_reference":"a"}]},"vulnerabilities":[{"cve":"CVE-1","product_status":{"known_affected":["a:b"]}}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		Format.Detect(b)
-		_, err := parseBytes(Format, b)
+		(Reader{}).Detect(b)
+		_, err := parseBytes(Reader{}, b)
 		var pe *feed.ParseError
 		if err != nil && !errors.As(err, &pe) {
 			t.Fatalf("error %v (%T) is not a *feed.ParseError", err, err)

@@ -104,23 +104,23 @@ func largeAdvisoryList() []byte {
 }
 
 func BenchmarkTrackerSample(b *testing.B) {
-	benchFormat(b, TrackerFormat, benchSample(b, "debian/security-tracker-subset.json"))
+	benchFormat(b, Tracker{}, benchSample(b, "debian/security-tracker-subset.json"))
 }
-func BenchmarkTrackerLarge(b *testing.B) { benchFormat(b, TrackerFormat, largeTracker()) }
+func BenchmarkTrackerLarge(b *testing.B) { benchFormat(b, Tracker{}, largeTracker()) }
 func BenchmarkDebsecanSample(b *testing.B) {
-	benchFormat(b, DebsecanFormat, benchSample(b, "debsecan/001.sid"))
+	benchFormat(b, Debsecan{}, benchSample(b, "debsecan/001.sid"))
 }
-func BenchmarkDebsecanLarge(b *testing.B) { benchFormat(b, DebsecanFormat, largeDebsecan()) }
+func BenchmarkDebsecanLarge(b *testing.B) { benchFormat(b, Debsecan{}, largeDebsecan()) }
 func BenchmarkDebsecanLargeZlib(b *testing.B) {
-	benchFormat(b, DebsecanFormat, zlibBytes(string(largeDebsecan())))
+	benchFormat(b, Debsecan{}, zlibBytes(string(largeDebsecan())))
 }
 func BenchmarkAdvisoryListSample(b *testing.B) {
 	doc, err := os.ReadFile("testdata/DSA.list")
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchFormat(b, AdvisoryListFormat, doc)
+	benchFormat(b, AdvisoryList{}, doc)
 }
 func BenchmarkAdvisoryListLarge(b *testing.B) {
-	benchFormat(b, AdvisoryListFormat, largeAdvisoryList())
+	benchFormat(b, AdvisoryList{}, largeAdvisoryList())
 }

@@ -66,7 +66,7 @@ func fixFor(p *patchcore.Patch, release, pkg string) *patchcore.Fix {
 }
 
 func TestTrackerSample(t *testing.T) {
-	ps := parseFile(t, TrackerFormat, samples.Path(t, "debian/security-tracker-subset.json"))
+	ps := parseFile(t, Tracker{}, samples.Path(t, "debian/security-tracker-subset.json"))
 	if len(ps) != 7 {
 		t.Fatalf("got %d patches, want 7 (one per source package and CVE)", len(ps))
 	}
@@ -126,11 +126,11 @@ func TestTrackerDetect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !TrackerFormat.Detect(b[:min(len(b), 4096)]) {
+	if !(Tracker{}).Detect(b[:min(len(b), 4096)]) {
 		t.Error("tracker sample not detected")
 	}
 	for _, head := range []string{`{"document":{"category":"csaf_vex"}}`, `VERSION 1`, `<updates>`, ``} {
-		if TrackerFormat.Detect([]byte(head)) {
+		if (Tracker{}).Detect([]byte(head)) {
 			t.Errorf("Detect(%q) = true", head)
 		}
 	}
@@ -168,7 +168,7 @@ func TestTrackerErrors(t *testing.T) {
 
 func TestTrackerEmitError(t *testing.T) {
 	stop := errors.New("stop")
-	err := TrackerFormat.Parse(context.Background(), strings.NewReader(`{"a":{"CVE-1":{"releases":{}},"CVE-2":{}}}`),
+	err := (Tracker{}).Parse(context.Background(), strings.NewReader(`{"a":{"CVE-1":{"releases":{}},"CVE-2":{}}}`),
 		func(patchcore.Patch) error { return stop })
 	if err != stop {
 		t.Fatalf("err = %v, want the emit error as is", err)
@@ -303,7 +303,7 @@ func TestDebsecanSample(t *testing.T) {
 	if fd.Entries[46].Remote != nil {
 		t.Errorf("entry 46 remote = %v, want unknown", *fd.Entries[46].Remote)
 	}
-	ps := parseFile(t, DebsecanFormat, path)
+	ps := parseFile(t, Debsecan{}, path)
 	p := find(ps, "CVE-2005-3184", "")
 	if p == nil {
 		t.Fatal("no CVE-2005-3184")
@@ -332,10 +332,10 @@ func zlibBytes(s string) []byte {
 
 func TestDebsecanErrors(t *testing.T) {
 	good := "VERSION 1\nCVE-1,,desc\n\npkg,0,SMRF,1.0-1,\n\npkg,pkg pkg-bin\n"
-	if ps, err := parseBytes(DebsecanFormat, []byte(good)); err != nil || len(ps) != 1 {
+	if ps, err := parseBytes(Debsecan{}, []byte(good)); err != nil || len(ps) != 1 {
 		t.Fatalf("plain text: %v %v", ps, err)
 	}
-	if ps, err := parseBytes(DebsecanFormat, zlibBytes(good)); err != nil || len(ps) != 1 ||
+	if ps, err := parseBytes(Debsecan{}, zlibBytes(good)); err != nil || len(ps) != 1 ||
 		!slices.Equal(ps[0].Fixes[0].Binaries, []string{"pkg", "pkg-bin"}) {
 		t.Fatalf("zlib: %+v %v", ps, err)
 	}
@@ -389,19 +389,19 @@ func TestDebsecanDetect(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, head := range [][]byte{b[:16], []byte("VERSION 1\nCVE")} {
-		if !DebsecanFormat.Detect(head) {
+		if !(Debsecan{}).Detect(head) {
 			t.Errorf("Detect(%q) = false", head)
 		}
 	}
 	for _, head := range []string{"VERSION 0\n", "{", "\x1f\x8b", "x"} {
-		if DebsecanFormat.Detect([]byte(head)) {
+		if (Debsecan{}).Detect([]byte(head)) {
 			t.Errorf("Detect(%q) = true", head)
 		}
 	}
 }
 
 func TestAdvisoryList(t *testing.T) {
-	ps := parseFile(t, AdvisoryListFormat, "testdata/DSA.list")
+	ps := parseFile(t, AdvisoryList{}, "testdata/DSA.list")
 	if len(ps) != 3 {
 		t.Fatalf("got %d advisories, want 3", len(ps))
 	}
@@ -421,11 +421,11 @@ func TestAdvisoryList(t *testing.T) {
 	if f := fixFor(&ps[2], "", "mgetty"); f == nil || f.FixedVersion != "1.1.21-3potato1" || len(ps[2].CVEs) != 0 {
 		t.Errorf("DSA-011-2 = %+v", ps[2])
 	}
-	dla := parseFile(t, AdvisoryListFormat, "testdata/DLA.list")
+	dla := parseFile(t, AdvisoryList{}, "testdata/DLA.list")
 	if len(dla) != 1 || dla[0].Source != "debian-dla" || dla[0].Fixes[1].Status != patchcore.FixNotAffected {
 		t.Errorf("DLA = %+v", dla)
 	}
-	if !AdvisoryListFormat.Detect([]byte("[21 May 2024] DSA-5695-1 chromium - security update\n")) || AdvisoryListFormat.Detect([]byte("{}")) {
+	if !(AdvisoryList{}).Detect([]byte("[21 May 2024] DSA-5695-1 chromium - security update\n")) || (AdvisoryList{}).Detect([]byte("{}")) {
 		t.Error("Detect")
 	}
 }
@@ -455,7 +455,7 @@ func TestAdvisoryListMalformedHeader(t *testing.T) {
 	doc := "[21 May 2024] DSA-1-1 a - b\n\t[bookworm] - a 1\n[xx] bad\n\t[bookworm] - b 2\n[22 May 2024] DSA-2-1 c - d\n\t[bookworm] - c 3\n"
 	notices = nil
 	ps = nil
-	if err := AdvisoryListFormat.Parse(ctx, strings.NewReader(doc), func(p patchcore.Patch) error { ps = append(ps, p); return nil }); err != nil {
+	if err := (AdvisoryList{}).Parse(ctx, strings.NewReader(doc), func(p patchcore.Patch) error { ps = append(ps, p); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(ps) != 2 || ps[1].ID != "DSA-2-1" || len(ps[0].Fixes) != 1 || len(ps[1].Fixes) != 1 || len(notices) != 1 || notices[0].Line != 3 {
@@ -494,7 +494,7 @@ func TestAdvisoryListErrors(t *testing.T) {
 func TestContextCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := TrackerFormat.Parse(ctx, strings.NewReader(`{"a":{}}`), func(patchcore.Patch) error { return nil })
+	err := (Tracker{}).Parse(ctx, strings.NewReader(`{"a":{}}`), func(patchcore.Patch) error { return nil })
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}

@@ -15,12 +15,12 @@ import (
 	"github.com/patchcore/sdk/patchcore"
 )
 
-// DebsecanFormat reads debsecan feed files
+// Debsecan reads debsecan feed files
 // (https://security-tracker.debian.org/tracker/debsecan/release/1/SUITE).
-// Use a Debsecan value with Release set to name the suite in the fixes.
-var DebsecanFormat = Debsecan{}
-
-// Debsecan reads the feed debsecan downloads for one suite: zlib-compressed
+// The zero value, Debsecan{}, is ready to use; set Release to name the suite
+// in the fixes.
+//
+// It reads the feed debsecan downloads for one suite: zlib-compressed
 // text (plain text is accepted too) in three sections separated by empty
 // lines, after the header line "VERSION 1":
 //

@@ -1,11 +1,11 @@
 // Package debian reads Debian's security data into patchcore patches:
 //
-//   - the security tracker JSON (TrackerFormat), keyed by source package,
+//   - the security tracker JSON ([Tracker]), keyed by source package,
 //     CVE and release codename;
-//   - the debsecan feed (DebsecanFormat), the zlib-compressed text file
+//   - the debsecan feed ([Debsecan]), the zlib-compressed text file
 //     debsecan downloads per suite;
 //   - the DSA and DLA lists of the security tracker's repository
-//     (AdvisoryListFormat), data/DSA/list and data/DLA/list.
+//     ([AdvisoryList]), data/DSA/list and data/DLA/list.
 //
 // Every parser streams its input: the tracker JSON is read one CVE object
 // at a time, the text formats one line at a time. A malformed document

@@ -15,12 +15,9 @@ import (
 	"github.com/patchcore/sdk/patchcore"
 )
 
-// AdvisoryListFormat reads the security tracker's advisory lists,
-// data/DSA/list and data/DLA/list (Debian Security Advisories and Debian LTS
-// Advisories).
-var AdvisoryListFormat = AdvisoryList{}
-
-// AdvisoryList reads a DSA or DLA list of the security tracker repository:
+// AdvisoryList reads a DSA or DLA list of the security tracker repository
+// (data/DSA/list and data/DLA/list: Debian Security Advisories and Debian LTS
+// Advisories); its zero value, AdvisoryList{}, is ready to use:
 //
 //	[21 May 2024] DSA-5695-1 chromium - security update
 //		{CVE-2024-5157 CVE-2024-5158}

@@ -33,21 +33,21 @@ func readSeed(f *testing.F, path string) []byte {
 }
 
 func FuzzTracker(f *testing.F) {
-	fuzzFormat(f, TrackerFormat,
+	fuzzFormat(f, Tracker{},
 		readSeed(f, samples.Path(f, "debian/security-tracker-subset.json")),
 		[]byte(`{"p":{"CVE-1":{"scope":"local","debianbug":1,"releases":{"sid":{"status":"open","urgency":"low**"}}}}}`),
 		[]byte(`{"p":{"CVE-1":{"releases":[]}}}`))
 }
 
 func FuzzDebsecan(f *testing.F) {
-	fuzzFormat(f, DebsecanFormat,
+	fuzzFormat(f, Debsecan{},
 		readSeed(f, samples.Path(f, "debsecan/001.sid")),
 		[]byte("VERSION 1\nCVE-1,,desc\n\npkg,0,SMRF,1.0-1,0.9 0.8\nbin,0,BL?F,,\n\npkg,pkg bin\n"),
 		zlibBytes("VERSION 1\nCVE-1,,d\n\npkg,0,S  ,,\n"))
 }
 
 func FuzzAdvisoryList(f *testing.F) {
-	fuzzFormat(f, AdvisoryListFormat,
+	fuzzFormat(f, AdvisoryList{},
 		readSeed(f, "testdata/DSA.list"),
 		readSeed(f, "testdata/DLA.list"))
 }

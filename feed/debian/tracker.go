@@ -14,11 +14,9 @@ import (
 	"github.com/patchcore/sdk/patchcore"
 )
 
-// TrackerFormat reads the Debian security tracker JSON
-// (https://security-tracker.debian.org/tracker/data/json).
-var TrackerFormat = Tracker{}
-
-// Tracker reads the Debian security tracker JSON: an object keyed by source
+// Tracker reads the Debian security tracker JSON
+// (https://security-tracker.debian.org/tracker/data/json); its zero value,
+// Tracker{}, is ready to use. The document is an object keyed by source
 // package, then by CVE (or TEMP-) identifier, whose "releases" object is
 // keyed by release codename.
 //

@@ -18,7 +18,7 @@ func benchDoc(b *testing.B, doc []byte) {
 	start := cpuTime()
 	for b.Loop() {
 		n = 0
-		if err := Format.Parse(context.Background(), bytes.NewReader(doc), func(patchcore.Patch) error { n++; return nil }); err != nil {
+		if err := (Reader{}).Parse(context.Background(), bytes.NewReader(doc), func(patchcore.Patch) error { n++; return nil }); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -60,10 +60,8 @@ import (
 	"github.com/patchcore/sdk/patchcore"
 )
 
-// Format reads OVAL definition files of any of the supported vendors.
-var Format = Reader{}
-
-// Reader reads OVAL definition files.
+// Reader reads OVAL definition files of any of the supported vendors. Its
+// zero value, Reader{}, is ready to use.
 type Reader struct {
 	// File names the document in errors; by default the reader's Name().
 	File string

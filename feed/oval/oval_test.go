@@ -62,7 +62,7 @@ func fixOf(p patchcore.Patch, release, pkg string) *patchcore.Fix {
 
 func TestRedHat(t *testing.T) {
 	doc := readBz2(t, samples.Path(t, "redhat/rhel8-ansible-2-including-unpatched.oval.xml.bz2"))
-	ps, err := parseReader(Format, bytes.NewReader(doc))
+	ps, err := parseReader(Reader{}, bytes.NewReader(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestSUSE(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fh.Close()
-	ps, err := parseReader(Format, fh)
+	ps, err := parseReader(Reader{}, fh)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestUbuntu(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fh.Close()
-	ps, err := parseReader(Format, fh)
+	ps, err := parseReader(Reader{}, fh)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,10 +159,10 @@ func TestUbuntu(t *testing.T) {
 }
 
 func TestDetect(t *testing.T) {
-	if !Format.Detect([]byte(`<?xml version="1.0"?><oval_definitions xmlns="...">`)) || !Format.Detect([]byte(`<oval-def:oval_definitions>`)) {
+	if !(Reader{}).Detect([]byte(`<?xml version="1.0"?><oval_definitions xmlns="...">`)) || !(Reader{}).Detect([]byte(`<oval-def:oval_definitions>`)) {
 		t.Error("not detected")
 	}
-	if Format.Detect([]byte(`<updates>`)) || Format.Detect([]byte(`{}`)) {
+	if (Reader{}).Detect([]byte(`<updates>`)) || (Reader{}).Detect([]byte(`{}`)) {
 		t.Error("false positive")
 	}
 }
@@ -208,7 +208,7 @@ func TestEmitError(t *testing.T) {
 	}
 	defer fh.Close()
 	stop := errors.New("stop")
-	if err := Format.Parse(context.Background(), fh, func(patchcore.Patch) error { return stop }); err != stop {
+	if err := (Reader{}).Parse(context.Background(), fh, func(patchcore.Patch) error { return stop }); err != stop {
 		t.Errorf("err = %v, want the emit error as is", err)
 	}
 }
@@ -229,7 +229,7 @@ func parseFile(t *testing.T, rel string) ([]patchcore.Patch, []feed.Notice, erro
 	var notices []feed.Notice
 	ctx := feed.WithNotices(context.Background(), func(n feed.Notice) { notices = append(notices, n) })
 	var out []patchcore.Patch
-	err := Format.Parse(ctx, r, func(p patchcore.Patch) error { out = append(out, p); return nil })
+	err := (Reader{}).Parse(ctx, r, func(p patchcore.Patch) error { out = append(out, p); return nil })
 	return out, notices, err
 }
 

@@ -40,10 +40,8 @@ import (
 	"github.com/patchcore/sdk/patchcore"
 )
 
-// CVRFFormat reads SUSE CVRF advisories.
-var CVRFFormat = CVRF{}
-
-// CVRF reads one SUSE CVRF document per Parse call.
+// CVRF reads one SUSE CVRF advisory per Parse call. Its zero value, CVRF{},
+// is ready to use.
 type CVRF struct {
 	// File names the document in errors; by default the reader's Name().
 	File string

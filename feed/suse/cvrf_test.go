@@ -30,10 +30,10 @@ func TestSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !CVRFFormat.Detect(b[:2048]) {
+	if !(CVRF{}).Detect(b[:2048]) {
 		t.Error("not detected")
 	}
-	ps, err := parseBytes(CVRFFormat, b)
+	ps, err := parseBytes(CVRF{}, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestOpenSUSE13Products(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ps, err := parseBytes(CVRFFormat, b)
+		ps, err := parseBytes(CVRF{}, b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,8 +194,8 @@ func FuzzCVRF(f *testing.F) {
 	}
 	f.Add([]byte(`<cvrfdoc><DocumentTracking><Identification><ID>SUSE-SU-1</ID></Identification></DocumentTracking><ProductTree><Relationship ProductReference="a-1-2.x86_64" RelatesToProductReference="SUSE Linux Enterprise Server 15 SP5"><FullProductName ProductID="p:a"/></Relationship></ProductTree><Vulnerability><CVE>CVE-1</CVE><ProductStatuses><Status Type="Fixed"><ProductID>p:a</ProductID></Status></ProductStatuses></Vulnerability></cvrfdoc>`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		CVRFFormat.Detect(b)
-		_, err := parseBytes(CVRFFormat, b)
+		(CVRF{}).Detect(b)
+		_, err := parseBytes(CVRF{}, b)
 		var pe *feed.ParseError
 		if err != nil && !errors.As(err, &pe) {
 			t.Fatalf("error %v (%T) is not a *feed.ParseError", err, err)
@@ -218,7 +218,7 @@ func benchDoc(b *testing.B, doc []byte) {
 	b.ReportAllocs()
 	start := cpuTime()
 	for b.Loop() {
-		if _, err := parseBytes(CVRFFormat, doc); err != nil {
+		if _, err := parseBytes(CVRF{}, doc); err != nil {
 			b.Fatal(err)
 		}
 	}

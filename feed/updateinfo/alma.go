@@ -14,11 +14,9 @@ import (
 	"github.com/patchcore/sdk/patchcore"
 )
 
-// AlmaFormat reads AlmaLinux's errata.json
-// (https://errata.almalinux.org/8/errata.json).
-var AlmaFormat = AlmaErrata{}
-
-// AlmaErrata reads AlmaLinux's errata.json: a JSON array of errata in the
+// AlmaErrata reads AlmaLinux's errata.json
+// (https://errata.almalinux.org/8/errata.json); its zero value,
+// AlmaErrata{}, is ready to use. The document is a JSON array of errata in the
 // shape of updateinfo, with MongoDB-style dates ({"$date": milliseconds}).
 // Each element maps as an <update> does (see the package documentation),
 // with Distro "almalinux" and Source "alma-errata".

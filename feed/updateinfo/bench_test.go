@@ -102,13 +102,13 @@ func largeAlma() []byte {
 }
 
 func BenchmarkRockySample(b *testing.B) {
-	benchFormat(b, Format, readBench(b, samples.Path(b, "rocky/updateinfo.xml")))
+	benchFormat(b, Reader{}, readBench(b, samples.Path(b, "rocky/updateinfo.xml")))
 }
 func BenchmarkAmazonSampleGzip(b *testing.B) {
-	benchFormat(b, Format, readBench(b, samples.Path(b, "amazon/updateinfo_AL2023.xml.gz")))
+	benchFormat(b, Reader{}, readBench(b, samples.Path(b, "amazon/updateinfo_AL2023.xml.gz")))
 }
-func BenchmarkUpdateinfoLarge(b *testing.B) { benchFormat(b, Format, largeUpdateinfo()) }
+func BenchmarkUpdateinfoLarge(b *testing.B) { benchFormat(b, Reader{}, largeUpdateinfo()) }
 func BenchmarkAlmaSample(b *testing.B) {
-	benchFormat(b, AlmaFormat, readBench(b, samples.Path(b, "alma/errata.json")))
+	benchFormat(b, AlmaErrata{}, readBench(b, samples.Path(b, "alma/errata.json")))
 }
-func BenchmarkAlmaLarge(b *testing.B) { benchFormat(b, AlmaFormat, largeAlma()) }
+func BenchmarkAlmaLarge(b *testing.B) { benchFormat(b, AlmaErrata{}, largeAlma()) }

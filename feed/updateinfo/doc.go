@@ -3,7 +3,7 @@
 // Linux, Fedora, Oracle Linux, CentOS or any dnf repository publishes it
 // (Format; plain, gzip, bzip2, xz or zstd, recognised by content), the
 // repomd.xml index that says where updateinfo.xml is (ReadRepomd), and
-// AlmaLinux's errata.json (AlmaFormat).
+// AlmaLinux's errata.json ([AlmaErrata]).
 //
 // Each <update> becomes one patchcore.Patch: ID the advisory
 // ("RLSA-2023:3220", "ALAS2023-2023-001"), Source "updateinfo" (or

@@ -28,13 +28,13 @@ func fuzzFormat(f *testing.F, format feed.Format, seeds ...string) {
 }
 
 func FuzzUpdateinfo(f *testing.F) {
-	fuzzFormat(f, Format, samples.Path(f, "rocky/updateinfo.xml"), "testdata/fedora-updateinfo.xml",
+	fuzzFormat(f, Reader{}, samples.Path(f, "rocky/updateinfo.xml"), "testdata/fedora-updateinfo.xml",
 		"testdata/fedora-updateinfo.xml.bz2", samples.Path(f, "amazon/updateinfo_2_items.xml.gz"),
 		`<updates><update type="security"><id>X</id><issued date="2024-01-01"/></update></updates>`)
 }
 
 func FuzzAlmaErrata(f *testing.F) {
-	fuzzFormat(f, AlmaFormat, samples.Path(f, "alma/errata.json"),
+	fuzzFormat(f, AlmaErrata{}, samples.Path(f, "alma/errata.json"),
 		`[{"updateinfo_id":"ALSA-1","issued_date":{"$date":1},"pkglist":{"packages":[{"name":"a","arch":"x86_64"}],"module":{"name":"m","stream":"1"}}}]`)
 }
 

@@ -14,11 +14,9 @@ import (
 	"github.com/patchcore/sdk/patchcore"
 )
 
-// Format reads updateinfo.xml, plain or compressed.
-var Format = Reader{}
-
-// Reader reads updateinfo.xml documents (see the package documentation for
-// the mapping).
+// Reader reads updateinfo.xml documents, plain or compressed (see the
+// package documentation for the mapping). Its zero value, Reader{}, is ready
+// to use.
 type Reader struct {
 	// File names the document in errors; by default the reader's Name().
 	File string

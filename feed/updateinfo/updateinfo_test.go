@@ -73,7 +73,7 @@ func utc(s string) time.Time {
 }
 
 func TestRocky(t *testing.T) {
-	ps := parseFile(t, Format, samples.Path(t, "rocky/updateinfo.xml"))
+	ps := parseFile(t, Reader{}, samples.Path(t, "rocky/updateinfo.xml"))
 	if len(ps) != 4 {
 		t.Fatalf("got %d updates, want 4", len(ps))
 	}
@@ -105,7 +105,7 @@ func TestRocky(t *testing.T) {
 }
 
 func TestAmazon(t *testing.T) {
-	ps := parseFile(t, Format, samples.Path(t, "amazon/updateinfo_AL2023.xml.gz"))
+	ps := parseFile(t, Reader{}, samples.Path(t, "amazon/updateinfo_AL2023.xml.gz"))
 	p := byID(t, ps, "ALAS2023-2023-001")
 	if p.Vendor != "Amazon" || p.Severity.Level != patchcore.SeverityHigh || !p.Released.Equal(utc("2023-02-17 20:41:00")) ||
 		!slices.Contains(p.CVEIDs(), "CVE-2022-24903") {
@@ -114,7 +114,7 @@ func TestAmazon(t *testing.T) {
 	if f := fix(t, p, "rsyslog-debugsource", "x86_64"); f.Distro != "amzn" || f.Release != "2023" || f.FixedVersion != "0:8.2204.0-3.amzn2023.0.2" {
 		t.Errorf("rsyslog fix = %+v", f)
 	}
-	ps = parseFile(t, Format, samples.Path(t, "amazon/updateinfo_2_items.xml.gz"))
+	ps = parseFile(t, Reader{}, samples.Path(t, "amazon/updateinfo_2_items.xml.gz"))
 	if len(ps) != 2 {
 		t.Fatalf("got %d updates, want 2", len(ps))
 	}
@@ -145,7 +145,7 @@ func TestFedoraFixtureCompressions(t *testing.T) {
 	zw.Close()
 	for name, doc := range map[string][]byte{"plain": plain, "bz2": bz, "xz": xzb.Bytes(), "zst": zsb.Bytes()} {
 		t.Run(name, func(t *testing.T) {
-			ps, err := parseBytes(Format, doc)
+			ps, err := parseBytes(Reader{}, doc)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -208,7 +208,7 @@ func TestRepomd(t *testing.T) {
 }
 
 func TestAlma(t *testing.T) {
-	ps := parseFile(t, AlmaFormat, samples.Path(t, "alma/errata.json"))
+	ps := parseFile(t, AlmaErrata{}, samples.Path(t, "alma/errata.json"))
 	if len(ps) != 4 {
 		t.Fatalf("got %d errata", len(ps))
 	}
@@ -227,13 +227,13 @@ func TestAlma(t *testing.T) {
 }
 
 func TestDetect(t *testing.T) {
-	if !Format.Detect([]byte("<?xml version=\"1.0\" ?>\n<updates><update")) || !Format.Detect([]byte("<updates>")) {
+	if !(Reader{}).Detect([]byte("<?xml version=\"1.0\" ?>\n<updates><update")) || !(Reader{}).Detect([]byte("<updates>")) {
 		t.Error("updateinfo not detected")
 	}
-	if Format.Detect([]byte("<updatesfoo>")) || Format.Detect([]byte("<oval_definitions>")) {
+	if (Reader{}).Detect([]byte("<updatesfoo>")) || (Reader{}).Detect([]byte("<oval_definitions>")) {
 		t.Error("false positive")
 	}
-	if !AlmaFormat.Detect([]byte(`[ {"_id": {}, "updateinfo_id": "ALSA-1"`)) || AlmaFormat.Detect([]byte(`{"updateinfo_id"`)) {
+	if !(AlmaErrata{}).Detect([]byte(`[ {"_id": {}, "updateinfo_id": "ALSA-1"`)) || (AlmaErrata{}).Detect([]byte(`{"updateinfo_id"`)) {
 		t.Error("alma detect")
 	}
 }
@@ -255,21 +255,21 @@ func TestErrors(t *testing.T) {
 		field string
 		line  int
 	}{
-		{"truncated", Format, []byte("<updates>\n<update><id>X</id>\n<title>t"), "update[1]", 3},
-		{"unclosed root", Format, []byte("<updates>\n"), "", 2},
-		{"wrong root", Format, []byte("<oval_definitions/>"), "oval_definitions", 1},
-		{"empty", Format, nil, "updates", 0},
-		{"no id", Format, []byte("<updates><update></update></updates>"), "update[1]/id", 1},
-		{"bad date", Format, []byte("<updates>\n<update><id>X-1</id><issued date=\"yesterday\"/></update></updates>"), "update[1] X-1/issued/@date", 2},
-		{"deep", Format, []byte("<updates>" + deep + "</updates>"), "a", 1},
-		{"entity", Format, []byte(`<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><updates><update><id>&lol2;</id></update></updates>`), "update[1]", 1},
-		{"bad gzip", Format, gz(good)[:30], "", 0},
-		{"alma truncated", AlmaFormat, []byte(`[{"updateinfo_id":"ALSA-1","issued_date":{"$date":`), "[0]", 0},
-		{"alma type", AlmaFormat, []byte(`[{"updateinfo_id":"ALSA-1","pkglist":{"packages":[{"name":5}]}}]`), "[0]/pkglist/packages/name", 0},
-		{"alma date", AlmaFormat, []byte(`[{"updateinfo_id":"ALSA-1","issued_date":{"$date":"soon"}}]`), "[0]", 0},
-		{"alma object", AlmaFormat, []byte(`{"updateinfo_id":"x"}`), "", 0},
-		{"alma trailing", AlmaFormat, []byte(`[] []`), "", 0},
-		{"alma no id", AlmaFormat, []byte(`[{}]`), "[0].updateinfo_id", 0},
+		{"truncated", Reader{}, []byte("<updates>\n<update><id>X</id>\n<title>t"), "update[1]", 3},
+		{"unclosed root", Reader{}, []byte("<updates>\n"), "", 2},
+		{"wrong root", Reader{}, []byte("<oval_definitions/>"), "oval_definitions", 1},
+		{"empty", Reader{}, nil, "updates", 0},
+		{"no id", Reader{}, []byte("<updates><update></update></updates>"), "update[1]/id", 1},
+		{"bad date", Reader{}, []byte("<updates>\n<update><id>X-1</id><issued date=\"yesterday\"/></update></updates>"), "update[1] X-1/issued/@date", 2},
+		{"deep", Reader{}, []byte("<updates>" + deep + "</updates>"), "a", 1},
+		{"entity", Reader{}, []byte(`<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><updates><update><id>&lol2;</id></update></updates>`), "update[1]", 1},
+		{"bad gzip", Reader{}, gz(good)[:30], "", 0},
+		{"alma truncated", AlmaErrata{}, []byte(`[{"updateinfo_id":"ALSA-1","issued_date":{"$date":`), "[0]", 0},
+		{"alma type", AlmaErrata{}, []byte(`[{"updateinfo_id":"ALSA-1","pkglist":{"packages":[{"name":5}]}}]`), "[0]/pkglist/packages/name", 0},
+		{"alma date", AlmaErrata{}, []byte(`[{"updateinfo_id":"ALSA-1","issued_date":{"$date":"soon"}}]`), "[0]", 0},
+		{"alma object", AlmaErrata{}, []byte(`{"updateinfo_id":"x"}`), "", 0},
+		{"alma trailing", AlmaErrata{}, []byte(`[] []`), "", 0},
+		{"alma no id", AlmaErrata{}, []byte(`[{}]`), "[0].updateinfo_id", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -298,15 +298,15 @@ func withFile(f feed.Format, name string) feed.Format {
 func TestEmitErrorAndCancel(t *testing.T) {
 	doc := []byte(`<updates><update><id>X-1</id></update><update><id>X-2</id></update></updates>`)
 	stop := errors.New("stop")
-	if err := Format.Parse(context.Background(), bytes.NewReader(doc), func(patchcore.Patch) error { return stop }); err != stop {
+	if err := (Reader{}).Parse(context.Background(), bytes.NewReader(doc), func(patchcore.Patch) error { return stop }); err != stop {
 		t.Errorf("err = %v, want the emit error as is", err)
 	}
-	if err := AlmaFormat.Parse(context.Background(), strings.NewReader(`[{"updateinfo_id":"A"}]`), func(patchcore.Patch) error { return stop }); err != stop {
+	if err := (AlmaErrata{}).Parse(context.Background(), strings.NewReader(`[{"updateinfo_id":"A"}]`), func(patchcore.Patch) error { return stop }); err != stop {
 		t.Errorf("alma err = %v, want the emit error as is", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := AlmaFormat.Parse(ctx, strings.NewReader(`[{"updateinfo_id":"A"}]`), func(patchcore.Patch) error { return nil }); !errors.Is(err, context.Canceled) {
+	if err := (AlmaErrata{}).Parse(ctx, strings.NewReader(`[{"updateinfo_id":"A"}]`), func(patchcore.Patch) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
