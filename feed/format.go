@@ -42,22 +42,28 @@ type ParseError struct {
 }
 
 func (e *ParseError) Error() string {
-	s := e.File
+	return location(e.File, e.Line, e.Column, e.Offset, e.Field) + ": " + e.Err.Error()
+}
+
+// location formats where a ParseError or Notice is: "file:line:col: field",
+// "file: offset N: field", "feed" when the file is not known.
+func location(file string, line, col int, offset int64, field string) string {
+	s := file
 	if s == "" {
 		s = "feed"
 	}
 	switch {
-	case e.Line > 0 && e.Column > 0:
-		s += fmt.Sprintf(":%d:%d", e.Line, e.Column)
-	case e.Line > 0:
-		s += fmt.Sprintf(":%d", e.Line)
-	case e.Offset > 0:
-		s += fmt.Sprintf(": offset %d", e.Offset)
+	case line > 0 && col > 0:
+		s += fmt.Sprintf(":%d:%d", line, col)
+	case line > 0:
+		s += fmt.Sprintf(":%d", line)
+	case offset > 0:
+		s += fmt.Sprintf(": offset %d", offset)
 	}
-	if e.Field != "" {
-		s += ": " + e.Field
+	if field != "" {
+		s += ": " + field
 	}
-	return s + ": " + e.Err.Error()
+	return s
 }
 
 // Unwrap returns the underlying error.

@@ -2,7 +2,6 @@ package feed
 
 import (
 	"context"
-	"fmt"
 )
 
 // NoticeKind says what a Notice reports.
@@ -37,22 +36,9 @@ type Notice struct {
 	Message string `json:"message"`
 }
 
+// String formats n as "file:line: field: id: kind: message".
 func (n Notice) String() string {
-	s := n.File
-	if s == "" {
-		s = "feed"
-	}
-	switch {
-	case n.Line > 0 && n.Column > 0:
-		s += fmt.Sprintf(":%d:%d", n.Line, n.Column)
-	case n.Line > 0:
-		s += fmt.Sprintf(":%d", n.Line)
-	case n.Offset > 0:
-		s += fmt.Sprintf(": offset %d", n.Offset)
-	}
-	if n.Field != "" {
-		s += ": " + n.Field
-	}
+	s := location(n.File, n.Line, n.Column, n.Offset, n.Field)
 	if n.ID != "" {
 		s += ": " + n.ID
 	}
