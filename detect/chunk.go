@@ -6,7 +6,6 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"slices"
-	"strings"
 
 	"github.com/patchcore/sdk/patchcore"
 )
@@ -23,9 +22,8 @@ import (
 // chunk is the memoised evaluation of a run of installed OS packages.
 type chunk struct {
 	id uint64
-	// key holds the identity of every package of the chunk (see newEntry),
-	// one after another.
-	key string
+	// ids are the chunk's packages, in order.
+	ids []pkgID
 	// kernel is the running kernel the chunk's kernel packages were
 	// evaluated for; kernelDep says whether it has kernel packages.
 	kernel    string
@@ -36,9 +34,8 @@ type chunk struct {
 
 // sumEntry is one patch's folded evidence within a chunk.
 type sumEntry struct {
-	pn    int32
-	st    st
-	flags uint8
+	pn int32
+	f  fold
 }
 
 const (
@@ -130,17 +127,16 @@ func (d *device) linux(ctx context.Context) error {
 // matchAt reports whether the OS packages at the start of pkgs are the
 // chunk's, and how many packages of pkgs they span.
 func (c *chunk) matchAt(pkgs []patchcore.Package) (int, bool) {
-	key := c.key
+	k := 0
 	for i := range pkgs {
 		p := &pkgs[i]
 		if !isOSPackage(p) {
 			continue
 		}
-		var ok bool
-		if key, ok = cutKey(key, p); !ok {
+		if c.ids[k] != idOf(p) {
 			return 0, false
 		}
-		if key == "" {
+		if k++; k == len(c.ids) {
 			return i + 1, true
 		}
 	}
@@ -166,7 +162,7 @@ func (d *device) chunk(pkgs []patchcore.Package, h uint64) *chunk {
 	cands := pl.chunks[h]
 	pl.chunkMu.RUnlock()
 	for _, c := range cands {
-		if (!c.kernelDep || c.kernel == kernel) && chunkMatches(c.key, pkgs) {
+		if (!c.kernelDep || c.kernel == kernel) && chunkMatches(c.ids, pkgs) {
 			return c
 		}
 	}
@@ -188,20 +184,20 @@ func (d *device) chunk(pkgs []patchcore.Package, h uint64) *chunk {
 	return c
 }
 
-// chunkMatches reports whether key is the identity of the OS packages of
-// pkgs, in order.
-func chunkMatches(key string, pkgs []patchcore.Package) bool {
+// chunkMatches reports whether ids are the OS packages of pkgs, in order.
+func chunkMatches(ids []pkgID, pkgs []patchcore.Package) bool {
+	k := 0
 	for i := range pkgs {
 		p := &pkgs[i]
 		if !isOSPackage(p) {
 			continue
 		}
-		var ok bool
-		if key, ok = cutKey(key, p); !ok {
+		if k == len(ids) || ids[k] != idOf(p) {
 			return false
 		}
+		k++
 	}
-	return key == ""
+	return k == len(ids)
 }
 
 // buildChunk evaluates pkgs package by package (each package's verdict
@@ -211,16 +207,17 @@ func (d *device) buildChunk(pkgs []patchcore.Package) *chunk {
 	c := &chunk{id: pl.ids.Add(1), kernel: d.inv.Platform.Kernel}
 	n := 0
 	for i := range pkgs {
-		n += keyLen(&pkgs[i])
+		if isOSPackage(&pkgs[i]) {
+			n++
+		}
 	}
-	var key strings.Builder
-	key.Grow(n)
+	c.ids = make([]pkgID, 0, n)
 	for i := range pkgs {
 		p := &pkgs[i]
 		if !isOSPackage(p) {
 			continue
 		}
-		writeKey(&key, p)
+		c.ids = append(c.ids, idOf(p))
 		e := d.entry(p)
 		if e == nil {
 			continue
@@ -235,26 +232,8 @@ func (d *device) buildChunk(pkgs []patchcore.Package) *chunk {
 			c.vs = append(c.vs, v)
 		}
 	}
-	c.key = key.String()
-	sc := pl.scratch.Get().(*scratch)
-	ep := sc.next()
-	for _, v := range c.vs {
-		for i := range v.evs {
-			ev := &v.evs[i]
-			s := &sc.slots[ev.pf.pn]
-			if s.epoch != ep {
-				*s = aggSlot{epoch: ep}
-				sc.touched = append(sc.touched, ev.pf.pn)
-			}
-			foldState(s, v, ev)
-		}
-	}
-	c.sum = make([]sumEntry, len(sc.touched))
-	for i, pn := range sc.touched {
-		s := &sc.slots[pn]
-		c.sum[i] = sumEntry{pn: pn, st: s.st, flags: s.flags}
-	}
-	pl.scratch.Put(sc)
+	cloneIDs(c.ids)
+	foldPatches(pl, nil, c.vs, func(pn int32, f fold) { c.sum = append(c.sum, sumEntry{pn: pn, f: f}) })
 	return c
 }
 
