@@ -194,34 +194,27 @@ func (id *pkgID) fields() [7]*string {
 	return [7]*string{&id.version, &id.name, &id.srcVersion, &id.srcName, &id.arch, &id.stream, (*string)(&id.eco)}
 }
 
-// cloneIDs makes ids' strings their own, copied into one allocation, so
-// that what is memoised does not keep the inventories it came from alive.
-func cloneIDs(ids []pkgID) {
+// clone returns id with strings of its own, copied into one allocation, so
+// that what is memoised does not keep the inventory it came from alive.
+func (id pkgID) clone() pkgID {
 	n := 0
-	for i := range ids {
-		for _, f := range ids[i].fields() {
-			n += len(*f)
-		}
+	for _, f := range id.fields() {
+		n += len(*f)
 	}
 	var b strings.Builder
 	b.Grow(n)
-	for i := range ids {
-		for _, f := range ids[i].fields() {
-			b.WriteString(*f)
-		}
+	for _, f := range id.fields() {
+		b.WriteString(*f)
 	}
 	all := b.String()
-	for i := range ids {
-		for _, f := range ids[i].fields() {
-			*f, all = all[:len(*f)], all[len(*f):]
-		}
+	for _, f := range id.fields() {
+		*f, all = all[:len(*f)], all[len(*f):]
 	}
+	return id
 }
 
 func newEntry(p *patchcore.Package) *ventry {
-	id := [1]pkgID{idOf(p)}
-	cloneIDs(id[:])
-	e := &ventry{pkgID: id[0]}
+	e := &ventry{pkgID: idOf(p).clone()}
 	e.kernelRel, e.kernel, e.meta = kernelRelease(p)
 	return e
 }

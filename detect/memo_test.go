@@ -176,18 +176,18 @@ func TestMemoKeys(t *testing.T) {
 		for j := range pkgs {
 			// A chunk of two packages matches them in order only.
 			two := []patchcore.Package{pkgs[i], pkgs[j]}
-			ids := []pkgID{idOf(&two[0]), idOf(&two[1])}
-			cloneIDs(ids)
-			if !chunkMatches(ids, two) {
+			k1 := appendKey(nil, &two[0])
+			key := string(appendKey(k1, &two[1]))
+			if !chunkMatches(key, two) {
 				t.Errorf("chunk of %+v, %+v does not match them", pkgs[i], pkgs[j])
 			}
-			if i != j && chunkMatches(ids, []patchcore.Package{pkgs[j], pkgs[i]}) {
+			if i != j && chunkMatches(key, []patchcore.Package{pkgs[j], pkgs[i]}) {
 				t.Errorf("chunk of %+v, %+v matches them swapped", pkgs[i], pkgs[j])
 			}
-			if chunkMatches(ids[:1], two) || chunkMatches(ids, two[:1]) {
+			if chunkMatches(string(k1), two) || chunkMatches(key, two[:1]) {
 				t.Errorf("chunk of %+v, %+v matches a prefix or an extension", pkgs[i], pkgs[j])
 			}
-			c := &chunk{ids: ids}
+			c := &chunk{key: key}
 			if n, ok := c.matchAt(append(two, pkgs[i])); !ok || n != 2 {
 				t.Errorf("chunk of %+v, %+v at the start of three packages: %d, %v", pkgs[i], pkgs[j], n, ok)
 			}
@@ -270,4 +270,38 @@ func TestRankedFixes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzPackageKey: a chunk key of one package matches it and nothing with
+// a field changed; truncated keys match nothing and do not panic.
+func FuzzPackageKey(f *testing.F) {
+	f.Add("openssl", "3.0.11-1~deb12u2", "openssl", "3.0.11-1~deb12u2", "amd64", "", "deb", "x")
+	f.Add("a", "1\x00b", "", "", "", "s:1", "", strings.Repeat("y", 300))
+	f.Fuzz(func(t *testing.T, name, ver, src, srcVer, arch, stream, eco, other string) {
+		p := patchcore.Package{Name: name, Version: ver, SourceName: src, SourceVersion: srcVer, Arch: arch, ModuleStream: stream, Ecosystem: patchcore.Ecosystem(eco)}
+		key := string(appendKey(nil, &p))
+		if rest, ok := cutKey(key, &p); !ok || rest != "" {
+			t.Fatalf("key of %+v does not match it: %q, %v", p, rest, ok)
+		}
+		if rest, ok := cutKey(key+key, &p); !ok || rest != key {
+			t.Fatalf("key of %+v twice: %q, %v", p, rest, ok)
+		}
+		id := idOf(&p)
+		for i, x := range id.fields() {
+			q := id
+			*q.fields()[i] = *x + other
+			if other != "" && q == id {
+				t.Fatal("a changed field compares equal")
+			}
+			qp := patchcore.Package{Name: q.name, Version: q.version, SourceName: q.srcName, SourceVersion: q.srcVersion, Arch: q.arch, ModuleStream: q.stream, Ecosystem: q.eco}
+			if _, ok := cutKey(key, &qp); ok != (other == "") {
+				t.Fatalf("key of %+v matches %+v: %v", p, qp, ok)
+			}
+		}
+		for i := 0; i < len(key); i += 1 + len(key)/16 {
+			if _, ok := cutKey(key[:i], &p); ok {
+				t.Fatalf("truncated key %q matches %+v", key[:i], p)
+			}
+		}
+	})
 }
