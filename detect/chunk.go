@@ -23,7 +23,8 @@ import (
 // chunk is the memoised evaluation of a run of installed OS packages.
 type chunk struct {
 	id uint64
-	// key is the chunk's packages' identities (chunkKey).
+	// key is the chunk's packages' identities, one after another (see
+	// appendKey).
 	key string
 	// kernel is the running kernel the chunk's kernel packages were
 	// evaluated for; kernelDep says whether it has kernel packages.
@@ -234,39 +235,68 @@ func appendKey(b []byte, p *patchcore.Package) []byte {
 	return b
 }
 
-// cutKey reports whether key starts with p's identity and returns the rest.
+// cutKey reports whether key starts with p's identity and returns the
+// rest. It compares the lengths first, then the fields that are not empty.
 func cutKey(key string, p *patchcore.Package) (string, bool) {
-	var n [7]int
+	lv, ln, lsv, lsn, la, lm, le := len(p.Version), len(p.Name), len(p.SourceVersion), len(p.SourceName), len(p.Arch), len(p.ModuleStream), len(p.Ecosystem)
 	if len(key) >= 7 && key[0] != 255 {
-		for i := range n {
-			n[i] = int(key[i])
+		if int(key[0]) != lv || int(key[1]) != ln || int(key[2]) != lsv || int(key[3]) != lsn ||
+			int(key[4]) != la || int(key[5]) != lm || int(key[6]) != le {
+			return "", false
 		}
 		key = key[7:]
 	} else {
-		if len(key) == 0 {
-			return "", false
-		}
-		key = key[1:]
-		for i := range n {
-			v, w := binary.Uvarint([]byte(key[:min(len(key), binary.MaxVarintLen64)]))
-			if w <= 0 || v > uint64(len(key)) {
-				return "", false
-			}
-			n[i], key = int(v), key[w:]
-		}
-	}
-	id := idOf(p)
-	f := id.fields()
-	for i, x := range f {
-		if n[i] != len(*x) {
+		var ok bool
+		if key, ok = cutLongLengths(key, [7]int{lv, ln, lsv, lsn, la, lm, le}); !ok {
 			return "", false
 		}
 	}
-	for _, x := range f {
-		if len(key) < len(*x) || key[:len(*x)] != *x {
+	if len(key) < lv+ln+lsv+lsn+la+lm+le {
+		return "", false
+	}
+	if key[:lv] != p.Version {
+		return "", false
+	}
+	key = key[lv:]
+	if key[:ln] != p.Name {
+		return "", false
+	}
+	key = key[ln:]
+	if lsv > 0 && key[:lsv] != p.SourceVersion {
+		return "", false
+	}
+	key = key[lsv:]
+	if lsn > 0 && key[:lsn] != p.SourceName {
+		return "", false
+	}
+	key = key[lsn:]
+	if la > 0 && key[:la] != p.Arch {
+		return "", false
+	}
+	key = key[la:]
+	if lm > 0 && key[:lm] != p.ModuleStream {
+		return "", false
+	}
+	key = key[lm:]
+	if le > 0 && key[:le] != string(p.Ecosystem) {
+		return "", false
+	}
+	return key[le:], true
+}
+
+// cutLongLengths reports whether key starts with the long form of the
+// lengths want (the byte 255 and seven uvarints) and returns the rest.
+func cutLongLengths(key string, want [7]int) (string, bool) {
+	if len(key) == 0 || key[0] != 255 {
+		return "", false
+	}
+	key = key[1:]
+	for _, n := range want {
+		v, w := binary.Uvarint([]byte(key[:min(len(key), binary.MaxVarintLen64)]))
+		if w <= 0 || v != uint64(n) {
 			return "", false
 		}
-		key = key[len(*x):]
+		key = key[w:]
 	}
 	return key, true
 }
