@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"slices"
+	"strings"
 
 	"github.com/patchcore/sdk/patchcore"
 )
@@ -24,7 +25,7 @@ import (
 type chunk struct {
 	id uint64
 	// key is the chunk's packages' identities, one after another (see
-	// appendKey).
+	// writeKey).
 	key string
 	// kernel is the running kernel the chunk's kernel packages were
 	// evaluated for; kernelDep says whether it has kernel packages.
@@ -211,28 +212,30 @@ func chunkMatches(key string, pkgs []patchcore.Package) bool {
 // fleet); this form reads about half the memory that comparing pkgID
 // structs does, which BENCHMARKS.md measures.
 
-// appendKey appends p's identity to a chunk key.
-func appendKey(b []byte, p *patchcore.Package) []byte {
+// writeKey writes p's identity to a chunk key.
+func writeKey(b *strings.Builder, p *patchcore.Package) {
 	id := idOf(p)
 	f := id.fields()
+	var lens [1 + 7*binary.MaxVarintLen64]byte
+	l := lens[:0]
 	short := true
 	for _, x := range f {
 		short = short && len(*x) < 255
 	}
 	if short {
 		for _, x := range f {
-			b = append(b, byte(len(*x)))
+			l = append(l, byte(len(*x)))
 		}
 	} else {
-		b = append(b, 255)
+		l = append(l, 255)
 		for _, x := range f {
-			b = binary.AppendUvarint(b, uint64(len(*x)))
+			l = binary.AppendUvarint(l, uint64(len(*x)))
 		}
 	}
+	b.Write(l)
 	for _, x := range f {
-		b = append(b, *x...)
+		b.WriteString(*x)
 	}
-	return b
 }
 
 // cutKey reports whether key starts with p's identity and returns the
@@ -313,13 +316,14 @@ func (d *device) buildChunk(pkgs []patchcore.Package) *chunk {
 			n += 1 + len(*x)
 		}
 	}
-	key := make([]byte, 0, n)
+	var key strings.Builder
+	key.Grow(n)
 	for i := range pkgs {
 		p := &pkgs[i]
 		if !isOSPackage(p) {
 			continue
 		}
-		key = appendKey(key, p)
+		writeKey(&key, p)
 		e := d.entry(p)
 		if e == nil {
 			continue
@@ -334,7 +338,7 @@ func (d *device) buildChunk(pkgs []patchcore.Package) *chunk {
 			c.vs = append(c.vs, v)
 		}
 	}
-	c.key = string(key)
+	c.key = key.String()
 	var buf [256]sumEntry
 	sum := buf[:0]
 	foldPatches(pl, nil, c.vs, func(pn int32, f fold) { sum = append(sum, sumEntry{pn: pn, f: f}) })
