@@ -8,16 +8,16 @@ import (
 	"github.com/patchcore/sdk/patchcore"
 )
 
-// A device's state per patch is the highest-ranked state of its evidence
-// (with the pending-reboot rule for kernels). Counting it needs one pass
-// over the evidence of the device's verdicts, with a per-patch slot in a
-// pooled scratch array indexed by patch number; devices whose verdicts are
-// exactly those of an earlier device (the same image at the same patch
-// level) reuse its aggregate.
+// A device's state per patch is the fold of its evidence (fold.state).
+// Counting it needs one pass over the evidence of the device's verdicts,
+// with a per-patch slot in a pooled scratch array indexed by patch number;
+// each chunk keeps its evidence folded per patch (its sum), and devices
+// whose chunks are exactly those of an earlier device (the same image at
+// the same patch level) reuse its aggregate.
 
-// aggSlot is the running state of one patch while counting.
-type aggSlot struct {
-	epoch uint32
+// fold is what the evidence of one patch says so far: its highest-ranked
+// state, and what the pending-reboot rule needs to know.
+type fold struct {
 	st    st
 	flags uint8
 }
@@ -27,21 +27,124 @@ const (
 	fFixedNotRunning                    // an installed, not running kernel has the fix
 )
 
+// add folds in evidence c of verdict v.
+func (f *fold) add(v *verdict, c *cev) {
+	f.st = max(f.st, c.st)
+	if c.st == stMissing && !v.kernelInstance {
+		f.flags |= fMissingNonKernel
+	}
+	if c.fixedNotRunning {
+		f.flags |= fFixedNotRunning
+	}
+}
+
+// merge folds in g, the fold of other evidence of the same patch.
+func (f *fold) merge(g fold) {
+	f.st = max(f.st, g.st)
+	f.flags |= g.flags
+}
+
+// state is the patch's state: the highest-ranked state of its evidence,
+// except that a kernel patch missing only on the running kernel, while an
+// installed but not running kernel has the fix, is InstalledPendingReboot.
+func (f fold) state() st {
+	if f.st == stMissing && f.flags&(fMissingNonKernel|fFixedNotRunning) == fFixedNotRunning {
+		return stPending
+	}
+	return f.st
+}
+
+// aggSlot is one patch's fold in a scratch array; it is part of the
+// current pass when its epoch is the scratch's.
+type aggSlot struct {
+	epoch uint32
+	f     fold
+}
+
 type scratch struct {
 	slots   []aggSlot
 	epoch   uint32
 	touched []int32
 }
 
-// next starts a new fold: every slot reads as untouched.
-func (sc *scratch) next() uint32 {
+// next starts a new pass: every slot reads as untouched.
+func (sc *scratch) next() {
 	sc.epoch++
 	if sc.epoch == 0 {
 		clear(sc.slots)
 		sc.epoch = 1
 	}
 	sc.touched = sc.touched[:0]
-	return sc.epoch
+}
+
+// at returns patch pn's fold in the current pass.
+func (sc *scratch) at(pn int32) *fold {
+	s := &sc.slots[pn]
+	if s.epoch != sc.epoch {
+		*s = aggSlot{epoch: sc.epoch}
+		sc.touched = append(sc.touched, pn)
+	}
+	return &s.f
+}
+
+// foldPatches folds the evidence of chunks (their sums) and of verdicts
+// per patch and calls each with every patch's fold: platform patches with
+// their patch number, in the order first touched, then the others
+// (applications' patches not on the platform) with -1. It returns the
+// number of platform patches touched.
+func foldPatches(plat *platIndex, chunks []*chunk, vs []*verdict, each func(pn int32, f fold)) int {
+	var sc *scratch
+	if plat != nil {
+		sc = plat.scratch.Get().(*scratch)
+		defer plat.scratch.Put(sc)
+		sc.next()
+	}
+	for _, c := range chunks {
+		for _, e := range c.sum {
+			sc.at(e.pn).merge(e.f)
+		}
+	}
+	var other map[*cpatch]*fold
+	for _, v := range vs {
+		for i := range v.evs {
+			c := &v.evs[i]
+			if c.pf.pn >= 0 {
+				sc.at(c.pf.pn).add(v, c)
+				continue
+			}
+			if other == nil {
+				other = map[*cpatch]*fold{}
+			}
+			f := other[c.pf.cf.cp]
+			if f == nil {
+				f = &fold{}
+				other[c.pf.cf.cp] = f
+			}
+			f.add(v, c)
+		}
+	}
+	n := 0
+	if sc != nil {
+		n = len(sc.touched)
+		for _, pn := range sc.touched {
+			each(pn, sc.slots[pn].f)
+		}
+	}
+	for _, f := range other {
+		each(-1, *f)
+	}
+	return n
+}
+
+// countPatches counts the states of the patches folded from chunks and
+// verdicts; the platform's patches they do not touch are NotApplicable.
+func countPatches(plat *platIndex, chunks []*chunk, vs []*verdict) Counts {
+	var c Counts
+	n := foldPatches(plat, chunks, vs, func(_ int32, f fold) { c.add(f.state()) })
+	if plat != nil {
+		c.NotApplicable += len(plat.patches) - n
+	}
+	return c
 }
 
 // aggregate is the outcome of a device's chunks: what its Result refers
@@ -55,28 +158,6 @@ const (
 	// aggMax bounds the aggregates memoised per platform.
 	aggMax = 4096
 )
-
-func foldState(s *aggSlot, v *verdict, c *cev) {
-	if c.st > s.st {
-		s.st = c.st
-	}
-	if c.st == stMissing && !v.kernelInstance {
-		s.flags |= fMissingNonKernel
-	}
-	if c.fixedNotRunning {
-		s.flags |= fFixedNotRunning
-	}
-}
-
-// final is a patch's state after the pending-reboot rule: a kernel patch
-// missing only on the running kernel, while an installed but not running
-// kernel has the fix, is InstalledPendingReboot.
-func (s *aggSlot) final() st {
-	if s.st == stMissing && s.flags&(fMissingNonKernel|fFixedNotRunning) == fFixedNotRunning {
-		return stPending
-	}
-	return s.st
-}
 
 // aggregate counts the states of the device's chunks, reusing a memoised
 // aggregate when another device had exactly these chunks.
@@ -97,25 +178,7 @@ func (d *device) aggregate() *aggregate {
 	}
 	pl.aggMu.Unlock()
 	a := &aggregate{chunks: slices.Clone(d.chunks)}
-	sc := pl.scratch.Get().(*scratch)
-	ep := sc.next()
-	for _, c := range a.chunks {
-		for _, e := range c.sum {
-			s := &sc.slots[e.pn]
-			if s.epoch != ep {
-				*s = aggSlot{epoch: ep, st: e.st, flags: e.flags}
-				sc.touched = append(sc.touched, e.pn)
-				continue
-			}
-			s.st = max(s.st, e.st)
-			s.flags |= e.flags
-		}
-	}
-	for _, pn := range sc.touched {
-		a.counts.add(sc.slots[pn].final())
-	}
-	a.counts.NotApplicable += len(pl.patches) - len(sc.touched)
-	pl.scratch.Put(sc)
+	a.counts = countPatches(pl, a.chunks, nil)
 	pl.aggMu.Lock()
 	if pl.naggs >= aggMax {
 		clear(pl.aggs)
@@ -131,52 +194,19 @@ func (d *device) aggregate() *aggregate {
 // applications' verdicts, folded together when there are any.
 func (d *device) counts() (Counts, []*chunk) {
 	var a *aggregate
+	var chunks []*chunk
 	if d.plat != nil {
 		a = d.aggregate()
-	}
-	if len(d.appVs) == 0 {
-		if a == nil {
-			return Counts{}, nil
-		}
-		return a.counts, a.chunks
-	}
-	// Applications: fold everything per patch (rare, not memoised).
-	var c Counts
-	states := map[*cpatch]*aggSlot{}
-	fold := func(v *verdict) {
-		for i := range v.evs {
-			ev := &v.evs[i]
-			s := states[ev.pf.cf.cp]
-			if s == nil {
-				s = &aggSlot{}
-				states[ev.pf.cf.cp] = s
-			}
-			foldState(s, v, ev)
-		}
-	}
-	var chunks []*chunk
-	if a != nil {
 		chunks = a.chunks
-		for _, ch := range chunks {
-			for _, v := range ch.vs {
-				fold(v)
-			}
-		}
 	}
-	for _, v := range d.appVs {
-		fold(v)
+	switch {
+	case len(d.appVs) > 0:
+		// Applications: fold everything per patch (rare, not memoised).
+		return countPatches(d.plat, chunks, d.appVs), chunks
+	case a != nil:
+		return a.counts, chunks
 	}
-	onPlatform := 0
-	for cp, s := range states {
-		c.add(s.final())
-		if d.pnOf(cp) >= 0 {
-			onPlatform++
-		}
-	}
-	if d.plat != nil {
-		c.NotApplicable += len(d.plat.patches) - onPlatform
-	}
-	return c, chunks
+	return Counts{}, nil
 }
 
 // The rest of this file builds findings from verdicts, for the findings a
@@ -201,8 +231,9 @@ type acc struct {
 	pn          int32
 	n           int32 // pieces of evidence
 	first, last int32
-	st          st
-	best        int32 // decisive evidence
+	f           fold  // the evidence so far
+	st          st    // the patch's state, once every piece of evidence is in
+	best        int32 // decisive evidence: the first of the highest-ranked state
 	supBy       string
 }
 
@@ -300,7 +331,7 @@ func findings(pl *patchcore.Platform, plat *platIndex, chunks []*chunk, apps []*
 	out := make([]patchcore.Finding, 0, len(b.accs)+len(win))
 	for _, ai := range order {
 		a := &b.accs[ai]
-		b.finishPendingReboot(a)
+		b.finish(a)
 		if actionable && !a.st.actionable() {
 			continue
 		}
@@ -333,38 +364,11 @@ func findings(pl *patchcore.Platform, plat *platIndex, chunks []*chunk, apps []*
 // evidence), so that only their evidence is collected.
 func actionablePatches(plat *platIndex, chunks []*chunk, apps []*verdict) []bool {
 	keep := make([]bool, len(plat.patches))
-	sc := plat.scratch.Get().(*scratch)
-	ep := sc.next()
-	for _, c := range chunks {
-		for _, e := range c.sum {
-			s := &sc.slots[e.pn]
-			if s.epoch != ep {
-				*s = aggSlot{epoch: ep, st: e.st, flags: e.flags}
-				sc.touched = append(sc.touched, e.pn)
-				continue
-			}
-			s.st = max(s.st, e.st)
-			s.flags |= e.flags
+	foldPatches(plat, chunks, apps, func(pn int32, f fold) {
+		if pn >= 0 {
+			keep[pn] = f.state().actionable()
 		}
-	}
-	for _, v := range apps {
-		for i := range v.evs {
-			c := &v.evs[i]
-			if c.pf.pn < 0 {
-				continue
-			}
-			s := &sc.slots[c.pf.pn]
-			if s.epoch != ep {
-				*s = aggSlot{epoch: ep}
-				sc.touched = append(sc.touched, c.pf.pn)
-			}
-			foldState(s, v, c)
-		}
-	}
-	for _, pn := range sc.touched {
-		keep[pn] = sc.slots[pn].final().actionable()
-	}
-	plat.scratch.Put(sc)
+	})
 	return keep
 }
 
@@ -376,43 +380,31 @@ func (b *builder) add(ai *int32, v *verdict, i int32) {
 	b.evs = append(b.evs, evref{v: v, i: i, next: -1})
 	if *ai < 0 {
 		*ai = int32(len(b.accs))
-		b.accs = append(b.accs, acc{cp: c.pf.cf.cp, pn: c.pf.pn, n: 1, first: idx, last: idx, st: c.st, best: idx})
+		b.accs = append(b.accs, acc{cp: c.pf.cf.cp, pn: c.pf.pn, first: idx, last: idx, best: idx})
 	} else {
 		a := &b.accs[*ai]
 		b.evs[a.last].next = idx
 		a.last = idx
-		a.n++
-		if c.st > a.st {
-			a.st, a.best = c.st, idx
+		if c.st > a.f.st {
+			a.best = idx
 		}
 	}
-	if a := &b.accs[*ai]; c.older && a.st == stSuperseded {
+	a := &b.accs[*ai]
+	a.n++
+	a.f.add(v, c)
+	if c.older && a.f.st == stSuperseded {
 		a.supBy = c.note
 	}
 }
 
-// finishPendingReboot turns a kernel patch that is missing only on the
-// running kernel, while an installed but not running kernel has the fix,
-// into InstalledPendingReboot.
-func (b *builder) finishPendingReboot(a *acc) {
-	if a.st != stMissing {
+// finish sets the patch's state from its evidence. An InstalledPendingReboot
+// patch's decisive evidence (missing on the running kernel) says which
+// installed kernel has the fix.
+func (b *builder) finish(a *acc) {
+	a.st = a.f.state()
+	if a.st != stPending {
 		return
 	}
-	fixedElsewhere := false
-	for i := a.first; i >= 0; i = b.evs[i].next {
-		ev := &b.evs[i]
-		c := ev.c()
-		if c.fixedNotRunning {
-			fixedElsewhere = true
-		}
-		if c.st == stMissing && !ev.v.kernelInstance {
-			return
-		}
-	}
-	if !fixedElsewhere {
-		return
-	}
-	a.st = stPending
 	for i := a.first; i >= 0; i = b.evs[i].next {
 		if ev := &b.evs[i]; ev.c().fixedNotRunning {
 			best := &b.evs[a.best]

@@ -60,8 +60,7 @@ func (d *device) apps() {
 }
 
 func (d *device) appEvaluator(p *patchcore.Package) *evaluator {
-	e := &ventry{name: p.Name, version: p.Version, srcName: p.SourceName, srcVersion: p.SourceVersion,
-		arch: p.Arch, stream: p.ModuleStream, eco: p.Ecosystem}
+	e := &ventry{pkgID: idOf(p)}
 	return &evaluator{e: e, v: &verdict{e: e}, running: true}
 }
 

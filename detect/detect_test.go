@@ -459,3 +459,56 @@ func TestOverlay(t *testing.T) {
 		t.Errorf("severity %v, want the overlay's low", r.Findings[0].Severity)
 	}
 }
+
+// TestPendingRebootRule: the state a device's counts give a kernel patch
+// and the state of its finding follow the same rule, eager, Lazy and
+// ActionableOnly: missing only on the running kernel while an installed,
+// not running kernel has the fix is InstalledPendingReboot; another missing
+// package, or no kernel with the fix, keeps it Missing.
+func TestPendingRebootRule(t *testing.T) {
+	ufix := func(src, fixed string) patchcore.Fix {
+		return patchcore.Fix{Distro: "ubuntu", Release: "18.04", Package: src, PackageKind: patchcore.PackageSource, Scheme: "deb", FixedVersion: fixed}
+	}
+	cat := feed.NewCatalog()
+	cat.Add(
+		patch("USN-1", nil, ufix("linux", "4.15.0-23.25")),                                     // the not running kernel has it
+		patch("USN-2", nil, ufix("linux", "4.15.0-23.25"), ufix("linux-base", "4.5ubuntu1.8")), // and another package misses it
+		patch("USN-3", nil, ufix("linux", "4.15.0-213.224")),                                   // no installed kernel has it
+	)
+	pk := func(name, ver, src string) patchcore.Package { return deb(name, ver, src, ver) }
+	inv := patchcore.Inventory{
+		Platform: patchcore.Platform{Family: "linux", Distro: "ubuntu", Version: "18.04", Codename: "bionic", Kernel: "4.15.0-22-generic"},
+		Packages: []patchcore.Package{
+			pk("linux-base", "4.5ubuntu1.7", "linux-base"),
+			pk("linux-image-4.15.0-197-generic", "4.15.0-197.208", "linux"),
+			pk("linux-image-4.15.0-22-generic", "4.15.0-22.24", "linux"),
+		},
+	}
+	want := map[string]patchcore.FindingState{
+		"USN-1": patchcore.FindingInstalledPendingReboot,
+		"USN-2": patchcore.FindingMissing,
+		"USN-3": patchcore.FindingMissing,
+	}
+	wantCounts := Counts{Missing: 2, InstalledPendingReboot: 1}
+	for name, opts := range map[string][]Option{"eager": nil, "lazy": {Lazy()}, "actionable": {ActionableOnly(), Lazy()}} {
+		r := run(t, cat, inv, opts...)
+		if r.Counts != wantCounts {
+			t.Errorf("%s: counts %+v, want %+v", name, r.Counts, wantCounts)
+		}
+		fs := r.AllFindings()
+		if name == "actionable" {
+			fs = r.ActionableFindings()
+		}
+		if len(fs) != len(want) {
+			t.Errorf("%s: %d findings, want %d", name, len(fs), len(want))
+		}
+		for _, f := range fs {
+			if f.State != want[f.PatchID] {
+				t.Errorf("%s: %s is %s (%s), want %s", name, f.PatchID, f.State, f.Reason, want[f.PatchID])
+			}
+			if pending := strings.Contains(f.Reason, "not running: reboot"); pending != (f.State == patchcore.FindingInstalledPendingReboot) {
+				t.Errorf("%s: %s is %s, reason %q", name, f.PatchID, f.State, f.Reason)
+			}
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"encoding/binary"
 	"slices"
 	"strings"
 	"sync"
@@ -44,12 +43,7 @@ func (s st) actionable() bool { return s == stMissing || s == stUnknown || s == 
 // by every field that evaluation reads) against the fixes of one platform.
 // It is immutable once stored.
 type ventry struct {
-	// key holds the identity fields below in one string (appendKey), so
-	// that a device compares its package with a memoised entry in one or
-	// two cache lines.
-	key                                              string
-	name, version, srcName, srcVersion, arch, stream string
-	eco                                              patchcore.Ecosystem
+	pkgID
 
 	// kernelRel is the kernel release of a kernel package; kernel and meta
 	// say whether it is one and whether it is a meta package.
@@ -182,187 +176,54 @@ type cev struct {
 	older bool
 }
 
-// A package's key is its identity fields (Version, Name, SourceVersion,
-// SourceName, Arch, ModuleStream, Ecosystem) preceded by their lengths:
-// seven length bytes when every field is shorter than 255 bytes, else the
-// byte 255 and seven uvarints. No two packages share a key, and one is
-// compared with a package by its lengths first.
-
-// identity returns p's key fields.
-func identity(p *patchcore.Package) [7]string {
-	return [7]string{p.Version, p.Name, p.SourceVersion, p.SourceName, p.Arch, p.ModuleStream, string(p.Ecosystem)}
+// pkgID is what identifies an installed package to detection: every field
+// that its evaluation reads. A device's package and a memoised one are the
+// same package when their pkgIDs are equal.
+type pkgID struct {
+	version, name, srcVersion, srcName, arch, stream string
+	eco                                              patchcore.Ecosystem
 }
 
-// appendKey appends p's key to b.
-func appendKey(b []byte, p *patchcore.Package) []byte {
-	f := identity(p)
-	short := true
-	for _, x := range f {
-		short = short && len(x) < 255
-	}
-	if short {
-		for _, x := range f {
-			b = append(b, byte(len(x)))
-		}
-	} else {
-		b = append(b, 255)
-		for _, x := range f {
-			b = binary.AppendUvarint(b, uint64(len(x)))
-		}
-	}
-	for _, x := range f {
-		b = append(b, x...)
-	}
-	return b
+func idOf(p *patchcore.Package) pkgID {
+	return pkgID{version: p.Version, name: p.Name, srcVersion: p.SourceVersion, srcName: p.SourceName,
+		arch: p.Arch, stream: p.ModuleStream, eco: p.Ecosystem}
 }
 
-// writeKey writes p's key to b.
-func writeKey(b *strings.Builder, p *patchcore.Package) {
-	var buf [64]byte
-	f := identity(p)
-	short := true
-	for _, x := range f {
-		short = short && len(x) < 255
-	}
-	if short {
-		var n [7]byte
-		for i, x := range f {
-			n[i] = byte(len(x))
-		}
-		b.Write(n[:])
-	} else {
-		h := append(buf[:0], 255)
-		for _, x := range f {
-			h = binary.AppendUvarint(h, uint64(len(x)))
-		}
-		b.Write(h)
-	}
-	for _, x := range f {
-		b.WriteString(x)
-	}
+// fields returns pointers to id's fields.
+func (id *pkgID) fields() [7]*string {
+	return [7]*string{&id.version, &id.name, &id.srcVersion, &id.srcName, &id.arch, &id.stream, (*string)(&id.eco)}
 }
 
-// splitKey splits the first key of s into its fields and returns the
-// rest; ok is false when s does not start with a whole key.
-func splitKey(s string) (f [7]string, rest string, ok bool) {
-	var n [7]uint64
-	if len(s) >= 7 && s[0] != 255 {
-		for i := range n {
-			n[i] = uint64(s[i])
-		}
-		s = s[7:]
-	} else {
-		if len(s) == 0 {
-			return f, "", false
-		}
-		s = s[1:]
-		for i := range n {
-			v, w := binary.Uvarint([]byte(s[:min(len(s), binary.MaxVarintLen64)]))
-			if w <= 0 {
-				return f, "", false
-			}
-			n[i], s = v, s[w:]
-		}
+// clone returns id with strings of its own, copied into one allocation, so
+// that what is memoised does not keep the inventory it came from alive.
+func (id pkgID) clone() pkgID {
+	n := 0
+	for _, f := range id.fields() {
+		n += len(*f)
 	}
-	for i := range f {
-		if uint64(len(s)) < n[i] {
-			return f, "", false
-		}
-		f[i], s = s[:n[i]], s[n[i]:]
+	var b strings.Builder
+	b.Grow(n)
+	for _, f := range id.fields() {
+		b.WriteString(*f)
 	}
-	return f, s, true
-}
-
-// keyLen is about the length of p's key.
-func keyLen(p *patchcore.Package) int {
-	return len(p.Version) + len(p.Name) + len(p.SourceVersion) + len(p.SourceName) + len(p.Arch) + len(p.ModuleStream) + len(p.Ecosystem) + 8
+	all := b.String()
+	for _, f := range id.fields() {
+		*f, all = all[:len(*f)], all[len(*f):]
+	}
+	return id
 }
 
 func newEntry(p *patchcore.Package) *ventry {
-	var b strings.Builder
-	b.Grow(keyLen(p))
-	writeKey(&b, p)
-	key := b.String()
-	// The fields are the key's substrings (one allocation).
-	f, _, _ := splitKey(key)
-	e := &ventry{key: key, version: f[0], name: f[1], srcVersion: f[2], srcName: f[3], arch: f[4], stream: f[5], eco: patchcore.Ecosystem(f[6])}
+	e := &ventry{pkgID: idOf(p).clone()}
 	e.kernelRel, e.kernel, e.meta = kernelRelease(p)
 	return e
-}
-
-// keyMatches reports whether key is p's.
-func keyMatches(key string, p *patchcore.Package) bool {
-	rest, ok := cutKey(key, p)
-	return ok && rest == ""
-}
-
-// cutKey reports whether key starts with p's key and returns the rest.
-func cutKey(key string, p *patchcore.Package) (string, bool) {
-	if len(key) < 7 || key[0] == 255 {
-		return cutKeyLong(key, p)
-	}
-	lv, ln, lsv, lsn, la, lm, le := len(p.Version), len(p.Name), len(p.SourceVersion), len(p.SourceName), len(p.Arch), len(p.ModuleStream), len(p.Ecosystem)
-	if int(key[0]) != lv || int(key[1]) != ln || int(key[2]) != lsv || int(key[3]) != lsn ||
-		int(key[4]) != la || int(key[5]) != lm || int(key[6]) != le {
-		return "", false
-	}
-	key = key[7:]
-	if len(key) < lv+ln+lsv+lsn+la+lm+le {
-		return "", false
-	}
-	if key[:lv] != p.Version {
-		return "", false
-	}
-	key = key[lv:]
-	if key[:ln] != p.Name {
-		return "", false
-	}
-	key = key[ln:]
-	if lsv > 0 && key[:lsv] != p.SourceVersion {
-		return "", false
-	}
-	key = key[lsv:]
-	if lsn > 0 && key[:lsn] != p.SourceName {
-		return "", false
-	}
-	key = key[lsn:]
-	if la > 0 && key[:la] != p.Arch {
-		return "", false
-	}
-	key = key[la:]
-	if lm > 0 && key[:lm] != p.ModuleStream {
-		return "", false
-	}
-	key = key[lm:]
-	if le > 0 && key[:le] != string(p.Ecosystem) {
-		return "", false
-	}
-	return key[le:], true
-}
-
-// cutKeyLong is cutKey for keys with a field of 255 bytes or more.
-func cutKeyLong(key string, p *patchcore.Package) (string, bool) {
-	if len(key) == 0 || key[0] != 255 {
-		return "", false
-	}
-	f, rest, ok := splitKey(key)
-	if !ok || f != identity(p) {
-		return "", false
-	}
-	return rest, true
 }
 
 // memoTab is an immutable snapshot of a slot's memo: a short list, or a
 // map by version once it grows.
 type memoTab struct {
-	list  []memoItem
-	byVer map[string][]memoItem
-}
-
-// memoItem is one memoised entry with its key next to the pointer.
-type memoItem struct {
-	key string
-	e   *ventry
+	list  []*ventry
+	byVer map[string][]*ventry
 }
 
 const (
@@ -383,9 +244,10 @@ func (s *slot) lookup(p *patchcore.Package) *ventry {
 	if t.byVer != nil {
 		l = t.byVer[p.Version]
 	}
-	for i := range l {
-		if keyMatches(l[i].key, p) {
-			return l[i].e
+	id := idOf(p)
+	for _, e := range l {
+		if e.pkgID == id {
+			return e
 		}
 	}
 	return nil
@@ -405,23 +267,23 @@ func (s *slot) store(e *ventry) *ventry {
 			l = t.byVer[e.version]
 		}
 		for _, old := range l {
-			if old.key == e.key {
-				return old.e
+			if old.pkgID == e.pkgID {
+				return old
 			}
 		}
 	}
 	if n >= memoMax {
 		return e
 	}
-	nt := &memoTab{list: make([]memoItem, n, n+1)}
+	nt := &memoTab{list: make([]*ventry, n, n+1)}
 	if t != nil {
 		copy(nt.list, t.list)
 	}
-	nt.list = append(nt.list, memoItem{key: e.key, e: e})
+	nt.list = append(nt.list, e)
 	if len(nt.list) > memoList {
-		nt.byVer = make(map[string][]memoItem, len(nt.list))
+		nt.byVer = make(map[string][]*ventry, len(nt.list))
 		for _, x := range nt.list {
-			nt.byVer[x.e.version] = append(nt.byVer[x.e.version], x)
+			nt.byVer[x.version] = append(nt.byVer[x.version], x)
 		}
 	}
 	s.memo.Store(nt)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/patchcore/sdk/feed"
 	"github.com/patchcore/sdk/patchcore"
@@ -125,14 +126,16 @@ func TestConcurrentDetect(t *testing.T) {
 	wg.Wait()
 }
 
-// TestMemoKeys checks that the memo tells packages apart by every field,
-// including fields that look like separators and long ones.
+// TestMemoKeys checks that the memo and the chunks tell packages apart by
+// every field, including fields that look like separators and long ones,
+// and that what they keep is a copy of the inventory's strings.
 func TestMemoKeys(t *testing.T) {
 	long := strings.Repeat("x", 300)
 	pkgs := []patchcore.Package{
 		{Name: "a", Version: "1\x00b"},
 		{Name: "1\x00b", Version: "a"},
 		{Name: "a\x00", Version: "1"},
+		{Name: "a", Version: "1"},
 		{Name: "a", Version: "1", Arch: "amd64"},
 		{Name: "a", Version: "1", SourceName: "a"},
 		{Name: "a", Version: "1", SourceVersion: "1"},
@@ -142,26 +145,52 @@ func TestMemoKeys(t *testing.T) {
 		{Name: long + "x", Version: "1"},
 		{Name: "a", Version: "1", SourceName: long},
 		{Name: "a", Version: "1", SourceName: long, Ecosystem: patchcore.EcosystemRPM},
+		{Name: "a", Version: "1", SourceName: "b", SourceVersion: "2", Arch: "x", ModuleStream: "m", Ecosystem: patchcore.EcosystemRPM},
+	}
+	// One slot holds them all (more than memoList share a version).
+	var s slot
+	entries := make([]*ventry, len(pkgs))
+	for i := range pkgs {
+		e := newEntry(&pkgs[i])
+		if got := s.store(e); got != e {
+			t.Fatalf("storing %+v returned the entry of %+v", pkgs[i], got.pkgID)
+		}
+		entries[i] = e
 	}
 	for i := range pkgs {
-		for j := range pkgs {
-			k := string(appendKey(nil, &pkgs[i]))
-			if got := keyMatches(k, &pkgs[j]); got != (i == j) {
-				t.Errorf("key of %+v matches %+v: %v", pkgs[i], pkgs[j], got)
-			}
-			// A chunk's key is its packages' keys one after another.
-			var b strings.Builder
-			writeKey(&b, &pkgs[i])
-			writeKey(&b, &pkgs[j])
-			if !chunkMatches(b.String(), []patchcore.Package{pkgs[i], pkgs[j]}) {
-				t.Errorf("chunk key of %+v, %+v does not match them", pkgs[i], pkgs[j])
-			}
-			if i != j && chunkMatches(b.String(), []patchcore.Package{pkgs[j], pkgs[i]}) {
-				t.Errorf("chunk key of %+v, %+v matches them swapped", pkgs[i], pkgs[j])
-			}
+		p := &pkgs[i]
+		e := entries[i]
+		if e.name != p.Name || e.version != p.Version || e.srcName != p.SourceName || e.srcVersion != p.SourceVersion ||
+			e.arch != p.Arch || e.stream != p.ModuleStream || e.eco != p.Ecosystem {
+			t.Errorf("entry of %+v: %+v", *p, e.pkgID)
 		}
-		if e := newEntry(&pkgs[i]); e.name != pkgs[i].Name || e.version != pkgs[i].Version || e.arch != pkgs[i].Arch || e.eco != pkgs[i].Ecosystem {
-			t.Errorf("entry of %+v: %+v", pkgs[i], e)
+		if p.Name != "" && unsafe.StringData(e.name) == unsafe.StringData(p.Name) {
+			t.Errorf("entry of %+v shares the inventory's memory", *p)
+		}
+		if got := s.lookup(p); got != e {
+			t.Errorf("lookup of %+v found %+v", *p, got)
+		}
+		if q := *p; s.store(newEntry(&q)) != e {
+			t.Errorf("storing %+v again did not return its entry", *p)
+		}
+		for j := range pkgs {
+			// A chunk of two packages matches them in order only.
+			two := []patchcore.Package{pkgs[i], pkgs[j]}
+			k1 := chunkKey(&two[0])
+			key := chunkKey(&two[0], &two[1])
+			if !chunkMatches(key, two) {
+				t.Errorf("chunk of %+v, %+v does not match them", pkgs[i], pkgs[j])
+			}
+			if i != j && chunkMatches(key, []patchcore.Package{pkgs[j], pkgs[i]}) {
+				t.Errorf("chunk of %+v, %+v matches them swapped", pkgs[i], pkgs[j])
+			}
+			if chunkMatches(k1, two) || chunkMatches(key, two[:1]) {
+				t.Errorf("chunk of %+v, %+v matches a prefix or an extension", pkgs[i], pkgs[j])
+			}
+			c := &chunk{key: key}
+			if n, ok := c.matchAt(append(two, pkgs[i])); !ok || n != 2 {
+				t.Errorf("chunk of %+v, %+v at the start of three packages: %d, %v", pkgs[i], pkgs[j], n, ok)
+			}
 		}
 	}
 }
@@ -243,34 +272,45 @@ func TestRankedFixes(t *testing.T) {
 	}
 }
 
-// FuzzPackageKey: a package's key matches it and splits back into its
-// fields; a key never matches a package with any field changed.
+// chunkKey is the key of a chunk of pkgs.
+func chunkKey(pkgs ...*patchcore.Package) string {
+	var b strings.Builder
+	for _, p := range pkgs {
+		writeKey(&b, p)
+	}
+	return b.String()
+}
+
+// FuzzPackageKey: a chunk key of one package matches it and nothing with
+// a field changed; truncated keys match nothing and do not panic.
 func FuzzPackageKey(f *testing.F) {
 	f.Add("openssl", "3.0.11-1~deb12u2", "openssl", "3.0.11-1~deb12u2", "amd64", "", "deb", "x")
 	f.Add("a", "1\x00b", "", "", "", "s:1", "", strings.Repeat("y", 300))
 	f.Fuzz(func(t *testing.T, name, ver, src, srcVer, arch, stream, eco, other string) {
 		p := patchcore.Package{Name: name, Version: ver, SourceName: src, SourceVersion: srcVer, Arch: arch, ModuleStream: stream, Ecosystem: patchcore.Ecosystem(eco)}
-		key := string(appendKey(nil, &p))
-		if !keyMatches(key, &p) {
-			t.Fatalf("key of %+v does not match it", p)
+		key := chunkKey(&p)
+		if rest, ok := cutKey(key, &p); !ok || rest != "" {
+			t.Fatalf("key of %+v does not match it: %q, %v", p, rest, ok)
 		}
-		if fields, rest, ok := splitKey(key); !ok || rest != "" || fields != identity(&p) {
-			t.Fatalf("key of %+v splits into %q, %q, %v", p, fields, rest, ok)
+		if rest, ok := cutKey(key+key, &p); !ok || rest != key {
+			t.Fatalf("key of %+v twice: %q, %v", p, rest, ok)
 		}
-		if e := newEntry(&p); e.key != key || e.name != name || e.srcVersion != srcVer || string(e.eco) != eco {
-			t.Fatalf("entry of %+v: %+v", p, e)
+		id := idOf(&p)
+		for i, x := range id.fields() {
+			q := id
+			*q.fields()[i] = *x + other
+			if other != "" && q == id {
+				t.Fatal("a changed field compares equal")
+			}
+			qp := patchcore.Package{Name: q.name, Version: q.version, SourceName: q.srcName, SourceVersion: q.srcVersion, Arch: q.arch, ModuleStream: q.stream, Ecosystem: q.eco}
+			if _, ok := cutKey(key, &qp); ok != (other == "") {
+				t.Fatalf("key of %+v matches %+v: %v", p, qp, ok)
+			}
 		}
-		q := p
-		q.SourceName = other
-		if other != src && keyMatches(key, &q) {
-			t.Fatalf("key of %+v matches %+v", p, q)
-		}
-		// Truncated keys match nothing and do not panic.
 		for i := 0; i < len(key); i += 1 + len(key)/16 {
-			if keyMatches(key[:i], &p) {
+			if _, ok := cutKey(key[:i], &p); ok {
 				t.Fatalf("truncated key %q matches %+v", key[:i], p)
 			}
-			splitKey(key[:i])
 		}
 	})
 }
