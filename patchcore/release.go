@@ -186,7 +186,22 @@ func servicePack(lr string) string {
 
 // openSUSERelease reads openSUSE releases: Leap ("15.5", "42.3", OSV's
 // "Leap 15.5"), the numbered releases before Leap ("13.1"), Tumbleweed.
+// It reads until nothing changes, so that a release spelled with a
+// repeated prefix ("Leap Leap 15.5") has one canonical form.
 func openSUSERelease(d, r string) (string, string) {
+	for {
+		nd, nr := openSUSEStep(d, r)
+		if nd == d && nr == r {
+			return d, r
+		}
+		d, r = nd, nr
+	}
+}
+
+// openSUSEStep is one reading of openSUSERelease. After the first (which
+// lower-cases, turning invalid bytes into U+FFFD) every change it makes
+// shortens the release or settles the distro, so the loop ends.
+func openSUSEStep(d, r string) (string, string) {
 	lr := strings.ToLower(r)
 	lr = strings.TrimSpace(strings.TrimPrefix(lr, "opensuse"))
 	switch {
