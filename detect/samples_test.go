@@ -66,19 +66,7 @@ func TestDebsecanSample(t *testing.T) {
 		}
 	}
 	slices.Sort(got)
-	sum, err := os.Open(samples.Path(t, "debsecan/001.exp.summary"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sum.Close()
-	var want []string
-	sc := bufio.NewScanner(sum)
-	for sc.Scan() {
-		if f := strings.Fields(sc.Text()); len(f) >= 2 {
-			want = append(want, f[0]+" "+f[1])
-		}
-	}
-	slices.Sort(want)
+	want := debsecanSummary(t, "debsecan/001.exp.summary")
 	if len(want) == 0 || !slices.Equal(got, want) {
 		t.Errorf("vulnerable pairs differ from debsecan's summary:\n got %d: %v\nwant %d: %v", len(got), got, len(want), want)
 	}
@@ -403,4 +391,27 @@ func TestAzureLinuxSample(t *testing.T) {
 	}
 	check(t, run(t, cat, inv("3.39.1-1.cm2")), []want{{"mariner:sqlite@3.39.2-1", patchcore.FindingMissing, "3.39.1-1.cm2 < 3.39.2-1"}})
 	check(t, run(t, cat, inv("3.39.2-1.cm2")), []want{{"mariner:sqlite@3.39.2-1", patchcore.FindingInstalled, ""}})
+}
+
+// debsecanSummary reads the (CVE, package) pairs of one of debsecan's
+// expected summaries, sorted.
+func debsecanSummary(t *testing.T, rel string) []string {
+	t.Helper()
+	sum, err := os.Open(samples.Path(t, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sum.Close()
+	var want []string
+	sc := bufio.NewScanner(sum)
+	for sc.Scan() {
+		if f := strings.Fields(sc.Text()); len(f) >= 2 {
+			want = append(want, f[0]+" "+f[1])
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(want)
+	return want
 }
